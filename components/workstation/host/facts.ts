@@ -1,0 +1,80 @@
+/** What the read-only probe (scripts/facts.sh) found on a host. */
+export interface HostFacts {
+    os: { id: string; versionId: string; codename: string };
+    kernel: string;
+    arch: string;
+    hostname: string;
+    cpus: number;
+    sockets: number;
+    coresPerSocket: number;
+    threadsPerCore: number;
+    memoryMb: number;
+    cgroup: "v1" | "v2";
+    /** `systemctl is-system-running`, or `none` without systemd as PID 1. */
+    systemd: string;
+    secureBoot: "enabled" | "disabled" | "legacy-bios" | "unknown";
+    /** NVIDIA devices on the PCI bus (lspci), whether or not a driver is loaded. */
+    pciGpus: string[];
+    /** GPUs the driver sees (nvidia-smi); empty without a working driver. */
+    gpus: { index: number; name: string; uuid: string; memoryMiB: number; driverVersion: string; busId: string }[];
+}
+
+export class FactsError extends Error {}
+
+function int(v: string | undefined, key: string): number {
+    const n = Number.parseInt(v ?? "", 10);
+    if (!Number.isFinite(n)) throw new FactsError(`facts probe: '${key}' is missing or not a number (${JSON.stringify(v)})`);
+    return n;
+}
+
+/** Parse the probe's key=value lines; repeated keys (GPUs) become lists. */
+export function parseFacts(stdout: string): HostFacts {
+    const one = new Map<string, string>();
+    const many = new Map<string, string[]>();
+    for (const line of stdout.split("\n")) {
+        const eq = line.indexOf("=");
+        if (eq <= 0) continue;
+        const k = line.slice(0, eq).trim();
+        const v = line.slice(eq + 1).trim();
+        one.set(k, v);
+        many.set(k, [...(many.get(k) ?? []), v]);
+    }
+    const cpus = int(one.get("cpus"), "cpus");
+    const sockets = one.has("sockets") ? int(one.get("sockets"), "sockets") : 1;
+    const threadsPerCore = one.has("threads_per_core") ? int(one.get("threads_per_core"), "threads_per_core") : 1;
+    const coresPerSocket = one.has("cores_per_socket")
+        ? int(one.get("cores_per_socket"), "cores_per_socket")
+        : Math.max(1, Math.floor(cpus / sockets / threadsPerCore));
+    const sb = one.get("secure_boot");
+    return {
+        os: { id: one.get("os_id") ?? "unknown", versionId: one.get("os_version_id") ?? "unknown", codename: one.get("os_codename") ?? "unknown" },
+        kernel: one.get("kernel") ?? "unknown",
+        arch: one.get("arch") ?? "unknown",
+        hostname: one.get("hostname") ?? "unknown",
+        cpus,
+        sockets,
+        coresPerSocket,
+        threadsPerCore,
+        memoryMb: int(one.get("memory_mb"), "memory_mb"),
+        cgroup: one.get("cgroup") === "v2" ? "v2" : "v1",
+        systemd: one.get("systemd") ?? "none",
+        secureBoot: sb === "enabled" || sb === "disabled" || sb === "legacy-bios" ? sb : "unknown",
+        pciGpus: many.get("pci_gpu") ?? [],
+        gpus: (many.get("nvidia_gpu") ?? []).map((l) => {
+            const [index, name, uuid, mem, driver, bus] = l.split(",").map((s) => s.trim());
+            return { index: int(index, "nvidia_gpu.index"), name, uuid, memoryMiB: int(mem, "nvidia_gpu.memory"), driverVersion: driver, busId: bus };
+        }),
+    };
+}
+
+/** Problems that make a host unfit for the stack, as messages that say what to do. */
+export function checkFacts(host: string, f: HostFacts): string[] {
+    const out: string[] = [];
+    if (f.os.id !== "debian" || f.os.versionId !== "12") {
+        out.push(`${host}: expected Debian 12 (bookworm), found ${f.os.id} ${f.os.versionId}; aihpc supports Debian 12 only`);
+    }
+    if (f.systemd === "none" || f.systemd === "offline") {
+        out.push(`${host}: systemd is not running as PID 1 (found '${f.systemd}'); aihpc manages services with systemd`);
+    }
+    return out;
+}

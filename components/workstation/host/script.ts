@@ -1,0 +1,28 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/** Quote a string for a POSIX shell: safe for any content. */
+export function shellQuote(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command string for one step: the script's text run by bash, with its
+ * settings as variables in front. The exact string is what the provider sends
+ * over SSH (and what the testbed runs), so it must never hold a secret: secrets
+ * go on stdin or in a 0600 file.
+ */
+export function scriptCommand(script: string, env: Record<string, string | number | boolean> = {}): string {
+    const vars = Object.entries(env)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => {
+            if (!/^[A-Z][A-Z0-9_]*$/.test(k)) throw new Error(`invalid variable name '${k}'`);
+            return `${k}=${shellQuote(String(v))}`;
+        });
+    return [...vars, "bash", "-c", shellQuote(script), "aihpc-step"].join(" ");
+}
+
+/** Read a script shipped beside a component (read once per program run). */
+export function readScript(dir: string, file: string): string {
+    return fs.readFileSync(path.join(dir, file), "utf8");
+}

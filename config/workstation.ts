@@ -1,0 +1,210 @@
+import { z } from "zod";
+import { versions } from "./versions";
+import { hostname, port, toggle } from "./common";
+
+/** A public host key as `ssh-keyscan` or `/etc/ssh/ssh_host_*_key.pub` prints it. */
+const hostKey = z
+    .string()
+    .regex(
+        /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}( \S.*)?$/,
+        "expected an SSH public host key line such as 'ssh-ed25519 AAAA...' (from `ssh-keyscan -t ed25519 HOST`)",
+    );
+
+export const hostRoles = ["controller", "compute"] as const;
+
+const gpus = z.strictObject({
+    /** GPUs the host must show; the driver step and the acceptance suite check it. */
+    count: z.number().int().min(0).max(16).default(0),
+    /** Marketing name as nvidia-smi prints it, e.g. "NVIDIA RTX A5500"; optional. */
+    model: z.string().min(1).optional(),
+});
+
+export const hostSchema = z.strictObject({
+    name: hostname,
+    /** IPv4 address or DNS name; required for the ssh transport. */
+    address: z
+        .string()
+        .regex(
+            /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})(\.[a-zA-Z0-9-]{1,63})*)$/,
+            "expected an IPv4 address or a DNS name",
+        )
+        .optional(),
+    port: port.default(22),
+    user: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix user name")
+        .default("root"),
+    hostKey: hostKey.optional(),
+    roles: z.array(z.enum(hostRoles)).min(1).default(["controller", "compute"]),
+    gpus: gpus.prefault({}),
+});
+
+const researchUser = z.strictObject({
+    name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix user name"),
+    uid: z.number().int().min(1000).max(60000).optional(),
+    /** Extra groups beyond the research group (docker, video, render are added by their components). */
+    groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name")).default([]),
+    sshKeys: z.array(z.string().min(1)).default([]),
+});
+
+const base = z.strictObject({
+    ...toggle,
+    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "expected a Debian package name")).default([]),
+    timezone: z.string().min(1).default("Etc/UTC"),
+    ntpServers: z.array(z.string().min(1)).default([]),
+    swappiness: z.number().int().min(0).max(100).default(10),
+    /** Open files per process; ML data loaders open many. */
+    nofile: z.number().int().min(1024).max(16777216).default(1048576),
+    /** `unlimited` is what CUDA pinned memory and RDMA want. */
+    memlock: z.union([z.literal("unlimited"), z.number().int().min(64)]).default("unlimited"),
+    cpuGovernor: z.enum(["performance", "schedutil", "ondemand", "powersave", "unchanged"]).default("performance"),
+    researchGroup: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name").default("research"),
+    users: z.array(researchUser).default([]),
+});
+
+const nvidia = z.strictObject({
+    ...toggle,
+    driver: z
+        .strictObject({
+            /** `debian`: non-free 535 packages; `cuda-repo`: NVIDIA's repository, newer branches. */
+            source: z.enum(["debian", "cuda-repo"]).default("debian"),
+            branch: z
+                .string()
+                .regex(/^\d{3}$/, "expected a driver branch such as \"535\" or \"570\"")
+                .optional(),
+            openKernelModules: z.boolean().default(false),
+            /** Reboot when the driver needs one and wait for SSH; otherwise stop and say so. */
+            allowReboot: z.boolean().default(false),
+            persistenceMode: z.boolean().default(true),
+        })
+        .prefault({}),
+    cuda: z
+        .strictObject({
+            versions: z
+                .array(z.string().regex(/^\d{2}\.\d$/, "expected a CUDA version such as \"12.8\""))
+                .min(1)
+                .default([versions.cuda]),
+            default: z.string().optional(),
+            cudnn: z.boolean().default(false),
+            nccl: z.boolean().default(false),
+        })
+        .prefault({}),
+});
+
+const containers = z.strictObject({
+    ...toggle,
+    docker: z
+        .strictObject({
+            dataRoot: z.string().regex(/^\/[^\s]*$/, "expected an absolute path").default("/var/lib/docker"),
+            logMaxSize: z.string().regex(/^\d+[kmg]$/, "expected a size such as \"50m\"").default("50m"),
+            logMaxFiles: z.number().int().min(1).max(100).default(5),
+            cgroupDriver: z.enum(["systemd", "cgroupfs"]).default("systemd"),
+        })
+        .prefault({}),
+    nvidiaToolkit: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.nvidiaContainerToolkit),
+        })
+        .prefault({}),
+    apptainer: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.apptainer),
+            sha256: z.string().regex(/^[a-f0-9]{64}$/, "expected a sha256 hex digest").optional(),
+        })
+        .prefault({}),
+});
+
+const slurmTime = z
+    .string()
+    .regex(
+        /^(UNLIMITED|INFINITE|\d+|\d+:\d{2}(:\d{2})?|\d+-\d{1,2}(:\d{2}(:\d{2})?)?)$/,
+        "expected a Slurm time limit such as \"UNLIMITED\", \"60\", \"4:00:00\" or \"2-00:00:00\"",
+    );
+
+const partition = z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "expected a partition name: lowercase letters, digits, '-' and '_'"),
+    /** Hosts in the partition; default every compute host. */
+    hosts: z.array(hostname).min(1).optional(),
+    default: z.boolean().default(false),
+    maxTime: slurmTime.default("UNLIMITED"),
+    defaultTime: slurmTime.optional(),
+    maxNodes: z.number().int().min(1).optional(),
+    priorityTier: z.number().int().min(1).max(65533).default(1),
+});
+
+const slurm = z.strictObject({
+    ...toggle,
+    clusterName: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "expected a lowercase cluster name").default("aihpc"),
+    partitions: z.array(partition).min(1).default([{ name: "gpu", default: true, maxTime: "UNLIMITED", priorityTier: 1 }]),
+    /** Seconds between runs of the node health check. */
+    healthCheckInterval: z.number().int().min(30).max(86400).default(300),
+    slurmctldPort: port.default(6817),
+    slurmdPort: port.default(6818),
+});
+
+const monitoring = z.strictObject({
+    ...toggle,
+    nodeExporterPort: port.default(9100),
+    prometheus: z
+        .strictObject({
+            port: port.default(9090),
+            retentionDays: z.number().int().min(1).max(3650).default(15),
+            scrapeInterval: z.string().regex(/^\d+[smh]$/, "expected a duration such as \"30s\"").default("30s"),
+        })
+        .prefault({}),
+    alertmanager: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            port: port.default(9093),
+        })
+        .prefault({}),
+    grafana: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.grafana),
+            port: port.default(3000),
+        })
+        .prefault({}),
+});
+
+const mlRuntime = z.strictObject({
+    ...toggle,
+    path: z.string().regex(/^\/[^\s]*$/, "expected an absolute path").default("/opt/aihpc/ml"),
+    torch: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.torch),
+    /** Package index for pip: the public one, or an Artifact Registry Python repository. */
+    indexUrl: z.url({ protocol: /^https?$/ }).optional(),
+    jupyterKernel: z.boolean().default(true),
+});
+
+const acceptance = z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Pass when a measurement reaches this fraction of the GPU's peak. */
+    minFractionOfPeak: z
+        .strictObject({
+            deviceBandwidth: z.number().gt(0).max(1).default(0.75),
+            hostDeviceBandwidth: z.number().gt(0).max(1).default(0.6),
+            gemm: z.number().gt(0).max(1).default(0.6),
+        })
+        .prefault({}),
+});
+
+export const workstationSchema = z.strictObject({
+    /** `ssh` to each host, or `local`: the machine that runs Pulumi is the one host. */
+    transport: z.enum(["ssh", "local"]).default("ssh"),
+    /** HTTP proxy for apt on hosts without direct access to the Debian mirrors. */
+    aptProxy: z.url({ protocol: /^https?$/ }).optional(),
+    hosts: z.array(hostSchema).min(1),
+    base: base.prefault({}),
+    nvidia: nvidia.prefault({}),
+    containers: containers.prefault({}),
+    slurm: slurm.prefault({}),
+    monitoring: monitoring.prefault({}),
+    mlRuntime: mlRuntime.prefault({}),
+    acceptance: acceptance.prefault({}),
+});
+
+export type WorkstationConfig = z.infer<typeof workstationSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+export type PartitionConfig = z.infer<typeof partition>;

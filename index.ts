@@ -1,0 +1,6 @@
+// The Pulumi program: validate the stack's config, then compose the graph.
+// Invalid config stops here with one message, before any resource exists.
+import { loadStackConfig } from "./config";
+import { defineStack } from "./components/stack";
+
+export = defineStack(loadStackConfig());

@@ -1,0 +1,21 @@
+// Two projects: `unit` (mocks only, fast, no root) and `testbed` (boots Debian 12
+// hosts with systemd-nspawn; root and the testbed packages required).
+const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/tests/unit/**/*.test.ts", "<rootDir>/tests/policies/**/*.test.ts"],
+    },
+    {
+      displayName: "testbed",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/tests/testbed/**/*.test.ts"],
+      testTimeout: 900000,
+      maxWorkers: 1,
+    },
+  ],
+};

@@ -1,0 +1,28 @@
+import * as path from "path";
+import { ConfigError } from "../../config";
+import { buildPlan, Plan } from "./plan";
+import { readStackFile } from "./stackfile";
+
+export { sanitize, SECRET, UNKNOWN } from "./plan";
+export type { Plan, PlanResource } from "./plan";
+export { render, formats } from "./render";
+export type { Format } from "./render";
+export { readStackFile, listStacks, StackFileError } from "./stackfile";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * The offline plan of one stack: its stack file's config, the program
+ * evaluated under the SDK's mocks. `program` defaults to requiring index.ts
+ * (what the CLI does; tests pass the same composition as a function).
+ */
+export async function planStack(stack: string, opts: { root?: string; program?: () => unknown } = {}): Promise<Plan> {
+    const root = opts.root ?? REPO_ROOT;
+    const file = readStackFile(root, stack);
+    const program = opts.program ?? (() => require(path.join(root, "index.ts")));
+    return buildPlan(program, { project: file.project, stack, config: file.config, secretKeys: file.secretKeys });
+}
+
+export function isConfigError(err: unknown): err is ConfigError {
+    return err instanceof ConfigError || (err instanceof Error && err.name === "ConfigError");
+}

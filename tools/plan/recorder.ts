@@ -1,0 +1,185 @@
+import * as pulumi from "@pulumi/pulumi";
+import { mockCall, mockState } from "./mock-state";
+export { UnmockedCallError } from "./mock-state";
+
+// Internal SDK modules: the mock monitor hides parents and dependencies from
+// `Mocks.newResource`, and the plan needs both for its tree and graph.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+
+export interface PlannedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent; undefined only for the stack itself. */
+    parent?: string;
+    /** Component resources group others; custom ones are what a provider creates. */
+    custom: boolean;
+    /** Inputs in wire form: secrets, assets and unknowns as signature objects (see `reveal`). */
+    inputs: Record<string, unknown>;
+    /** Outputs the mock returned (inputs plus computed values). */
+    state: Record<string, unknown>;
+    /** URNs this resource waits for (dependsOn and input dependencies). */
+    dependencies: string[];
+    provider?: string;
+    options: {
+        protect: boolean;
+        retainOnDelete: boolean;
+        deleteBeforeReplace: boolean;
+        ignoreChanges: string[];
+        replaceOnChanges: string[];
+        additionalSecretOutputs: string[];
+    };
+}
+
+export interface NewResourceArgs extends pulumi.runtime.MockResourceArgs {
+    urn: string;
+    parent?: string;
+    dependencies: string[];
+}
+
+export interface RunOptions {
+    project?: string;
+    stack?: string;
+    /** Raw config as the CLI hands it to a program: `ns:key` -> string. */
+    config?: Record<string, string>;
+    secretKeys?: string[];
+    /** Evaluate as `pulumi preview` would (unknown outputs stay unknown). */
+    preview?: boolean;
+    /**
+     * Replace the built-in mock of a resource's create: return its outputs.
+     * The testbed executor uses this to run commands for real.
+     */
+    newResource?: (args: NewResourceArgs) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+}
+
+export interface RunResult {
+    resources: PlannedResource[];
+    /** Stack outputs with secrets still wrapped. */
+    outputs: Record<string, unknown>;
+    /** Resources registered twice under one URN: `pulumi up` refuses these. */
+    duplicates: string[];
+    /** Provider functions that were called. */
+    calls: { token: string; inputs: Record<string, unknown> }[];
+}
+
+/**
+ * Run a Pulumi program in-process under the SDK's mocks and record every
+ * resource registration with its resolved inputs, parent and dependencies.
+ * One run at a time: the SDK's runtime state is global.
+ */
+export async function runUnderMocks(program: () => unknown, opts: RunOptions = {}): Promise<RunResult> {
+    const project = opts.project ?? "aihpc";
+    const stack = opts.stack ?? "test";
+    const resources: PlannedResource[] = [];
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    const calls: RunResult["calls"] = [];
+    const engineType = new Map<string, string>();
+    let registering: Omit<PlannedResource, "state"> | undefined;
+    let failure: unknown;
+
+    const mocks: pulumi.runtime.Mocks = {
+        call(args) {
+            calls.push({ token: args.token, inputs: args.inputs });
+            return mockCall(args.token, args.inputs, { project, stack });
+        },
+        async newResource(args) {
+            // Set synchronously by the monitor wrapper just before this call.
+            const meta = registering;
+            registering = undefined;
+            const custom = Boolean(args.custom);
+            let state: Record<string, unknown> = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, { project, stack }) };
+            if (opts.newResource && meta) {
+                try {
+                    const real = await opts.newResource({ ...args, urn: meta.urn, parent: meta.parent, dependencies: meta.dependencies });
+                    if (real) state = { ...state, ...real };
+                } catch (err) {
+                    failure ??= err;
+                    throw err;
+                }
+            }
+            if (meta) resources.push({ ...meta, custom, state });
+            return { id: custom ? `${args.name}-id` : undefined, state };
+        },
+    };
+
+    await pulumi.runtime.setMocks(mocks, project, stack, opts.preview ?? false);
+    pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
+
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, resp: unknown) => void) => {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        // The mock monitor's URN (what dependencies refer to) qualifies the type
+        // by the parent's type only; the engine's by the whole ancestor chain.
+        const urn = `urn:pulumi:${stack}::${project}::${parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type}::${name}`;
+        const parentQualified = parent ? engineType.get(parent) : undefined;
+        const qualified = parentQualified && parentQualified !== STACK_TYPE ? `${parentQualified}$${type}` : type;
+        engineType.set(urn, qualified);
+        const engineUrn = `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+        if (seen.has(engineUrn)) duplicates.push(engineUrn);
+        seen.add(engineUrn);
+        const deps = new Set<string>(req.getDependenciesList());
+        req.getPropertydependenciesMap().forEach((v: any) => v.getUrnsList().forEach((u: string) => deps.add(u)));
+        registering = {
+            urn,
+            type,
+            name,
+            parent: parent || undefined,
+            custom: Boolean(req.getCustom()),
+            // Raw wire form: nested secrets stay where they are (the SDK's own
+            // deserializer would mark the whole top-level input secret).
+            inputs: req.getObject()?.toJavaScript() ?? {},
+            dependencies: [...deps].filter((d) => d !== parent),
+            provider: req.getProvider() || undefined,
+            options: {
+                protect: Boolean(req.getProtect()),
+                retainOnDelete: Boolean(req.getRetainondelete()),
+                deleteBeforeReplace: Boolean(req.getDeletebeforereplace()),
+                ignoreChanges: req.getIgnorechangesList(),
+                replaceOnChanges: req.getReplaceonchangesList(),
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            },
+        };
+        return register(req, callback);
+    };
+
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => program())) ?? {};
+    await settings.waitForRPCs();
+    if (failure) throw failure;
+    return { resources, outputs: outputs as Record<string, unknown>, duplicates, calls };
+}
+
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpcSigs = require("@pulumi/pulumi/runtime/rpc");
+export const SIG_KEY: string = rpcSigs.specialSigKey;
+export const SECRET_SIG: string = rpcSigs.specialSecretSig;
+export const ASSET_SIG: string = rpcSigs.specialAssetSig;
+export const ARCHIVE_SIG: string = rpcSigs.specialArchiveSig;
+export const RESOURCE_SIG: string = rpcSigs.specialResourceSig;
+export const UNKNOWN_VALUE: string = rpcSigs.unknownValue;
+
+/** Wire form to plain values, secrets revealed: what a provider would act on. */
+export function reveal(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(reveal);
+    if (v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) return reveal(o.value);
+    if (o[SIG_KEY] === RESOURCE_SIG) return o.urn;
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reveal(x)]));
+}
+
+/** True when any part of a wire-form value is a secret. */
+export function containsSecret(v: unknown): boolean {
+    if (Array.isArray(v)) return v.some(containsSecret);
+    if (v === null || typeof v !== "object") return false;
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) return true;
+    return Object.values(o).some(containsSecret);
+}
