@@ -2,6 +2,7 @@
 // hosts with systemd-nspawn; root and the testbed packages required).
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
+  reporters: ["default", "<rootDir>/tools/jest-summary.js"],
   projects: [
     {
       displayName: "unit",
@@ -15,7 +16,6 @@ module.exports = {
       transform,
       testMatch: ["<rootDir>/tests/testbed/**/*.test.ts"],
       testTimeout: 900000,
-      maxWorkers: 1,
     },
   ],
 };

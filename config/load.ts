@@ -101,12 +101,20 @@ function toProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
                     problems.push({ path: formatPath([...i.path, key]), message: "unknown key: remove it or check its spelling" });
                 }
                 continue;
-            case "invalid_type":
+            case "invalid_type": {
+                const expected = i.message.startsWith("expected ") ? i.message.slice("expected ".length) : describeType(i.expected);
                 problems.push({
                     path: formatPath(i.path),
-                    message: got === undefined ? `required: expected ${describeType(i.expected)}` : `expected ${describeType(i.expected)}, got ${show(got)}`,
+                    message: got === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${show(got)}`,
                 });
                 continue;
+            }
+            case "invalid_key": {
+                const key = i.path[i.path.length - 1];
+                const inner = i.issues.find((x) => x.message.startsWith("expected "))?.message ?? "invalid key";
+                problems.push({ path: formatPath(i.path), message: `${inner}, got ${show(key)}` });
+                continue;
+            }
             case "invalid_value":
                 problems.push({ path: formatPath(i.path), message: `expected one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}, got ${show(got)}` });
                 continue;

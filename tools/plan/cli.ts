@@ -1,15 +1,16 @@
 // `npm run plan -- --stack <name> [--format text|markdown|json|mermaid]`:
 // what `pulumi up` would create, with no CLI, plugins, credentials or network.
+import * as path from "path";
 import { parseArgs } from "util";
 import { formats, Format, isConfigError, planStack, render, StackFileError } from "./index";
 
-const USAGE = "usage: npm run plan -- [--stack local] [--format text|markdown|json|mermaid]";
+const USAGE = "usage: npm run plan -- [--stack local] [--format text|markdown|json|mermaid] [--dir PROJECT_DIR]";
 
 async function main(): Promise<number> {
-    let values: { stack?: string; format?: string; help?: boolean };
+    let values: { stack?: string; format?: string; dir?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
-            options: { stack: { type: "string", short: "s", default: "local" }, format: { type: "string", short: "f", default: "text" }, help: { type: "boolean", short: "h" } },
+            options: { stack: { type: "string", short: "s", default: "local" }, format: { type: "string", short: "f", default: "text" }, dir: { type: "string" }, help: { type: "boolean", short: "h" } },
         }));
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
         return 2;
     }
     try {
-        const plan = await planStack(values.stack!);
+        const plan = await planStack(values.stack!, { root: values.dir ? path.resolve(values.dir) : undefined });
         process.stdout.write(render(plan, format));
         if (plan.duplicates.length) {
             process.stderr.write(`error: ${plan.duplicates.length} duplicate resource URN(s); pulumi up would refuse this graph\n`);

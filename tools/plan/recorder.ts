@@ -149,8 +149,20 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
         return register(req, callback);
     };
 
-    const outputs = (await pulumi.runtime.runInPulumiStack(async () => program())) ?? {};
+    // A program that throws (invalid config) must surface as this call's
+    // rejection, not as an unhandled one inside the SDK's stack resource.
+    let programError: unknown;
+    const outputs =
+        (await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                return await program();
+            } catch (err) {
+                programError = err;
+                return {};
+            }
+        })) ?? {};
     await settings.waitForRPCs();
+    if (programError) throw programError;
     if (failure) throw failure;
     return { resources, outputs: outputs as Record<string, unknown>, duplicates, calls };
 }

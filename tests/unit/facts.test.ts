@@ -1,0 +1,69 @@
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { checkFacts, parseFacts } from "../../components/workstation/host";
+import { scriptCommand, shellQuote } from "../../components/workstation/host/script";
+
+// Recorded from a Debian 12 workstation with one RTX A5500 and the 535 driver.
+const WORKSTATION = `os_id=debian
+os_version_id=12
+os_codename=bookworm
+kernel=6.1.0-28-amd64
+arch=x86_64
+hostname=ws1
+cpus=32
+sockets=1
+cores_per_socket=16
+threads_per_core=2
+memory_mb=128640
+cgroup=v2
+systemd=running
+secure_boot=disabled
+pci_gpu=01:00.0 "VGA compatible controller" "NVIDIA Corporation" "GA102GL [RTX A5500]" -r a1 "NVIDIA Corporation" "Device 1482"
+nvidia_gpu=0, NVIDIA RTX A5500, GPU-6f1c2a4e-0b1d-4a55-9c1e-3f0d2a7b8c9d, 24564, 535.216.01, 00000000:01:00.0
+`;
+
+describe("facts probe", () => {
+    test("parses a recorded workstation", () => {
+        const f = parseFacts(WORKSTATION);
+        expect(f).toMatchObject({ cpus: 32, sockets: 1, coresPerSocket: 16, threadsPerCore: 2, memoryMb: 128640, cgroup: "v2", secureBoot: "disabled" });
+        expect(f.gpus).toEqual([
+            { index: 0, name: "NVIDIA RTX A5500", uuid: "GPU-6f1c2a4e-0b1d-4a55-9c1e-3f0d2a7b8c9d", memoryMiB: 24564, driverVersion: "535.216.01", busId: "00000000:01:00.0" },
+        ]);
+        expect(f.pciGpus).toHaveLength(1);
+        expect(checkFacts("ws1", f)).toEqual([]);
+    });
+
+    test("runs for real on this machine through the exact command string", () => {
+        const script = require("fs").readFileSync(path.join(__dirname, "../../components/workstation/host/scripts/facts.sh"), "utf8");
+        const out = execFileSync("/bin/sh", ["-c", scriptCommand(script)], { encoding: "utf8" });
+        const f = parseFacts(out);
+        expect(f.cpus).toBeGreaterThan(0);
+        expect(f.memoryMb).toBeGreaterThan(0);
+        expect(f.os.id).toBe("debian");
+    });
+
+    test("explains why a host is unfit", () => {
+        const f = parseFacts(WORKSTATION.replace("os_version_id=12", "os_version_id=11").replace("systemd=running", "systemd=none"));
+        expect(checkFacts("ws1", f)).toEqual([
+            "ws1: expected Debian 12 (bookworm), found debian 11; aihpc supports Debian 12 only",
+            "ws1: systemd is not running as PID 1 (found 'none'); aihpc manages services with systemd",
+        ]);
+    });
+
+    test("fails clearly on truncated output", () => {
+        expect(() => parseFacts("os_id=debian\n")).toThrow(/'cpus' is missing/);
+    });
+});
+
+describe("step command strings", () => {
+    test("quote any value safely", () => {
+        const nasty = `it's $(rm -rf /) "x" \`y\``;
+        const out = execFileSync("/bin/sh", ["-c", scriptCommand('printf %s "$V"', { V: nasty })], { encoding: "utf8" });
+        expect(out).toBe(nasty);
+        expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
+    });
+
+    test("reject variable names that are not shell identifiers", () => {
+        expect(() => scriptCommand("true", { "A;B": 1 })).toThrow(/invalid variable name/);
+    });
+});
