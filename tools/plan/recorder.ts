@@ -84,7 +84,13 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     const mocks: pulumi.runtime.Mocks = {
         call(args) {
             calls.push({ token: args.token, inputs: args.inputs });
-            return mockCall(args.token, args.inputs, { project, stack });
+            try {
+                return mockCall(args.token, args.inputs, { project, stack });
+            } catch (err) {
+                // Kept so the run fails even if the program swallows the rejection.
+                failure ??= err;
+                throw err;
+            }
         },
         async newResource(args) {
             // Set synchronously by the monitor wrapper just before this call.
@@ -162,8 +168,9 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
             }
         })) ?? {};
     await settings.waitForRPCs();
-    if (programError) throw programError;
+    // A mock's own error says more than the SDK's wrapping of it.
     if (failure) throw failure;
+    if (programError) throw programError;
     return { resources, outputs: outputs as Record<string, unknown>, duplicates, calls };
 }
 
