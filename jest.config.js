@@ -15,7 +15,6 @@ module.exports = {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/tests/testbed/**/*.test.ts"],
-      testTimeout: 900000,
     },
   ],
 };
