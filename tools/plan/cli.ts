@@ -4,13 +4,13 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { formats, Format, isConfigError, planStack, render, StackFileError } from "./index";
 
-const USAGE = "usage: npm run plan -- [--stack local] [--format text|markdown|json|mermaid] [--dir PROJECT_DIR]";
+const USAGE = "usage: npm run plan -- [--stack local] [--format text|markdown|json|mermaid] [--dir PROJECT_DIR] [--policy-config FILE]";
 
 async function main(): Promise<number> {
-    let values: { stack?: string; format?: string; dir?: string; help?: boolean };
+    let values: { stack?: string; format?: string; dir?: string; "policy-config"?: string; help?: boolean };
     try {
         ({ values } = parseArgs({
-            options: { stack: { type: "string", short: "s", default: "local" }, format: { type: "string", short: "f", default: "text" }, dir: { type: "string" }, help: { type: "boolean", short: "h" } },
+            options: { stack: { type: "string", short: "s", default: "local" }, format: { type: "string", short: "f", default: "text" }, dir: { type: "string" }, "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } },
         }));
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
@@ -26,8 +26,16 @@ async function main(): Promise<number> {
         return 2;
     }
     try {
-        const plan = await planStack(values.stack!, { root: values.dir ? path.resolve(values.dir) : undefined });
+        const plan = await planStack(values.stack!, {
+            root: values.dir ? path.resolve(values.dir) : undefined,
+            policyConfig: values["policy-config"] ? path.resolve(values["policy-config"]) : undefined,
+        });
         process.stdout.write(render(plan, format));
+        const blocking = plan.violations.filter((v) => v.enforcement === "mandatory");
+        if (blocking.length) {
+            process.stderr.write(`error: ${blocking.length} mandatory policy violation(s); see the Policies section\n`);
+            return 3;
+        }
         if (plan.duplicates.length) {
             process.stderr.write(`error: ${plan.duplicates.length} duplicate resource URN(s); pulumi up would refuse this graph\n`);
             return 1;

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { ConfigError } from "../../config";
-import { buildPlan, Plan } from "./plan";
+import { buildPlan, Plan, readPolicyConfig } from "./plan";
 import { readStackFile } from "./stackfile";
 
 export { sanitize, SECRET, UNKNOWN } from "./plan";
@@ -16,11 +16,17 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
  * evaluated under the SDK's mocks. `program` defaults to requiring index.ts
  * (what the CLI does; tests pass the same composition as a function).
  */
-export async function planStack(stack: string, opts: { root?: string; program?: () => unknown } = {}): Promise<Plan> {
+export async function planStack(stack: string, opts: { root?: string; program?: () => unknown; policyConfig?: string } = {}): Promise<Plan> {
     const root = opts.root ?? REPO_ROOT;
     const file = readStackFile(root, stack);
     const program = opts.program ?? (() => require(path.join(root, "index.ts")));
-    return buildPlan(program, { project: file.project, stack, config: file.config, secretKeys: file.secretKeys });
+    return buildPlan(program, {
+        project: file.project,
+        stack,
+        config: file.config,
+        secretKeys: file.secretKeys,
+        policyConfig: readPolicyConfig(opts.policyConfig),
+    });
 }
 
 export function isConfigError(err: unknown): err is ConfigError {

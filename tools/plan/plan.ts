@@ -1,5 +1,9 @@
 import * as crypto from "crypto";
-import { ARCHIVE_SIG, ASSET_SIG, PlannedResource, RESOURCE_SIG, RunOptions, runUnderMocks, SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN_VALUE } from "./recorder";
+import * as fs from "fs";
+import * as path from "path";
+import { evaluatePolicies, PolicyConfigFile, Violation } from "../../policies/evaluate";
+import { RuleResource } from "../../policies/rules";
+import { ARCHIVE_SIG, ASSET_SIG, containsSecret, PlannedResource, RESOURCE_SIG, reveal, RunOptions, runUnderMocks, SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN_VALUE } from "./recorder";
 
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";
@@ -29,6 +33,29 @@ export interface Plan {
     counts: Record<string, number>;
     outputs: Record<string, unknown>;
     duplicates: string[];
+    /** Policy pack findings on the planned graph (resource and stack rules). */
+    violations: Violation[];
+}
+
+export const DEFAULT_POLICY_CONFIG = path.resolve(__dirname, "..", "..", "policies", "policy-config.json");
+
+export function readPolicyConfig(file: string = DEFAULT_POLICY_CONFIG): PolicyConfigFile {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyConfigFile;
+}
+
+/** What a policy rule sees: plain inputs, plus which inputs were secret. */
+export function toRuleResources(recorded: PlannedResource[]): RuleResource[] {
+    return recorded
+        .filter((r) => r.custom)
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            urn: r.urn,
+            props: reveal(r.inputs) as Record<string, any>,
+            protect: r.options.protect,
+            retainOnDelete: r.options.retainOnDelete,
+            secretInputs: new Set(Object.keys(r.inputs).filter((k) => containsSecret(r.inputs[k]))),
+        }));
 }
 
 /** Make a wire-form value printable: hide secrets, name assets and unknowns. */
@@ -72,12 +99,23 @@ function digestOf(text: unknown): string {
 }
 
 /** Evaluate a program under the mocks, as `pulumi preview` would, and shape the result. */
-export async function buildPlan(program: () => unknown, opts: RunOptions & { project: string; stack: string }): Promise<Plan> {
+export async function buildPlan(
+    program: () => unknown,
+    opts: RunOptions & { project: string; stack: string; policyConfig?: PolicyConfigFile },
+): Promise<Plan> {
     const run = await runUnderMocks(program, { preview: true, ...opts });
-    return toPlan(opts.project, opts.stack, run.resources, run.outputs, run.duplicates);
+    const violations = evaluatePolicies(toRuleResources(run.resources), opts.policyConfig ?? readPolicyConfig());
+    return toPlan(opts.project, opts.stack, run.resources, run.outputs, run.duplicates, violations);
 }
 
-export function toPlan(project: string, stack: string, recorded: PlannedResource[], outputs: Record<string, unknown>, duplicates: string[]): Plan {
+export function toPlan(
+    project: string,
+    stack: string,
+    recorded: PlannedResource[],
+    outputs: Record<string, unknown>,
+    duplicates: string[],
+    violations: Violation[] = [],
+): Plan {
     const byUrn = new Map(recorded.map((r) => [r.urn, r]));
     const resources = recorded
         .filter((r) => r.type !== STACK_TYPE)
@@ -107,5 +145,6 @@ export function toPlan(project: string, stack: string, recorded: PlannedResource
         counts: Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b))),
         outputs: sanitize(outputs) as Record<string, unknown>,
         duplicates,
+        violations,
     };
 }

@@ -8,6 +8,7 @@ export function renderJson(plan: Plan): string {
         counts: plan.counts,
         outputs: plan.outputs,
         duplicates: plan.duplicates,
+        violations: plan.violations,
         resources: plan.resources.map((r) => ({
             type: r.type,
             name: r.name,

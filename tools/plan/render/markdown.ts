@@ -1,5 +1,5 @@
 import { Plan } from "../plan";
-import { childrenOf, keyInputs } from "./summary";
+import { childrenOf, keyInputs, policySummary } from "./summary";
 
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;");
 
@@ -9,6 +9,14 @@ export function renderMarkdown(plan: Plan): string {
     const out: string[] = [];
     out.push(`### Plan: stack \`${plan.stack}\``, "");
     out.push(`**${custom.length}** resources to create in **${plan.resources.length - custom.length}** components.`, "");
+    out.push(`**${policySummary(plan)}**`, "");
+    if (plan.violations.length) {
+        out.push("| Enforcement | Severity | Rule | Resource | Problem | Fix |", "| --- | --- | --- | --- | --- | --- |");
+        for (const v of plan.violations) {
+            out.push(`| ${v.enforcement} | ${v.severity} | \`${v.rule}\` | ${v.resource ? `\`${esc(v.resource)}\`` : "stack"} | ${esc(v.message)} | ${esc(v.remediation)} |`);
+        }
+        out.push("");
+    }
     out.push("| Type | Count |", "| --- | ---: |");
     for (const [t, n] of Object.entries(plan.counts)) out.push(`| \`${t}\` | ${n} |`);
     out.push("", "<details><summary>Resource tree</summary>", "", "```");

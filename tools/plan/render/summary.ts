@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { PlanResource } from "../plan";
+import { Plan, PlanResource } from "../plan";
 
 /** Children by parent name, in registration order; "" holds the top level. */
 export function childrenOf(resources: PlanResource[]): Map<string, PlanResource[]> {
@@ -45,4 +45,11 @@ function describeString(s: string): string {
         return `<${lines} line${lines === 1 ? "" : "s"}, ${s.length} chars, sha256 ${createHash("sha256").update(s).digest("hex").slice(0, 12)}>`;
     }
     return s;
+}
+
+/** One line: how many policy findings, and how many of them block. */
+export function policySummary(plan: Plan): string {
+    const m = plan.violations.filter((v) => v.enforcement === "mandatory").length;
+    if (plan.violations.length === 0) return "Policies: no violations";
+    return `Policies: ${plan.violations.length} violation${plan.violations.length === 1 ? "" : "s"} (${m} mandatory, ${plan.violations.length - m} advisory)`;
 }

@@ -1,5 +1,5 @@
 import { Plan } from "../plan";
-import { childrenOf, keyInputs } from "./summary";
+import { childrenOf, keyInputs, policySummary } from "./summary";
 
 export function renderText(plan: Plan): string {
     const lines: string[] = [];
@@ -23,6 +23,11 @@ export function renderText(plan: Plan): string {
     for (const r of plan.resources.filter((x) => x.custom)) {
         lines.push(`  ${r.name} (${r.type})`);
         for (const [k, v] of keyInputs(r.inputs)) lines.push(`      ${k}: ${v}`);
+    }
+    lines.push("", policySummary(plan));
+    for (const v of plan.violations) {
+        lines.push(`  [${v.enforcement}/${v.severity}] ${v.rule}: ${v.resource ? `${v.resource} (${v.type}): ` : ""}${v.message}`);
+        lines.push(`      fix: ${v.remediation}`);
     }
     if (plan.duplicates.length) {
         lines.push("", "Duplicate resource URNs (pulumi up would refuse these):", ...plan.duplicates.map((d) => `  ${d}`));
