@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
+import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Workstation } from "./workstation";
 
 /** Stack outputs: what `pulumi stack output` and the plan show. */
 export interface StackOutputs {
     hosts: pulumi.Output<Record<string, unknown>>;
+    /** The Google Cloud side (the `gcp` stack): buckets, registry, identities, Vertex. */
+    gcp?: pulumi.Output<GcpOutputs>;
 }
 
 /** Compose the whole graph from validated config. */
@@ -18,5 +21,6 @@ export function defineStack(cfg: StackConfig): StackOutputs {
             ]),
         ),
     );
-    return { hosts };
+    const gcp = cfg.gcp ? new GcpEnvironment("gcp", { config: cfg.gcp }) : undefined;
+    return gcp ? { hosts, gcp: gcp.outputs } : { hosts };
 }

@@ -60,6 +60,71 @@ export const workbenchAccelerators = [
     "NVIDIA_H100_80GB",
 ] as const;
 
+export type WorkbenchAccelerator = (typeof workbenchAccelerators)[number];
+
+/**
+ * Which accelerators a Workbench machine type can carry. N1 takes T4, V100 or
+ * P100 in 1, 2, 4 (V100: 8) units; the accelerator-optimized families come
+ * with their GPU built in, so the type and count follow from the machine type.
+ * Source: Compute Engine "GPU machine types" (cloud.google.com/compute/docs/gpus).
+ */
+export function acceleratorsFor(machineType: string): { types: readonly WorkbenchAccelerator[]; counts: readonly number[]; builtIn: boolean } {
+    const family = machineType.split("-")[0];
+    const suffix = /-(\d+)g$/.exec(machineType);
+    const n = suffix ? Number(suffix[1]) : undefined;
+    switch (family) {
+        case "n1":
+            return { types: ["NVIDIA_TESLA_T4", "NVIDIA_TESLA_V100", "NVIDIA_TESLA_P100"], counts: [1, 2, 4, 8], builtIn: false };
+        case "g2": {
+            const vcpus = Number(/^g2-standard-(\d+)$/.exec(machineType)?.[1] ?? NaN);
+            const gpus: Record<number, number> = { 4: 1, 8: 1, 12: 1, 16: 1, 24: 2, 32: 1, 48: 4, 96: 8 };
+            return { types: ["NVIDIA_L4"], counts: gpus[vcpus] ? [gpus[vcpus]] : [], builtIn: true };
+        }
+        case "a2":
+            return {
+                types: machineType.startsWith("a2-ultragpu-") ? ["NVIDIA_A100_80GB"] : ["NVIDIA_TESLA_A100"],
+                counts: n !== undefined && [1, 2, 4, 8].includes(n) ? [n] : [],
+                builtIn: true,
+            };
+        case "a3":
+            return { types: ["NVIDIA_H100_80GB"], counts: n !== undefined && [1, 2, 4, 8].includes(n) ? [n] : [], builtIn: true };
+        default:
+            return { types: [], counts: [], builtIn: false };
+    }
+}
+
+/** N1 limits per GPU model (V100 is the only one offered in eights). */
+export const n1MaxCount: Partial<Record<WorkbenchAccelerator, number>> = { NVIDIA_TESLA_T4: 4, NVIDIA_TESLA_V100: 8, NVIDIA_TESLA_P100: 4 };
+
+/**
+ * Zones that offer each accelerator, for the regions listed here only (a zone
+ * in another region is not checked). Small on purpose; extend it when you use
+ * a new region, from `gcloud compute accelerator-types list --filter="zone:(ZONE)"`.
+ */
+export const acceleratorZones: Record<string, Partial<Record<WorkbenchAccelerator, readonly string[]>>> = {
+    "europe-west4": {
+        NVIDIA_TESLA_T4: ["a", "b", "c"],
+        NVIDIA_L4: ["a", "b", "c"],
+        NVIDIA_TESLA_V100: ["a", "b", "c"],
+        NVIDIA_TESLA_P100: ["a"],
+        NVIDIA_TESLA_A100: ["a", "b"],
+        NVIDIA_A100_80GB: ["a"],
+        NVIDIA_H100_80GB: ["b", "c"],
+    },
+    "us-central1": {
+        NVIDIA_TESLA_T4: ["a", "b", "c", "f"],
+        NVIDIA_L4: ["a", "b", "c"],
+        NVIDIA_TESLA_V100: ["a", "b", "c", "f"],
+        NVIDIA_TESLA_P100: ["c", "f"],
+        NVIDIA_TESLA_A100: ["a", "b", "c", "f"],
+        NVIDIA_A100_80GB: ["a", "c"],
+        NVIDIA_H100_80GB: ["a", "b", "c"],
+    },
+};
+
+/** Regions whose zones do not include `-a`, so the default zone would not exist. */
+export const regionsWithoutZoneA: Record<string, string> = { "europe-west1": "b, c, d", "us-east1": "b, c, d" };
+
 const workbench = z.strictObject({
     enabled: z.boolean().default(false),
     machineType: z.string().regex(/^[a-z0-9]+-[a-z0-9-]+$/, "expected a machine type such as \"n1-standard-8\" or \"g2-standard-8\"").default("n1-standard-8"),
@@ -99,10 +164,40 @@ const github = z.strictObject({
     /** "owner/name" of the repository whose workflows may deploy. */
     repository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "expected \"owner/name\""),
     /** Numeric ids pin the repository even if it is renamed or recreated by someone else. */
-    repositoryId: z.string().regex(/^\d+$/, "expected the numeric GitHub repository id (gh api repos/OWNER/NAME --jq .id)"),
-    ownerId: z.string().regex(/^\d+$/, "expected the numeric GitHub owner id (gh api users/OWNER --jq .id)"),
+    repositoryId: z.string().regex(/^[1-9]\d{0,19}$/, "expected the numeric GitHub repository id, not empty or 0 (gh api repos/OWNER/NAME --jq .id)"),
+    ownerId: z.string().regex(/^[1-9]\d{0,19}$/, "expected the numeric GitHub owner id, not empty or 0 (gh api users/OWNER --jq .id)"),
     /** Branch that may deploy (the preview identity is allowed on every ref). */
     deployBranch: z.string().min(1).default("main"),
+});
+
+const network = z.strictObject({
+    /** A VPC for private Vertex resources (Workbench): subnet with Private Google Access, Cloud NAT, minimal firewall. */
+    enabled: z.boolean().default(true),
+    subnetCidr: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-9])$/, "expected an IPv4 CIDR from /16 to /29 such as \"10.20.0.0/24\"")
+        .default("10.20.0.0/24"),
+    /** VPC flow logs on the subnet (sampled at 10%, 10-minute aggregation). */
+    flowLogs: z.boolean().default(true),
+});
+
+/** Who may read a secret's value, by the stack's own service accounts. */
+export const secretAccessors = ["workstation", "training", "workbench"] as const;
+
+const secrets = z.record(
+    z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "expected a secret name: lowercase letters, digits and '-', up to 40 characters"),
+    z.strictObject({
+        accessors: z.array(z.enum(secretAccessors)).default([]),
+    }),
+);
+
+const workstationIdentity = z.strictObject({
+    /** An X.509 workload identity provider and a client certificate for the workstation. */
+    enabled: z.boolean().default(true),
+    /** Where the workstation keeps its certificate, key and credential files. */
+    certDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "expected an absolute path such as \"/etc/aihpc/gcp\"").default("/etc/aihpc/gcp"),
+    /** Client certificate lifetime; Pulumi renews it on the first `up` after 80% of it. */
+    certValidityDays: days(7, 825).default(365),
 });
 
 export const gcpSchema = z.strictObject({
@@ -120,8 +215,17 @@ export const gcpSchema = z.strictObject({
     vertex: vertex.prefault({}),
     budget,
     github: github.optional(),
+    network: network.prefault({}),
+    workstationIdentity: workstationIdentity.prefault({}),
+    /** Secret Manager secrets the stack keeps; values are added out of band (`gcloud secrets versions add`), never in state. */
+    secrets: secrets.default({}),
     /** Members such as `user:alice@example.com` are refused unless this is on. */
     allowUserMembers: z.boolean().default(false),
 });
 
 export type GcpConfig = z.infer<typeof gcpSchema>;
+
+/** The zone of zonal resources (the Workbench instance): `gcp.zone`, default `<region>-a`. */
+export function gcpZone(g: Pick<GcpConfig, "region" | "zone">): string {
+    return g.zone ?? `${g.region}-a`;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { gcpSchema } from "./gcp";
+import { acceleratorsFor, acceleratorZones, GcpConfig, gcpSchema, gcpZone, n1MaxCount, regionsWithoutZoneA } from "./gcp";
 import { SecretValue } from "./secret";
 import { versions } from "./versions";
 import { workstationSchema } from "./workstation";
@@ -97,6 +97,23 @@ function checkSlurm(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (defaults > 1) {
         issue(ctx, ["workstation", "slurm", "partitions"], `at most one partition may be the default, got ${defaults}`);
     }
+    if (ws.slurm.slurmctldPort === ws.slurm.slurmdPort) {
+        issue(ctx, ["workstation", "slurm", "slurmdPort"], `slurmdPort ${ws.slurm.slurmdPort} is also the slurmctldPort; a controller that computes needs both`);
+    }
+    ws.hosts.forEach((h, i) => {
+        const devices = h.gpus.devices;
+        if (devices === undefined) return;
+        const path = ["workstation", "hosts", i, "gpus", "devices"];
+        if (new Set(devices).size !== devices.length) {
+            issue(ctx, path, "a device file is listed twice");
+        }
+        if (devices.length !== h.gpus.count) {
+            issue(ctx, path, `lists ${devices.length} device file(s) but gpus.count is ${h.gpus.count}: give one file per expected GPU`);
+        }
+        if (!h.roles.includes("compute")) {
+            issue(ctx, path, `host '${h.name}' has no 'compute' role, so Slurm never schedules its GPUs`);
+        }
+    });
 }
 
 function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
@@ -122,19 +139,30 @@ function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
 }
 
 function checkMonitoring(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    const m = cfg.workstation.monitoring;
+    const ws = cfg.workstation;
+    const m = ws.monitoring;
     if (!m.enabled) return;
+    // Prometheus, Alertmanager and Grafana run on the controller; with Slurm
+    // on, checkSlurm already reports a missing or second controller.
+    const controllers = ws.hosts.filter((h) => h.roles.includes("controller")).length;
+    if (!ws.slurm.enabled && controllers !== 1) {
+        issue(ctx, ["workstation", "hosts"], `monitoring runs Prometheus on the host with role 'controller': expected exactly one, got ${controllers}`);
+    }
     const ports: [string[], number][] = [
         [["nodeExporterPort"], m.nodeExporterPort],
         [["prometheus", "port"], m.prometheus.port],
-        [["alertmanager", "port"], m.alertmanager.port],
-        [["grafana", "port"], m.grafana.port],
+        ...(m.alertmanager.enabled ? [[["alertmanager", "port"], m.alertmanager.port] as [string[], number]] : []),
+        ...(m.grafana.enabled ? [[["grafana", "port"], m.grafana.port] as [string[], number]] : []),
     ];
     const used = new Map<number, string>();
+    if (ws.slurm.enabled) {
+        used.set(ws.slurm.slurmctldPort, "slurm.slurmctldPort (on the controller)");
+        used.set(ws.slurm.slurmdPort, "slurm.slurmdPort");
+    }
     for (const [path, p] of ports) {
         const other = used.get(p);
         if (other !== undefined) {
-            issue(ctx, ["workstation", "monitoring", ...path], `port ${p} is already used by monitoring.${other}`);
+            issue(ctx, ["workstation", "monitoring", ...path], `port ${p} is already used by ${other.startsWith("slurm.") ? other : `monitoring.${other}`}`);
         } else {
             used.set(p, path.join("."));
         }
@@ -146,6 +174,80 @@ function checkGcp(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (!g) return;
     if (g.zone !== undefined && !g.zone.startsWith(`${g.region}-`)) {
         issue(ctx, ["gcp", "zone"], `zone '${g.zone}' is not in region '${g.region}': expected '${g.region}-<letter>'`);
+    }
+    if (g.zone === undefined && regionsWithoutZoneA[g.region] !== undefined) {
+        issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.region}-a' (its zones: ${regionsWithoutZoneA[g.region]}): set gcp.zone`);
+    }
+    const wb = g.vertex.workbench;
+    if (wb.enabled) checkWorkbench(g, ctx);
+    if (wb.enabled && !g.network.enabled) {
+        issue(ctx, ["gcp", "network", "enabled"], "the Workbench instance has no public IP and runs in the stack's VPC: keep gcp.network.enabled on, or turn gcp.vertex.workbench.enabled off");
+    }
+    const t = g.budget.thresholds;
+    const dup = t.find((x, i) => t.indexOf(x) !== i);
+    if (dup !== undefined) {
+        issue(ctx, ["gcp", "budget", "thresholds"], `threshold ${dup} is listed twice`);
+    }
+    for (const [id, s] of Object.entries(g.secrets)) {
+        if (s.accessors.includes("workbench") && !wb.enabled) {
+            issue(ctx, ["gcp", "secrets", id, "accessors"], "'workbench' has no service account while gcp.vertex.workbench.enabled is off");
+        }
+        if (new Set(s.accessors).size !== s.accessors.length) {
+            issue(ctx, ["gcp", "secrets", id, "accessors"], "an accessor is listed twice");
+        }
+    }
+    if (g.artifactRegistry.remoteCache && !g.artifactRegistry.enabled) {
+        issue(ctx, ["gcp", "artifactRegistry", "remoteCache"], "the Docker Hub cache is part of the Artifact Registry component: turn gcp.artifactRegistry.enabled on, or remoteCache off");
+    }
+    if (g.github) {
+        const owner = g.github.repository.split("/")[0];
+        if (g.github.repositoryId === g.github.ownerId) {
+            issue(ctx, ["gcp", "github", "ownerId"], `the owner id equals the repository id (${g.github.ownerId}): the owner id is the numeric id of '${owner}' (gh api users/${owner} --jq .id)`);
+        }
+    }
+}
+
+/** Machine type, accelerator and zone must fit together: Compute Engine refuses the instance otherwise, after minutes. */
+function checkWorkbench(g: GcpConfig, ctx: Ctx): void {
+    const wb = g.vertex.workbench;
+    const path = ["gcp", "vertex", "workbench"];
+    const fit = acceleratorsFor(wb.machineType);
+    const acc = wb.accelerator;
+    if (!acc) {
+        if (fit.builtIn) {
+            issue(ctx, [...path, "accelerator"], `machine type '${wb.machineType}' comes with ${fit.types.join(" or ")}${fit.counts.length ? ` x${fit.counts[0]}` : ""}: set accelerator to match it`);
+        }
+        return;
+    }
+    if (fit.types.length === 0) {
+        issue(ctx, [...path, "accelerator", "type"], `machine type '${wb.machineType}' takes no GPU: use n1-* (T4, V100, P100), g2-standard-* (L4), a2-* (A100) or a3-highgpu-* (H100)`);
+        return;
+    }
+    if (!fit.types.includes(acc.type)) {
+        issue(ctx, [...path, "accelerator", "type"], `${acc.type} is not available on machine type '${wb.machineType}': expected ${fit.types.join(" or ")}`);
+        return;
+    }
+    if (fit.builtIn) {
+        if (fit.counts.length === 0) {
+            issue(ctx, [...path, "machineType"], `unknown ${wb.machineType.split("-")[0]} machine type '${wb.machineType}'`);
+        } else if (!fit.counts.includes(acc.count)) {
+            issue(ctx, [...path, "accelerator", "count"], `machine type '${wb.machineType}' has ${fit.counts[0]} ${acc.type}, got count ${acc.count}`);
+        }
+    } else {
+        const max = n1MaxCount[acc.type] ?? 4;
+        if (acc.count > max) {
+            issue(ctx, [...path, "accelerator", "count"], `N1 machines take at most ${max} ${acc.type}, got ${acc.count}`);
+        }
+    }
+    const zones = acceleratorZones[g.region];
+    const zone = gcpZone(g);
+    if (zones && !(zones[acc.type] ?? []).includes(zone.slice(g.region.length + 1))) {
+        const offered = (zones[acc.type] ?? []).map((z) => `${g.region}-${z}`);
+        issue(
+            ctx,
+            ["gcp", g.zone === undefined ? "region" : "zone"],
+            `${acc.type} is not offered in zone '${zone}'${g.zone === undefined ? " (the default zone)" : ""}: ${offered.length ? `use gcp.zone ${offered.join(" or ")}` : `region '${g.region}' has none; pick another accelerator or region`}`,
+        );
     }
 }
 

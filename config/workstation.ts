@@ -2,6 +2,8 @@ import { z } from "zod";
 import { versions } from "./versions";
 import { hostname, port, toggle } from "./common";
 
+const absPath = z.string().regex(/^\/[A-Za-z0-9._\/-]*$/, "expected an absolute path without spaces or shell characters");
+
 /** A public host key as `ssh-keyscan` or `/etc/ssh/ssh_host_*_key.pub` prints it. */
 const hostKey = z
     .string()
@@ -17,6 +19,14 @@ const gpus = z.strictObject({
     count: z.number().int().min(0).max(16).default(0),
     /** Marketing name as nvidia-smi prints it, e.g. "NVIDIA RTX A5500"; optional. */
     model: z.string().min(1).optional(),
+    /**
+     * Device files Slurm schedules as this host's GPUs when the driver lists
+     * none (nvidia-smi absent): a test host's stand-in device such as
+     * `/dev/fakegpu0`. GPUs that nvidia-smi lists always win.
+     */
+    devices: z.array(absPath).max(16).optional(),
+    /** Slurm GRES type (`--gres=gpu:TYPE:1`); default from the nvidia-smi name, or `fake` for `devices`. */
+    gresType: z.string().regex(/^[a-z0-9_]{1,32}$/, "expected a GRES type: lowercase letters, digits and '_'").optional(),
 });
 
 export const hostSchema = z.strictObject({
@@ -49,6 +59,9 @@ const researchUser = z.strictObject({
 
 const base = z.strictObject({
     ...toggle,
+    /** Debian mirror for main, contrib, non-free and non-free-firmware. */
+    aptMirror: z.url({ protocol: /^https?$/ }).default("http://deb.debian.org/debian"),
+    aptSecurityMirror: z.url({ protocol: /^https?$/ }).default("http://deb.debian.org/debian-security"),
     packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "expected a Debian package name")).default([]),
     timezone: z.string().min(1).default("Etc/UTC"),
     ntpServers: z.array(z.string().min(1)).default([]),
@@ -142,6 +155,10 @@ const slurm = z.strictObject({
     healthCheckInterval: z.number().int().min(30).max(86400).default(300),
     slurmctldPort: port.default(6817),
     slurmdPort: port.default(6818),
+    /** Track and confine jobs with cgroups (proctrack/cgroup, task/cgroup); off: linuxproc, no confinement. */
+    cgroups: z.boolean().default(true),
+    /** Memory kept out of each node's RealMemory for the OS (and so that rounding never drains a node). */
+    memoryHeadroomMb: z.number().int().min(0).max(65536).default(512),
 });
 
 const monitoring = z.strictObject({
@@ -158,6 +175,8 @@ const monitoring = z.strictObject({
         .strictObject({
             enabled: z.boolean().default(true),
             port: port.default(9093),
+            /** Where alerts go (a webhook receiver); without it Alertmanager only shows them. */
+            webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
         })
         .prefault({}),
     grafana: z
@@ -165,6 +184,8 @@ const monitoring = z.strictObject({
             enabled: z.boolean().default(true),
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.grafana),
             port: port.default(3000),
+            /** Grafana's apt repository (Grafana is not in Debian); a local mirror of it works too. */
+            aptRepository: z.url({ protocol: /^https?$/ }).default("https://apt.grafana.com"),
         })
         .prefault({}),
 });
@@ -208,3 +229,6 @@ export const workstationSchema = z.strictObject({
 export type WorkstationConfig = z.infer<typeof workstationSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type PartitionConfig = z.infer<typeof partition>;
+export type BaseConfig = z.infer<typeof base>;
+export type SlurmConfig = z.infer<typeof slurm>;
+export type MonitoringConfig = z.infer<typeof monitoring>;

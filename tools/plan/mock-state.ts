@@ -49,6 +49,26 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
     "gcp:secretmanager/secret:Secret": (name, i) => ({
         name: `projects/${PROJECT_NUMBER}/secrets/${i.secretId ?? name}`,
     }),
+    "gcp:compute/router:Router": (name, i) => ({
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/regions/${i.region ?? "region"}/routers/${i.name ?? name}`,
+    }),
+    "gcp:workbench/instance:Instance": (name, i) => ({
+        proxyUri: `${i.name ?? name}.notebooks.googleusercontent.com`,
+        state: "ACTIVE",
+    }),
+    "gcp:vertex/aiEndpoint:AiEndpoint": (name, i) => ({
+        name: i.name ?? "1000000001",
+    }),
+    "gcp:billing/budget:Budget": (name, i) => ({
+        name: `billingAccounts/${i.billingAccount ?? "billing-account"}/budgets/${name}`,
+    }),
+    "gcp:secretmanager/secretVersion:SecretVersion": (_name, i) => ({
+        name: `${i.secret ?? "secret"}/versions/1`,
+        version: "1",
+    }),
+    "tls:index/certRequest:CertRequest": () => ({
+        certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----\n",
+    }),
     "random:index/randomBytes:RandomBytes": (_name, i) => ({
         base64: Buffer.alloc(Number(i.length ?? 32), 7).toString("base64"),
         hex: Buffer.alloc(Number(i.length ?? 32), 7).toString("hex"),

@@ -1,0 +1,184 @@
+import * as pulumi from "@pulumi/pulumi";
+import { GcpConfig } from "../../config";
+import { gcpZone } from "../../config/gcp";
+import { ArtifactRegistry } from "./artifact-registry";
+import { Budget } from "./budget";
+import { GcpContext } from "./context";
+import { IamArgs } from "./iam";
+import { Identities, Identity } from "./identity";
+import { Naming, stackLabels } from "./naming";
+import { Network } from "./network";
+import { ProjectServices } from "./services";
+import { SecretSpec, Secrets } from "./secrets";
+import { BucketRole, Storage } from "./storage";
+import { Vertex } from "./vertex";
+import { Workbench } from "./workbench";
+import { WorkloadIdentity, WorkstationCredential } from "./workload-identity";
+
+export { Naming, stackLabels } from "./naming";
+export { normalizeIam, applyIam, BASIC_ROLES, PUBLIC_MEMBERS } from "./iam";
+export type { IamArgs, IamGrant, NormalizedGrant } from "./iam";
+export type { GcpContext } from "./context";
+
+export interface GcpEnvironmentArgs {
+    config: GcpConfig;
+    /** Default: the running stack's name. */
+    stack?: string;
+}
+
+/** Stack outputs of the Google Cloud side. */
+export interface GcpOutputs {
+    project: string;
+    region: string;
+    buckets: Record<string, string>;
+    registry: { images?: string; dockerHubCache?: string };
+    serviceAccounts: Record<string, string>;
+    workloadIdentity: { pool: string; githubProvider?: string; workstationProvider?: string };
+    /** What the workstation writes to authenticate as its service account (the hybrid component delivers it). */
+    workstationGcloud?: { credentialConfig: string; certificateConfig: string; paths: WorkstationCredential["paths"]; subject: string };
+    tensorboard?: string;
+    metadataStore?: string;
+    endpoint?: string;
+    workbench?: string;
+}
+
+/** The APIs each part needs. */
+export function requiredServices(c: GcpConfig): string[] {
+    const s = ["iam.googleapis.com", "iamcredentials.googleapis.com", "sts.googleapis.com", "cloudresourcemanager.googleapis.com", "storage.googleapis.com", "aiplatform.googleapis.com", "billingbudgets.googleapis.com", "secretmanager.googleapis.com"];
+    if (c.artifactRegistry.enabled) s.push("artifactregistry.googleapis.com", "containerscanning.googleapis.com");
+    if (c.network.enabled) s.push("compute.googleapis.com");
+    if (c.vertex.workbench.enabled) s.push("notebooks.googleapis.com", "compute.googleapis.com");
+    if (c.budget.pubsubNotifications) s.push("pubsub.googleapis.com");
+    return [...new Set(s)].sort();
+}
+
+/**
+ * The Google Cloud side of the stack, one component per logical entity:
+ * project services, identities (service accounts, workload identity),
+ * network, storage, Artifact Registry, Vertex AI (+ Workbench), budget and
+ * secrets. Access between them is granted here, in the one IAM shape, so the
+ * whole access model reads in one place.
+ */
+export class GcpEnvironment extends pulumi.ComponentResource {
+    public readonly ctx: GcpContext;
+    public readonly identities: Identities;
+    public readonly workloadIdentity: WorkloadIdentity;
+    public readonly storage: Storage;
+    public readonly registry?: ArtifactRegistry;
+    public readonly network?: Network;
+    public readonly vertex: Vertex;
+    public readonly workbench?: Workbench;
+    public readonly budget: Budget;
+    public readonly secrets: Secrets;
+    public readonly outputs: pulumi.Output<GcpOutputs>;
+
+    constructor(name: string, args: GcpEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:gcp:Environment", name, {}, opts);
+        const c = args.config;
+        let naming: Naming;
+        try {
+            naming = new Naming(c.prefix, args.stack ?? pulumi.getStack(), c.project);
+            // Check the longest names up front, before any child exists.
+            naming.global("checkpoints");
+            naming.accountId("ci-preview");
+            naming.poolId("pool");
+        } catch (err) {
+            throw new pulumi.ResourceError(`gcp naming: ${(err as Error).message}`, this);
+        }
+        const ctx: GcpContext = { project: c.project, region: c.region, zone: gcpZone(c), naming, labels: stackLabels(c.labels, naming), allowUserMembers: c.allowUserMembers };
+        this.ctx = ctx;
+
+        const services = new ProjectServices(`${name}-services`, { ctx, services: requiredServices(c) }, { parent: this });
+        const child = { parent: this, dependsOn: [services] };
+
+        // Identities first: every other part grants them access.
+        const ids: Identity[] = ["workstation", "training"];
+        if (c.vertex.workbench.enabled) ids.push("workbench");
+        if (c.github) ids.push("ciPreview", "ciDeploy");
+        const has = (id: Identity) => ids.includes(id);
+        // The workstation submits Vertex jobs that run as the training account;
+        // the deployer attaches the Workbench account to the instance it creates.
+        const actAs: Partial<Record<Identity, Identity[]>> = { training: ["workstation"] };
+        if (has("workbench") && has("ciDeploy")) actAs.workbench = ["ciDeploy"];
+        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs }, child);
+        const members = (...list: Identity[]) => list.filter(has).map((id) => this.identities.member(id));
+
+        this.workloadIdentity = new WorkloadIdentity(
+            `${name}-wif`,
+            {
+                ctx,
+                github: c.github,
+                workstation: c.workstationIdentity,
+                accounts: { workstation: this.identities.accounts.workstation!, ciPreview: this.identities.accounts.ciPreview, ciDeploy: this.identities.accounts.ciDeploy },
+            },
+            child,
+        );
+
+        const bucketIam: Record<BucketRole, IamArgs> = {
+            datasets: { iam: { "roles/storage.objectUser": members("workstation"), "roles/storage.objectViewer": members("training", "workbench") } },
+            artifacts: { iam: { "roles/storage.objectUser": members("workstation", "training", "workbench") } },
+            checkpoints: { iam: { "roles/storage.objectUser": members("workstation", "training"), "roles/storage.objectViewer": members("workbench") } },
+        };
+        this.storage = new Storage(`${name}-storage`, { ctx, config: c.buckets, iam: bucketIam }, child);
+
+        if (c.artifactRegistry.enabled) {
+            this.registry = new ArtifactRegistry(
+                `${name}-registry`,
+                {
+                    ctx,
+                    config: c.artifactRegistry,
+                    iam: { iam: { "roles/artifactregistry.writer": members("workstation"), "roles/artifactregistry.reader": members("training", "workbench") } },
+                    cacheIam: { iam: { "roles/artifactregistry.reader": members("workstation", "training", "workbench") } },
+                },
+                child,
+            );
+        }
+        if (c.network.enabled) {
+            this.network = new Network(`${name}-network`, { ctx, subnetCidr: c.network.subnetCidr, flowLogs: c.network.flowLogs }, child);
+        }
+        this.vertex = new Vertex(`${name}-vertex`, { ctx, config: c.vertex }, child);
+        if (c.vertex.workbench.enabled) {
+            if (!this.network) throw new pulumi.ResourceError("gcp.vertex.workbench needs gcp.network.enabled", this);
+            this.workbench = new Workbench(
+                `${name}-workbench`,
+                {
+                    ctx,
+                    config: c.vertex.workbench,
+                    serviceAccountEmail: this.identities.accounts.workbench!.email,
+                    network: this.network.network.id,
+                    subnet: this.network.subnet.id,
+                },
+                child,
+            );
+        }
+        this.budget = new Budget(`${name}-budget`, { ctx, config: c.budget }, child);
+
+        const accessorOf: Record<string, Identity> = { workstation: "workstation", training: "training", workbench: "workbench" };
+        const secretSpecs: Record<string, SecretSpec> = {};
+        for (const [id, s] of Object.entries(c.secrets)) {
+            const readers = members(...s.accessors.map((a) => accessorOf[a]));
+            secretSpecs[id] = readers.length ? { iam: { "roles/secretmanager.secretAccessor": readers } } : {};
+        }
+        const ws = this.workloadIdentity.workstation;
+        if (ws) {
+            // The workstation's client key, so it can be delivered again without reading Pulumi state. Nobody is granted access.
+            secretSpecs["ws-x509-key"] = { value: ws.keyPem, description: "Private key of the workstation's X.509 workload identity certificate" };
+        }
+        this.secrets = new Secrets(`${name}-secrets`, { ctx, secrets: secretSpecs }, child);
+
+        this.outputs = pulumi.output({
+            project: c.project,
+            region: c.region,
+            buckets: this.storage.urls(),
+            registry: { images: this.registry?.url, dockerHubCache: this.registry?.cacheUrl },
+            serviceAccounts: this.identities.emails(),
+            workloadIdentity: { pool: this.workloadIdentity.pool.name, githubProvider: this.workloadIdentity.githubProvider?.name, workstationProvider: this.workloadIdentity.x509Provider?.name },
+            workstationGcloud: ws ? { credentialConfig: ws.credentialConfig, certificateConfig: ws.certificateConfig, paths: ws.paths, subject: ws.subject } : undefined,
+            tensorboard: this.vertex.tensorboard?.name,
+            metadataStore: this.vertex.metadataStore?.name,
+            endpoint: this.vertex.endpoint?.name,
+            workbench: this.workbench?.instance.name,
+        }) as pulumi.Output<GcpOutputs>;
+        this.registerOutputs({ outputs: this.outputs });
+    }
+}

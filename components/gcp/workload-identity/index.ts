@@ -1,0 +1,215 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { GcpConfig } from "../../../config";
+import { GcpContext } from "../context";
+import { applyIam } from "../iam";
+import { serviceAccountIam } from "../identity";
+
+export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+
+export interface WorkloadIdentityArgs {
+    ctx: GcpContext;
+    github?: GcpConfig["github"];
+    workstation: GcpConfig["workstationIdentity"];
+    /** Service accounts the federated identities act as. */
+    accounts: {
+        workstation: gcp.serviceaccount.Account;
+        ciPreview?: gcp.serviceaccount.Account;
+        ciDeploy?: gcp.serviceaccount.Account;
+    };
+}
+
+/** What the workstation needs to act as its service account; delivered by the hybrid component. */
+export interface WorkstationCredential {
+    /** gcloud/ADC credential configuration (`external_account`, X.509 source): write to `paths.credentialConfig`. */
+    credentialConfig: pulumi.Output<string>;
+    /** The certificate configuration the credential configuration points at: write to `paths.certificateConfig`. */
+    certificateConfig: string;
+    certPem: pulumi.Output<string>;
+    /** Secret. */
+    keyPem: pulumi.Output<string>;
+    caCertPem: pulumi.Output<string>;
+    paths: { dir: string; credentialConfig: string; certificateConfig: string; cert: string; key: string };
+    /** The certificate's common name, the federated subject. */
+    subject: string;
+}
+
+/** The GitHub provider accepts a token only from this repository and owner, by numeric id (renames and look-alikes do not match). */
+export function githubCondition(gh: NonNullable<GcpConfig["github"]>): string {
+    return `assertion.repository_id == "${gh.repositoryId}" && assertion.repository_owner_id == "${gh.ownerId}"`;
+}
+
+const HOURS_PER_DAY = 24;
+
+/**
+ * Keyless access from outside Google Cloud: one workload identity pool with
+ * - a GitHub Actions OIDC provider pinned to the repository and owner ids: the
+ *   preview identity for any ref of the repository, the deploy identity only
+ *   for the deploy branch;
+ * - an X.509 provider for the workstation: the stack makes a private CA and a
+ *   client certificate (@pulumi/tls), registers the CA as trust anchor, lets the
+ *   certificate's subject act as the workstation service account, and outputs
+ *   the credential configuration gcloud and the client libraries read.
+ * Note: deleted pools and providers keep their ids for 30 days.
+ */
+export class WorkloadIdentity extends pulumi.ComponentResource {
+    public readonly pool: gcp.iam.WorkloadIdentityPool;
+    public readonly githubProvider?: gcp.iam.WorkloadIdentityPoolProvider;
+    public readonly x509Provider?: gcp.iam.WorkloadIdentityPoolProvider;
+    public readonly workstation?: WorkstationCredential;
+
+    constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:gcp:WorkloadIdentity", name, {}, opts);
+        const { ctx } = args;
+        const n = ctx.naming;
+        const poolId = n.poolId("pool");
+        this.pool = new gcp.iam.WorkloadIdentityPool(
+            `${name}-pool`,
+            { project: ctx.project, workloadIdentityPoolId: poolId, displayName: poolId, description: "aihpc: GitHub Actions and the workstation" },
+            { parent: this },
+        );
+        const principalSet = (attr: string, value: string) => pulumi.interpolate`principalSet://iam.googleapis.com/${this.pool.name}/attribute.${attr}/${value}`;
+        const allow = { allowUserMembers: ctx.allowUserMembers };
+
+        const gh = args.github;
+        if (gh) {
+            this.githubProvider = new gcp.iam.WorkloadIdentityPoolProvider(
+                `${name}-github`,
+                {
+                    project: ctx.project,
+                    workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
+                    workloadIdentityPoolProviderId: "github",
+                    displayName: "GitHub Actions",
+                    description: `GitHub Actions of ${gh.repository} (repository ${gh.repositoryId}, owner ${gh.ownerId})`,
+                    oidc: { issuerUri: GITHUB_ISSUER },
+                    attributeMapping: {
+                        "google.subject": "assertion.sub",
+                        "attribute.repository_id": "assertion.repository_id",
+                        "attribute.repository_owner_id": "assertion.repository_owner_id",
+                        "attribute.repository": "assertion.repository",
+                        "attribute.ref": "assertion.ref",
+                    },
+                    attributeCondition: githubCondition(gh),
+                },
+                { parent: this },
+            );
+            if (args.accounts.ciPreview) {
+                applyIam(
+                    `${name}-ci-preview`,
+                    { iam: { "roles/iam.workloadIdentityUser": [principalSet("repository_id", gh.repositoryId)] } },
+                    serviceAccountIam(args.accounts.ciPreview),
+                    this,
+                    allow,
+                );
+            }
+            if (args.accounts.ciDeploy) {
+                // attribute.ref comes only from the GitHub provider, whose condition pins the repository.
+                applyIam(
+                    `${name}-ci-deploy`,
+                    { iam: { "roles/iam.workloadIdentityUser": [principalSet("ref", `refs/heads/${gh.deployBranch}`)] } },
+                    serviceAccountIam(args.accounts.ciDeploy),
+                    this,
+                    allow,
+                );
+            }
+        }
+
+        if (args.workstation.enabled) {
+            const subject = n.name("ws");
+            const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const ca = new tls.SelfSignedCert(
+                `${name}-ca`,
+                {
+                    privateKeyPem: caKey.privateKeyPem,
+                    isCaCertificate: true,
+                    maxPathLength: 0,
+                    subject: { commonName: `${n.name("")} workload identity CA`, organization: n.prefix },
+                    validityPeriodHours: 10 * 365 * HOURS_PER_DAY,
+                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                    setSubjectKeyId: true,
+                },
+                { parent: this },
+            );
+            const key = new tls.PrivateKey(`${name}-ws-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const csr = new tls.CertRequest(`${name}-ws-csr`, { privateKeyPem: key.privateKeyPem, subject: { commonName: subject, organization: n.prefix } }, { parent: this });
+            const validity = args.workstation.certValidityDays * HOURS_PER_DAY;
+            const cert = new tls.LocallySignedCert(
+                `${name}-ws-cert`,
+                {
+                    certRequestPem: csr.certRequestPem,
+                    caPrivateKeyPem: caKey.privateKeyPem,
+                    caCertPem: ca.certPem,
+                    validityPeriodHours: validity,
+                    earlyRenewalHours: Math.floor(validity / 5),
+                    allowedUses: ["client_auth", "digital_signature"],
+                    setSubjectKeyId: true,
+                },
+                { parent: this },
+            );
+            this.x509Provider = new gcp.iam.WorkloadIdentityPoolProvider(
+                `${name}-x509`,
+                {
+                    project: ctx.project,
+                    workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
+                    workloadIdentityPoolProviderId: "workstation-x509",
+                    displayName: "Workstation (X.509)",
+                    description: "Client certificates issued by the stack's private CA",
+                    x509: { trustStore: { trustAnchors: [{ pemCertificate: ca.certPem }] } },
+                    attributeMapping: { "google.subject": "assertion.subject.dn.cn" },
+                    attributeCondition: `assertion.subject.dn.cn == "${subject}"`,
+                },
+                { parent: this },
+            );
+            applyIam(
+                `${name}-ws`,
+                { iam: { "roles/iam.workloadIdentityUser": [pulumi.interpolate`principal://iam.googleapis.com/${this.pool.name}/subject/${subject}`] } },
+                serviceAccountIam(args.accounts.workstation),
+                this,
+                allow,
+            );
+            const dir = args.workstation.certDir.replace(/\/+$/, "");
+            const paths = {
+                dir,
+                credentialConfig: `${dir}/credentials.json`,
+                certificateConfig: `${dir}/certificate_config.json`,
+                cert: `${dir}/client.crt`,
+                key: `${dir}/client.key`,
+            };
+            this.workstation = {
+                subject,
+                paths,
+                certPem: cert.certPem,
+                keyPem: pulumi.secret(key.privateKeyPem),
+                caCertPem: ca.certPem,
+                certificateConfig: JSON.stringify({ cert_configs: { workload: { cert_path: paths.cert, key_path: paths.key } } }, null, 2),
+                credentialConfig: pulumi
+                    .all([this.x509Provider.name, args.accounts.workstation.email])
+                    .apply(([provider, email]) => credentialConfig(provider, email, paths.certificateConfig)),
+            };
+        }
+        this.registerOutputs({ pool: this.pool.name, github: this.githubProvider?.name, x509: this.x509Provider?.name });
+    }
+}
+
+/**
+ * What `gcloud iam workload-identity-pools create-cred-config PROVIDER
+ * --credential-cert-path ... --service-account EMAIL` writes: an external
+ * account whose subject token is the client certificate, exchanged over mTLS,
+ * then impersonating the service account.
+ */
+export function credentialConfig(providerName: string, serviceAccountEmail: string, certificateConfigPath: string): string {
+    return JSON.stringify(
+        {
+            universe_domain: "googleapis.com",
+            type: "external_account",
+            audience: `//iam.googleapis.com/${providerName}`,
+            subject_token_type: "urn:ietf:params:oauth:token-type:mtls",
+            token_url: "https://sts.mtls.googleapis.com/v1/token",
+            credential_source: { certificate: { certificate_config_location: certificateConfigPath } },
+            service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccountEmail}:generateAccessToken`,
+        },
+        null,
+        2,
+    );
+}
