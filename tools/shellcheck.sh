@@ -23,5 +23,23 @@ if [ "${#scripts[@]}" -eq 0 ]; then
   echo "shellcheck: no shell scripts found" >&2
   exit 1
 fi
-shellcheck --severity=style --external-sources "${scripts[@]}"
-echo "shellcheck: ${#scripts[@]} scripts clean"
+# Provisioning steps run with lib.sh in front of them (components/workstation/
+# steps.ts); check them the same way so its functions and variables are known.
+lib=components/workstation/host/scripts/lib.sh
+plain=()
+steps=()
+for f in "${scripts[@]}"; do
+  if [ "$f" != "$lib" ] && [ -f "$lib" ] && grep -q 'aihpc_done' "$f"; then steps+=("$f"); else plain+=("$f"); fi
+done
+
+failed=0
+shellcheck --severity=style --external-sources "${plain[@]}" || failed=1
+for f in "${steps[@]}"; do
+  if ! out=$(sed '1{/^#!/d}' "$f" | cat "$lib" - | shellcheck --severity=style -s bash - 2>&1); then
+    echo "== $f (checked with $lib in front; line numbers count from the top of $lib)"
+    echo "$out"
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || exit 1
+echo "shellcheck: ${#scripts[@]} scripts clean (${#steps[@]} steps checked with lib.sh)"

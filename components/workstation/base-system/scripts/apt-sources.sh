@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Debian's apt sources in deb822 form with contrib, non-free and
+# non-free-firmware (NVIDIA's driver and the nvml Slurm plugin live there).
+# What was there before is saved and restored on teardown.
+sources=/etc/apt/sources.list.d/debian.sources
+saved="$AIHPC_STATE/saved/apt"
+case "$AIHPC_ACTION" in
+  apply)
+    : "${MIRROR:?}" "${SECURITY_MIRROR:?}"
+    # shellcheck disable=SC1091
+    codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+    [ "$codename" = bookworm ] || aihpc_die "expected Debian 12 (bookworm), found '${codename:-unknown}': aihpc supports Debian 12 only"
+    want="# Managed by aihpc (workstation.base.aptMirror).
+Types: deb
+URIs: $MIRROR
+Suites: bookworm bookworm-updates
+Components: main contrib non-free non-free-firmware
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $SECURITY_MIRROR
+Suites: bookworm-security
+Components: main contrib non-free non-free-firmware
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+    install -d -m 0755 "$saved"
+    # Keep the host's own files once, before the first change.
+    if [ -f "$sources" ] && [ ! -f "$saved/debian.sources" ] && ! grep -q '^# Managed by aihpc' "$sources"; then
+      cp -p "$sources" "$saved/debian.sources"
+    fi
+    if [ -f /etc/apt/sources.list ] && grep -Eq '^[[:space:]]*deb(-src)?[[:space:]]' /etc/apt/sources.list; then
+      [ -f "$saved/sources.list" ] || cp -p /etc/apt/sources.list "$saved/sources.list"
+      # Same suites in two files make apt warn about duplicates on every run.
+      aihpc_put /etc/apt/sources.list 0644 root:root "# Managed by aihpc: Debian's sources are in $sources"
+    fi
+    aihpc_put "$sources" 0644 root:root "$want"
+    if [ "$AIHPC_WROTE" = 1 ] || [ ! -d /var/lib/apt/lists ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit)" ]; then
+      aihpc_apt_retry update || aihpc_die "apt-get update failed: check that $MIRROR is reachable from $(hostname) (set workstation.aptProxy for a proxy), then re-run"
+      AIHPC_CHANGED=1
+    fi
+    ;;
+  delete)
+    if [ -f "$saved/debian.sources" ]; then
+      cp -p "$saved/debian.sources" "$sources" && aihpc_log "restored $sources" && AIHPC_CHANGED=1
+    elif [ -f "$sources" ] && grep -q '^# Managed by aihpc' "$sources"; then
+      aihpc_rm "$sources"
+    fi
+    if [ -f "$saved/sources.list" ]; then
+      cp -p "$saved/sources.list" /etc/apt/sources.list && aihpc_log "restored /etc/apt/sources.list" && AIHPC_CHANGED=1
+    fi
+    rm -rf "$saved"
+    ;;
+esac
+aihpc_done

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Time zone and chrony's extra NTP servers (chrony itself comes with the
+# packages step). In a container without CAP_SYS_TIME chrony's unit skips
+# itself by design; that is not an error.
+sources=/etc/chrony/sources.d/aihpc.sources
+case "$AIHPC_ACTION" in
+  apply)
+    : "${TIMEZONE:?}"
+    [ -f "/usr/share/zoneinfo/$TIMEZONE" ] || aihpc_die "unknown time zone '$TIMEZONE' (no /usr/share/zoneinfo/$TIMEZONE): use a name such as Europe/Berlin"
+    if [ "$(readlink /etc/localtime || true)" != "/usr/share/zoneinfo/$TIMEZONE" ]; then
+      ln -sfn "/usr/share/zoneinfo/$TIMEZONE" /etc/localtime
+      aihpc_log "time zone $TIMEZONE"
+      AIHPC_CHANGED=1
+    fi
+    aihpc_put /etc/timezone 0644 root:root "$TIMEZONE"
+    restart=0
+    if [ -n "${NTP_SERVERS:-}" ]; then
+      lines="# Managed by aihpc (workstation.base.ntpServers)."
+      for s in $NTP_SERVERS; do lines="$lines
+server $s iburst"; done
+      aihpc_put "$sources" 0644 root:root "$lines"
+    else
+      aihpc_rm "$sources"
+    fi
+    [ "$AIHPC_WROTE" = 1 ] && restart=1
+    if aihpc_have_systemd && aihpc_unit_exists chrony.service; then
+      aihpc_service chrony.service "$restart"
+    fi
+    ;;
+  delete)
+    aihpc_rm "$sources"
+    if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd && systemctl is-active --quiet chrony.service; then
+      systemctl restart chrony.service || true
+    fi
+    ;;
+esac
+aihpc_done

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The research group and users. USERS: one `name:uid:group,group` line per
+# user (uid may be empty); USER_KEYS: `name key...` lines. Users removed from
+# the config lose their account (home directories are data and stay).
+: "${GROUP:?}"
+record="$AIHPC_STATE/users"
+group_record="$AIHPC_STATE/users.group"
+remove_user() {
+  if id -u "$1" >/dev/null 2>&1; then
+    userdel "$1" && aihpc_log "removed user $1 (home directory kept)" && AIHPC_CHANGED=1
+  fi
+}
+case "$AIHPC_ACTION" in
+  apply)
+    install -d -m 0755 "$AIHPC_STATE"
+    if ! getent group "$GROUP" >/dev/null; then
+      groupadd "$GROUP"
+      echo "$GROUP" >"$group_record"
+      aihpc_log "created group $GROUP"
+      AIHPC_CHANGED=1
+    fi
+    wanted=()
+    while IFS=: read -r name uid groups; do
+      [ -n "$name" ] || continue
+      wanted+=("$name")
+      all="$GROUP${groups:+,$groups}"
+      for g in ${all//,/ }; do
+        if ! getent group "$g" >/dev/null; then
+          groupadd "$g"
+          aihpc_log "created group $g"
+          AIHPC_CHANGED=1
+        fi
+      done
+      if ! id -u "$name" >/dev/null 2>&1; then
+        args=(--create-home --shell /bin/bash --groups "$all")
+        [ -n "$uid" ] && args+=(--uid "$uid")
+        useradd "${args[@]}" "$name" || aihpc_die "could not create user $name (uid ${uid:-auto} taken?): pick another uid in workstation.base.users"
+        echo "$name" >>"$record"
+        aihpc_log "created user $name"
+        AIHPC_CHANGED=1
+      else
+        [ -z "$uid" ] || [ "$(id -u "$name")" = "$uid" ] || aihpc_die "user $name exists with uid $(id -u "$name"), config says $uid: fix the uid in workstation.base.users"
+        for g in ${all//,/ }; do
+          if ! id -nG "$name" | tr ' ' '\n' | grep -qx "$g"; then
+            usermod -a -G "$g" "$name"
+            aihpc_log "added $name to $g"
+            AIHPC_CHANGED=1
+          fi
+        done
+      fi
+      keys="$(printf '%s\n' "${USER_KEYS:-}" | awk -v u="$name" '$1 == u { sub(/^[^ ]+ /, ""); print }')"
+      if [ -n "$keys" ]; then
+        home="$(getent passwd "$name" | cut -d: -f6)"
+        install -d -m 0700 -o "$name" -g "$(id -gn "$name")" "$home/.ssh"
+        aihpc_put "$home/.ssh/authorized_keys" 0600 "$name:$(id -gn "$name")" "$keys"
+      fi
+    done <<<"${USERS:-}"
+    # Users this step created that the config no longer lists.
+    if [ -f "$record" ]; then
+      keep=()
+      while read -r u; do
+        if printf '%s\n' "${wanted[@]}" | grep -qx "$u"; then keep+=("$u"); else remove_user "$u"; fi
+      done < <(sort -u "$record")
+      printf '%s\n' "${keep[@]}" | sed '/^$/d' >"$record"
+    fi
+    ;;
+  delete)
+    if aihpc_retain base; then
+      aihpc_log "retain: keeping users and group $GROUP"
+    else
+      if [ -f "$record" ]; then
+        while read -r u; do [ -n "$u" ] && remove_user "$u"; done < <(sort -u "$record")
+        rm -f "$record"
+      fi
+      if [ -f "$group_record" ] && getent group "$GROUP" >/dev/null; then
+        groupdel "$GROUP" && aihpc_log "removed group $GROUP" && AIHPC_CHANGED=1
+      fi
+      rm -f "$group_record"
+    fi
+    ;;
+esac
+aihpc_done

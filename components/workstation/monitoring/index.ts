@@ -1,0 +1,178 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as YAML from "yaml";
+import { HostConfig } from "../../../config";
+import { MonitoringConfig } from "../../../config/workstation";
+import { Host } from "../host";
+import { readScript } from "../host/script";
+import { fileText, retainStep, scriptStep } from "../steps";
+
+const SCRIPTS = `${__dirname}/scripts`;
+const TEMPLATES = `${__dirname}/templates`;
+
+export const DATASOURCE_UID = "aihpc-prometheus";
+
+export function template(rel: string): string {
+    return fs.readFileSync(path.join(TEMPLATES, rel), "utf8");
+}
+
+/** The alert rules file, as shipped (validated by promtool on the controller). */
+export function alertRules(): string {
+    return template("rules/aihpc.rules.yml");
+}
+
+/** Grafana dashboards by file name, as shipped in templates/grafana/dashboards. */
+export function dashboards(): Record<string, string> {
+    const dir = path.join(TEMPLATES, "grafana", "dashboards");
+    return Object.fromEntries(
+        fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith(".json"))
+            .sort()
+            .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
+    );
+}
+
+export function grafanaDatasource(m: MonitoringConfig): string {
+    return template("grafana/datasource.yaml")
+        .replace(/\{\{PROMETHEUS_PORT\}\}/g, String(m.prometheus.port))
+        .replace(/\{\{SCRAPE_INTERVAL\}\}/g, m.prometheus.scrapeInterval);
+}
+
+/** Where Prometheus reaches a host's node exporter. */
+export function scrapeAddress(h: HostConfig, transport: "ssh" | "local"): string {
+    return transport === "local" ? "127.0.0.1" : h.address ?? h.name;
+}
+
+/** prometheus.yml: the node exporters of all hosts (instance = host name), Prometheus, Alertmanager. */
+export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; address: string }[]): string {
+    const cfg: Record<string, unknown> = {
+        global: { scrape_interval: m.prometheus.scrapeInterval, evaluation_interval: m.prometheus.scrapeInterval },
+        rule_files: ["/etc/prometheus/rules/*.yml"],
+        ...(m.alertmanager.enabled ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${m.alertmanager.port}`] }] }] } } : {}),
+        scrape_configs: [
+            { job_name: "prometheus", static_configs: [{ targets: [`127.0.0.1:${m.prometheus.port}`], labels: { instance: "prometheus" } }] },
+            {
+                job_name: "node",
+                static_configs: hosts.map((h) => ({ targets: [`${h.address}:${m.nodeExporterPort}`], labels: { instance: h.name } })),
+            },
+            ...(m.alertmanager.enabled
+                ? [{ job_name: "alertmanager", static_configs: [{ targets: [`127.0.0.1:${m.alertmanager.port}`], labels: { instance: "alertmanager" } }] }]
+                : []),
+        ],
+    };
+    return `# Managed by aihpc (Pulumi): workstation.monitoring and the host list.\n${YAML.stringify(cfg)}`;
+}
+
+export function alertmanagerConfig(m: MonitoringConfig): string {
+    const cfg = {
+        route: { receiver: "default", group_by: ["alertname", "instance"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" },
+        receivers: [{ name: "default", ...(m.alertmanager.webhookUrl ? { webhook_configs: [{ url: m.alertmanager.webhookUrl, send_resolved: true }] } : {}) }],
+    };
+    return `# Managed by aihpc (Pulumi): workstation.monitoring.alertmanager.\n${YAML.stringify(cfg)}`;
+}
+
+const b64files = (files: Record<string, string>, minifyJson = false) =>
+    Object.entries(files)
+        .map(([f, text]) => `${f}=${Buffer.from(minifyJson ? JSON.stringify(JSON.parse(text)) : text).toString("base64")}`)
+        .join(" ");
+
+export interface MonitoringArgs {
+    hosts: Host[];
+    transport: "ssh" | "local";
+    config: MonitoringConfig;
+    aptProxy?: string;
+    /** What each host's steps wait for (its base system), by host name. */
+    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** With Slurm: the controller's Slurm config step, which the metrics collector waits for. */
+    slurmController?: pulumi.Resource;
+}
+
+/**
+ * Node exporter on every host; Prometheus (+ rules), Alertmanager, the Slurm
+ * metrics collector and Grafana on the controller. One step per concern.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+    public readonly steps: Record<string, Record<string, pulumi.Resource>>;
+    public readonly grafanaAdminPassword?: pulumi.Output<string>;
+
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:workstation:Monitoring", name, {}, opts);
+        const m = args.config;
+        const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
+        if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
+        this.steps = {};
+        const ordered = [controller, ...args.hosts.filter((h) => h !== controller)];
+        for (const h of ordered) {
+            const t = h.transport;
+            const n = `${name}-${h.name}`;
+            const base = args.after?.[h.name] ?? [];
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.probe, ...base, ...deps] });
+            const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
+            const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
+            const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };
+            if (h === controller) {
+                const targets = args.hosts.map((x) => ({ name: x.name, address: scrapeAddress(x.config, args.transport) }));
+                const prometheus = scriptStep(
+                    `${n}-prometheus`,
+                    t,
+                    {
+                        dir: SCRIPTS,
+                        file: "prometheus.sh",
+                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays, PROMETHEUS_YML: fileText(prometheusConfig(m, targets)) },
+                    },
+                    after(retain),
+                );
+                steps.prometheus = prometheus;
+                steps.rules = scriptStep(`${n}-rules`, t, { dir: SCRIPTS, file: "rules.sh", env: { RULES: fileText(alertRules()) } }, after(prometheus));
+                if (m.alertmanager.enabled) {
+                    steps.alertmanager = scriptStep(
+                        `${n}-alertmanager`,
+                        t,
+                        { dir: SCRIPTS, file: "alertmanager.sh", env: { PORT: m.alertmanager.port, ALERTMANAGER_YML: fileText(alertmanagerConfig(m)) } },
+                        after(retain),
+                    );
+                }
+                if (args.slurmController) {
+                    steps.slurmMetrics = scriptStep(
+                        `${n}-slurm-metrics`,
+                        t,
+                        { dir: SCRIPTS, file: "slurm-metrics-install.sh", env: { COLLECTOR: fileText(readScript(SCRIPTS, "slurm-metrics.sh")), INTERVAL: m.prometheus.scrapeInterval } },
+                        after(nodeExporter, args.slurmController),
+                    );
+                }
+                if (m.grafana.enabled) {
+                    const grafana = scriptStep(
+                        `${n}-grafana`,
+                        t,
+                        {
+                            dir: SCRIPTS,
+                            file: "grafana.sh",
+                            env: { REPO: m.grafana.aptRepository, VERSION: m.grafana.version, APT_PROXY: args.aptProxy ?? "" },
+                        },
+                        after(retain),
+                    );
+                    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
+                    this.grafanaAdminPassword = pulumi.secret(password.result);
+                    const cfg = {
+                        PORT: m.grafana.port,
+                        DATASOURCE: fileText(grafanaDatasource(m)),
+                        DASHBOARD_PROVIDER: fileText(template("grafana/dashboards.yaml")),
+                        DASHBOARDS: b64files(dashboards(), true),
+                    };
+                    steps.grafana = grafana;
+                    steps.grafanaConfig = scriptStep(
+                        `${n}-grafana-config`,
+                        t,
+                        { dir: SCRIPTS, file: "grafana-config.sh", env: cfg, stdin: this.grafanaAdminPassword },
+                        after(grafana, steps.prometheus),
+                    );
+                }
+            }
+            this.steps[h.name] = steps;
+        }
+        this.registerOutputs({});
+    }
+}

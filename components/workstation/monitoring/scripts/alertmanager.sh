@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Alertmanager on the controller, single instance (clustering off), config
+# checked with amtool first.
+conf=/etc/prometheus/alertmanager.yml
+dropin=/etc/systemd/system/prometheus-alertmanager.service.d/aihpc.conf
+case "$AIHPC_ACTION" in
+  apply)
+    : "${PORT:?}" "${ALERTMANAGER_YML:?}"
+    aihpc_require_systemd
+    aihpc_apt_install alertmanager prometheus-alertmanager
+    tmp="$(mktemp --suffix=.yml)"
+    trap 'rm -f "$tmp"' EXIT
+    printf '%s\n' "$ALERTMANAGER_YML" >"$tmp"
+    amtool check-config "$tmp" >&2 || aihpc_die "amtool rejected the generated alertmanager.yml (output above): check workstation.monitoring.alertmanager"
+    aihpc_put "$conf" 0644 root:root "$ALERTMANAGER_YML"
+    reload="$AIHPC_WROTE"
+    aihpc_put "$dropin" 0644 root:root "# Managed by aihpc (workstation.monitoring.alertmanager)
+[Service]
+ExecStart=
+ExecStart=/usr/bin/prometheus-alertmanager --config.file=$conf --storage.path=/var/lib/prometheus/alertmanager/ --web.listen-address=:$PORT --cluster.listen-address="
+    restart="$AIHPC_WROTE"
+    [ "$restart" = 1 ] && systemctl daemon-reload
+    [ "$reload" = 1 ] && restart=1
+    aihpc_service prometheus-alertmanager.service "$restart"
+    for _ in $(seq 1 20); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" && break
+      sleep 1
+    done
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" || aihpc_service_failed prometheus-alertmanager.service
+    ;;
+  delete)
+    aihpc_service_off prometheus-alertmanager.service
+    aihpc_rm "$dropin"
+    rmdir "$(dirname "$dropin")" 2>/dev/null || true
+    aihpc_have_systemd && systemctl daemon-reload
+    if aihpc_retain monitoring; then
+      aihpc_log "retain: keeping prometheus-alertmanager"
+    else
+      aihpc_apt_remove alertmanager
+      aihpc_rm "$conf"
+    fi
+    ;;
+esac
+aihpc_done

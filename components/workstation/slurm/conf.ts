@@ -1,0 +1,184 @@
+// Pure generators for slurm.conf, gres.conf and cgroup.conf from host facts
+// and config (DeepOps keeps these as templates; here they are functions with
+// unit tests, because the node lines come from probed facts).
+import { HostConfig, PartitionConfig } from "../../../config";
+import { SlurmConfig } from "../../../config/workstation";
+import { HostFacts } from "../host/facts";
+
+export const HEALTH_CHECK_PROGRAM = "/usr/local/sbin/aihpc-node-health";
+
+export interface GpuDevice {
+    type: string;
+    file: string;
+    /** Where it came from: nvidia-smi, or the configured stand-in device. */
+    source: "nvidia" | "configured";
+}
+
+export interface SlurmNode {
+    /** Config host name: NodeName. */
+    name: string;
+    /** What `hostname -s` prints on the host: NodeHostname, how slurmd finds its line. */
+    hostname: string;
+    addr?: string;
+    cpus: number;
+    sockets: number;
+    coresPerSocket: number;
+    threadsPerCore: number;
+    realMemoryMb: number;
+    gpus: GpuDevice[];
+}
+
+/** "NVIDIA H200" -> "h200", "NVIDIA RTX A5500" -> "rtx_a5500". */
+export function gresTypeOf(model: string): string {
+    const t = model
+        .toLowerCase()
+        .replace(/^nvidia\s+/, "")
+        .replace(/[^a-z0-9]+/g, "_")
+        .replace(/^_+|_+$/g, "")
+        .slice(0, 32);
+    return t || "gpu";
+}
+
+/** The GPUs Slurm schedules on a host: nvidia-smi's, else the configured device files. */
+export function nodeGpus(host: HostConfig, facts: HostFacts): GpuDevice[] {
+    if (facts.gpus.length > 0) {
+        return [...facts.gpus]
+            .sort((a, b) => a.index - b.index)
+            .map((g) => ({ type: host.gpus.gresType ?? gresTypeOf(g.name), file: `/dev/nvidia${g.index}`, source: "nvidia" as const }));
+    }
+    return (host.gpus.devices ?? []).map((file) => ({ type: host.gpus.gresType ?? "fake", file, source: "configured" as const }));
+}
+
+export function shortHostname(h: string): string {
+    return h.split(".")[0];
+}
+
+export function slurmNode(host: HostConfig, facts: HostFacts, memoryHeadroomMb: number): SlurmNode {
+    // Never promise more memory than the host has (slurmd drains a node whose
+    // RealMemory exceeds what it finds); keep at most a quarter back.
+    const headroom = Math.min(memoryHeadroomMb, Math.floor(facts.memoryMb / 4));
+    return {
+        name: host.name,
+        hostname: shortHostname(facts.hostname),
+        addr: host.address,
+        cpus: facts.cpus,
+        sockets: facts.sockets,
+        coresPerSocket: facts.coresPerSocket,
+        threadsPerCore: facts.threadsPerCore,
+        realMemoryMb: Math.max(1, facts.memoryMb - headroom),
+        gpus: nodeGpus(host, facts),
+    };
+}
+
+/** `gpu:h200:2` (one type per node; mixed types are listed per type). */
+export function gresSpec(gpus: GpuDevice[]): string | undefined {
+    if (gpus.length === 0) return undefined;
+    const byType = new Map<string, number>();
+    for (const g of gpus) byType.set(g.type, (byType.get(g.type) ?? 0) + 1);
+    return [...byType].map(([t, n]) => `gpu:${t}:${n}`).join(",");
+}
+
+export function nodeLine(n: SlurmNode): string {
+    const parts = [`NodeName=${n.name}`];
+    if (n.hostname !== n.name) parts.push(`NodeHostname=${n.hostname}`);
+    if (n.addr) parts.push(`NodeAddr=${n.addr}`);
+    parts.push(`CPUs=${n.cpus}`);
+    // Topology only when it adds up (a cpuset-limited host may not).
+    if (n.sockets * n.coresPerSocket * n.threadsPerCore === n.cpus) {
+        parts.push(`Sockets=${n.sockets}`, `CoresPerSocket=${n.coresPerSocket}`, `ThreadsPerCore=${n.threadsPerCore}`);
+    }
+    parts.push(`RealMemory=${n.realMemoryMb}`);
+    const gres = gresSpec(n.gpus);
+    if (gres) parts.push(`Gres=${gres}`);
+    parts.push("State=UNKNOWN");
+    return parts.join(" ");
+}
+
+export function partitionLine(p: PartitionConfig, computeHosts: string[]): string {
+    const nodes = p.hosts ?? computeHosts;
+    const parts = [`PartitionName=${p.name}`, `Nodes=${nodes.join(",")}`, `Default=${p.default ? "YES" : "NO"}`, `MaxTime=${p.maxTime}`];
+    if (p.defaultTime) parts.push(`DefaultTime=${p.defaultTime}`);
+    if (p.maxNodes !== undefined) parts.push(`MaxNodes=${p.maxNodes}`);
+    parts.push(`PriorityTier=${p.priorityTier}`, "State=UP");
+    return parts.join(" ");
+}
+
+export interface SlurmConfInput {
+    config: SlurmConfig;
+    controller: { hostname: string; addr?: string };
+    /** Compute nodes, in config order. */
+    nodes: SlurmNode[];
+}
+
+/** slurm.conf: the same text on every host (Slurm warns when they differ). */
+export function slurmConf(i: SlurmConfInput): string {
+    const c = i.config;
+    const ctl = i.controller.addr ? `${i.controller.hostname}(${i.controller.addr})` : i.controller.hostname;
+    // Jobs without --mem get memory per CPU, not the whole node.
+    const defMemPerCpu = i.nodes.length ? Math.max(1, Math.min(...i.nodes.map((n) => Math.floor(n.realMemoryMb / n.cpus)))) : undefined;
+    const lines = [
+        "# Managed by aihpc (Pulumi): edits here are overwritten. Source: workstation.slurm and the host facts.",
+        `ClusterName=${c.clusterName}`,
+        `SlurmctldHost=${ctl}`,
+        `SlurmctldPort=${c.slurmctldPort}`,
+        `SlurmdPort=${c.slurmdPort}`,
+        "SlurmUser=slurm",
+        "AuthType=auth/munge",
+        "CryptoType=crypto/munge",
+        "MpiDefault=none",
+        "StateSaveLocation=/var/lib/slurm/slurmctld",
+        "SlurmdSpoolDir=/var/lib/slurm/slurmd",
+        "SlurmctldPidFile=/run/slurmctld.pid",
+        "SlurmdPidFile=/run/slurmd.pid",
+        "SlurmctldLogFile=/var/log/slurm/slurmctld.log",
+        "SlurmdLogFile=/var/log/slurm/slurmd.log",
+        c.cgroups ? "ProctrackType=proctrack/cgroup" : "ProctrackType=proctrack/linuxproc",
+        c.cgroups ? "TaskPlugin=task/cgroup,task/affinity" : "TaskPlugin=task/none",
+        c.cgroups ? "JobAcctGatherType=jobacct_gather/cgroup" : "JobAcctGatherType=jobacct_gather/linux",
+        "AccountingStorageType=accounting_storage/none",
+        "JobCompType=jobcomp/none",
+        "SchedulerType=sched/backfill",
+        "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core_Memory",
+        ...(defMemPerCpu ? [`DefMemPerCPU=${defMemPerCpu}`] : []),
+        "GresTypes=gpu",
+        "ReturnToService=2",
+        `HealthCheckProgram=${HEALTH_CHECK_PROGRAM}`,
+        `HealthCheckInterval=${c.healthCheckInterval}`,
+        "HealthCheckNodeState=ANY",
+        "SlurmctldTimeout=120",
+        "SlurmdTimeout=300",
+        "InactiveLimit=0",
+        "MinJobAge=300",
+        "KillWait=30",
+        "Waittime=0",
+        "",
+        "# Nodes",
+        ...i.nodes.map(nodeLine),
+        "",
+        "# Partitions",
+        ...c.partitions.map((p) => partitionLine(p, i.nodes.map((n) => n.name))),
+    ];
+    return `${lines.join("\n")}\n`;
+}
+
+/** gres.conf for one node: its GPU device files. */
+export function gresConf(node: Pick<SlurmNode, "name" | "gpus">, expectedGpus = 0): string {
+    const lines = ["# Managed by aihpc (Pulumi): GPUs from nvidia-smi, else workstation.hosts[].gpus.devices."];
+    for (const g of node.gpus) lines.push(`NodeName=${node.name} Name=gpu Type=${g.type} File=${g.file}`);
+    if (node.gpus.length === 0 && expectedGpus > 0) {
+        lines.push(`# ${node.name} expects ${expectedGpus} GPU(s) but none were detected: install the driver (nvidia component) and re-apply.`);
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+/** cgroup.conf: confine cores, memory and devices (only GPUs a job asked for). */
+export function cgroupConf(cgroups: boolean): string {
+    const lines = ["# Managed by aihpc (Pulumi)."];
+    if (cgroups) {
+        lines.push("CgroupAutomount=yes", "ConstrainCores=yes", "ConstrainDevices=yes", "ConstrainRAMSpace=yes");
+    } else {
+        lines.push("# workstation.slurm.cgroups is off: proctrack/linuxproc, task/none; nothing reads this file.");
+    }
+    return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,123 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { SlurmConfig } from "../../../config/workstation";
+import { Host } from "../host";
+import { readScript } from "../host/script";
+import { fileText, retainStep, scriptStep, StepEnv } from "../steps";
+import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
+
+export * from "./conf";
+
+const SCRIPTS = `${__dirname}/scripts`;
+const JOBS = path.join(__dirname, "templates", "jobs");
+
+/** The job templates shipped to /usr/local/share/aihpc/jobs, by file name. */
+export function jobTemplates(): Record<string, string> {
+    return Object.fromEntries(
+        fs
+            .readdirSync(JOBS)
+            .sort()
+            .map((f) => [f, fs.readFileSync(path.join(JOBS, f), "utf8")]),
+    );
+}
+
+export interface SlurmArgs {
+    hosts: Host[];
+    config: SlurmConfig;
+    /** What each host's Slurm steps wait for (its base system), by host name. */
+    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+}
+
+export interface SlurmHostSteps {
+    retain: pulumi.Resource;
+    packages: pulumi.Resource;
+    munge: pulumi.Resource;
+    health?: pulumi.Resource;
+    jobs: pulumi.Resource;
+    config: pulumi.Resource;
+}
+
+/**
+ * A Slurm 22.05 cluster (Debian's packages): one controller, any number of
+ * compute hosts, one munge key, config generated from every host's facts.
+ * Steps per host: retain -> packages -> munge, health, jobs -> config; the
+ * compute hosts' config waits for the controller's (slurmctld up first).
+ */
+export class Slurm extends pulumi.ComponentResource {
+    public readonly mungeKey: random.RandomBytes;
+    /** slurm.conf as every host gets it (unknown until the facts are). */
+    public readonly slurmConf: pulumi.Output<string>;
+    public readonly steps: Record<string, SlurmHostSteps>;
+    public readonly controller: Host;
+
+    constructor(name: string, args: SlurmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:workstation:Slurm", name, {}, opts);
+        const c = args.config;
+        const controllers = args.hosts.filter((h) => h.config.roles.includes("controller"));
+        const compute = args.hosts.filter((h) => h.config.roles.includes("compute"));
+        if (controllers.length !== 1) throw new pulumi.ResourceError(`hosts: Slurm needs exactly one 'controller', got ${controllers.length}`, this);
+        if (compute.length === 0) throw new pulumi.ResourceError("hosts: Slurm needs at least one 'compute' host", this);
+        this.controller = controllers[0];
+
+        // 1024 random bytes, as `mungekey` makes; the provider keeps it secret in state.
+        this.mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
+        const mungeStdin = pulumi.secret(this.mungeKey.base64);
+
+        const nodes = pulumi.all(compute.map((h) => h.facts)).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
+        this.slurmConf = pulumi
+            .all([this.controller.facts, nodes])
+            .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns }));
+        const healthScript = readScript(SCRIPTS, "node-health.sh");
+        const jobFiles = Object.entries(jobTemplates())
+            .map(([f, text]) => `${f}=${Buffer.from(text).toString("base64")}`)
+            .join(" ");
+
+        this.steps = {};
+        const ordered = [this.controller, ...args.hosts.filter((h) => h !== this.controller)];
+        for (const h of ordered) {
+            const t = h.transport;
+            const isController = h === this.controller;
+            const isCompute = h.config.roles.includes("compute");
+            const n = `${name}-${h.name}`;
+            const base = args.after?.[h.name] ?? [];
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.probe, ...base, ...deps] });
+
+            const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
+            const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : [])];
+            const packages = scriptStep(`${n}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" ") } }, after(retain));
+            const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
+            const jobs = scriptStep(`${n}-jobs`, t, { dir: SCRIPTS, file: "jobs.sh", env: { JOB_FILES: jobFiles } }, after(retain));
+            let health: pulumi.Resource | undefined;
+            if (isCompute) {
+                const env = h.facts.apply((f): StepEnv => {
+                    const gpus = nodeGpus(h.config, f);
+                    return {
+                        HEALTH_SCRIPT: fileText(healthScript),
+                        NODE_NAME: h.name,
+                        EXPECTED_GPUS: gpus.length,
+                        GPU_SOURCE: gpus.length ? gpus[0].source : "none",
+                        GPU_FILES: gpus.map((g) => g.file).join(" "),
+                    };
+                });
+                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env }, after(packages));
+            }
+            const configEnv = pulumi.all([this.slurmConf, h.facts]).apply(([conf, f]): StepEnv => {
+                const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
+                return {
+                    SLURM_CONF: fileText(conf),
+                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0)),
+                    CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
+                    CONTROLLER: isController ? 1 : 0,
+                    COMPUTE: isCompute ? 1 : 0,
+                };
+            });
+            const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : [])];
+            if (!isController) configDeps.push(this.steps[this.controller.name].config);
+            const config = scriptStep(`${n}-config`, t, { dir: SCRIPTS, file: "config.sh", env: configEnv }, after(...configDeps));
+            this.steps[h.name] = { retain, packages, munge, health, jobs, config };
+        }
+        this.registerOutputs({ slurmConf: this.slurmConf });
+    }
+}

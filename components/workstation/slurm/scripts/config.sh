@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# slurm.conf, gres.conf and cgroup.conf (generated from the host facts), then
+# the daemons. Only partition lines changed: `scontrol reconfigure` on the
+# controller. Anything else: restart the daemons of this host (slurmd re-reads
+# gres.conf and cgroup.conf only at start; new nodes need a restart in 22.05).
+dir=/etc/slurm
+case "$AIHPC_ACTION" in
+  apply)
+    : "${SLURM_CONF:?}" "${GRES_CONF:?}" "${CGROUP_CONF:?}" "${CONTROLLER:?}" "${COMPUTE:?}"
+    aihpc_require_systemd
+    getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the Slurm packages did not install; re-run"
+    install -d -m 0755 -o slurm -g slurm /var/lib/slurm /var/log/slurm
+    [ "$CONTROLLER" = 1 ] && install -d -m 0700 -o slurm -g slurm /var/lib/slurm/slurmctld
+    [ "$COMPUTE" = 1 ] && install -d -m 0755 -o root -g root /var/lib/slurm/slurmd
+    # What differs apart from the partitions decides between reconfigure and restart.
+    strip() { grep -v '^PartitionName=' "$1" 2>/dev/null || true; }
+    old_rest="$(strip "$dir/slurm.conf")"
+    aihpc_put "$dir/slurm.conf" 0644 root:root "$SLURM_CONF"
+    conf_changed="$AIHPC_WROTE"
+    restart=0
+    if [ "$conf_changed" = 1 ] && [ "$old_rest" != "$(strip "$dir/slurm.conf")" ]; then restart=1; fi
+    aihpc_put "$dir/gres.conf" 0644 root:root "$GRES_CONF"
+    [ "$AIHPC_WROTE" = 1 ] && restart=1
+    aihpc_put "$dir/cgroup.conf" 0644 root:root "$CGROUP_CONF"
+    [ "$AIHPC_WROTE" = 1 ] && restart=1
+    if [ "$CONTROLLER" = 1 ]; then
+      aihpc_service slurmctld.service "$restart"
+      ok=0
+      for _ in $(seq 1 30); do
+        if scontrol ping 2>/dev/null | grep -q 'is UP'; then ok=1 && break; fi
+        sleep 1
+      done
+      [ "$ok" = 1 ] || aihpc_service_failed slurmctld.service
+      if [ "$conf_changed" = 1 ] && [ "$restart" = 0 ]; then
+        scontrol reconfigure && aihpc_log "scontrol reconfigure (partitions changed)"
+      fi
+    fi
+    if [ "$COMPUTE" = 1 ]; then
+      aihpc_service slurmd.service "$restart"
+      # Partitions only: slurmd re-reads slurm.conf on SIGHUP (its unit's reload).
+      if [ "$conf_changed" = 1 ] && [ "$restart" = 0 ] && [ "$CONTROLLER" = 0 ]; then
+        systemctl reload slurmd.service && aihpc_log "reloaded slurmd (partitions changed)"
+      fi
+    fi
+    ;;
+  delete)
+    aihpc_have_systemd && for u in slurmd.service slurmctld.service; do aihpc_service_off "$u"; done
+    aihpc_rm "$dir/slurm.conf" "$dir/gres.conf" "$dir/cgroup.conf"
+    ;;
+esac
+aihpc_done

@@ -1,0 +1,25 @@
+import { spawnSync } from "child_process";
+
+const PACKAGE: Record<string, string> = {
+    shellcheck: "shellcheck",
+    promtool: "prometheus",
+    amtool: "prometheus-alertmanager",
+};
+
+/**
+ * Fail (never skip) when a tool a test needs is missing, saying how to get it;
+ * `.ci/run` installs all of them.
+ */
+export function requireTool(cmd: string): string {
+    if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
+        throw new Error(`${cmd} is required by this test: apt-get install ${PACKAGE[cmd] ?? cmd} (.ci/run installs it)`);
+    }
+    return cmd;
+}
+
+/** Tests that use lib.sh's file helpers run as root, as the steps do on a host. */
+export function requireRoot(): void {
+    if (typeof process.getuid === "function" && process.getuid() !== 0) {
+        throw new Error("this test runs provisioning shell as root (as CI and the hosts do): run npm test as root");
+    }
+}
