@@ -1,38 +1,8 @@
 // The CrossGuard pack: `pulumi preview --policy-pack policies`. It only adapts
 // the rule modules (./rules), which the offline plan and the tests run too.
-import { PolicyPack, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { applies, Rule, RuleResource, rules, ruleConfig } from "./rules";
-
-function describe(rule: Rule) {
-    return {
-        name: rule.name,
-        description: `${rule.description} [${rule.sources.join("; ")}]`,
-        enforcementLevel: rule.enforcementLevel,
-        severity: rule.severity,
-        remediationSteps: rule.remediation,
-        configSchema: rule.config ? { properties: rule.config as any } : undefined,
-    };
-}
-
-function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidationPolicy {
-    if (rule.kind === "resource") {
-        return {
-            ...describe(rule),
-            validateResource: (args, report) => {
-                if (!applies(rule, args.type)) return;
-                const r: RuleResource = { type: args.type, name: args.name, urn: args.urn, props: args.props, protect: args.opts.protect };
-                for (const m of rule.validate(r, ruleConfig(rule, args.getConfig()))) report(m);
-            },
-        };
-    }
-    return {
-        ...describe(rule),
-        validateStack: (args, report) => {
-            const resources = args.resources.map<RuleResource>((x) => ({ type: x.type, name: x.name, urn: x.urn, props: x.props, protect: x.opts.protect }));
-            for (const v of rule.validate(resources, ruleConfig(rule, args.getConfig()))) report(v.message, v.urn);
-        },
-    };
-}
+import { PolicyPack } from "@pulumi/policy";
+import { toPolicy } from "./pack";
+import { rules } from "./rules";
 
 new PolicyPack("aihpc", {
     description: "aihpc: secure defaults for the workstation and Google Cloud sides",

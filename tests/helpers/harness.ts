@@ -85,8 +85,8 @@ export async function runProgram(raw: RawConfig, opts: RunOptions & { secrets?: 
 }
 
 /** Run a shipped stack file (`Pulumi.<stack>.yaml`) through the program. */
-export async function runStackFile(stack: string, opts: RunOptions = {}): Promise<Recorded> {
-    const file = readStackFile(REPO_ROOT, stack);
+export async function runStackFile(stack: string, opts: RunOptions & { root?: string } = {}): Promise<Recorded> {
+    const file = readStackFile(opts.root ?? REPO_ROOT, stack);
     const run = await runUnderMocks(() => defineStack(parseStackConfig(file.config, new Set(file.secretKeys))), {
         preview: true,
         ...opts,

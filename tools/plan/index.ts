@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../../config";
 import { buildPlan, Plan, readPolicyConfig } from "./plan";
@@ -19,7 +20,9 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export async function planStack(stack: string, opts: { root?: string; program?: () => unknown; policyConfig?: string } = {}): Promise<Plan> {
     const root = opts.root ?? REPO_ROOT;
     const file = readStackFile(root, stack);
-    const program = opts.program ?? (() => require(path.join(root, "index.ts")));
+    // A folder of stack files without a program of its own plans this repository's.
+    const main = fs.existsSync(path.join(root, "index.ts")) ? path.join(root, "index.ts") : path.join(REPO_ROOT, "index.ts");
+    const program = opts.program ?? (() => require(main));
     return buildPlan(program, {
         project: file.project,
         stack,
