@@ -123,6 +123,13 @@ describe("plan CLI", () => {
         expect(r.stdout).toBe("");
     });
 
+    test("a large JSON plan reaches a pipe whole (the gcp stack is several hundred KiB)", async () => {
+        const r = await cli(["--stack", "gcp", "--format", "json"]);
+        expect(r.code).toBe(0);
+        expect(r.stdout.length).toBeGreaterThan(65536);
+        expect(JSON.parse(r.stdout).stack).toBe("gcp");
+    });
+
     test("rejects an unknown format", async () => {
         const r = await cli(["--format", "yaml"]);
         expect(r.code).toBe(2);

@@ -50,10 +50,13 @@ async function main(): Promise<number> {
     }
 }
 
-main().then(
-    (code) => process.exit(code),
-    (err) => {
-        process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-        process.exit(2);
-    },
-);
+// Exit only once stdout is flushed: a pipe reader (jq, a CI step) would
+// otherwise get the plan cut at 64 KiB.
+function exit(code: number): void {
+    process.stdout.write("", () => process.exit(code));
+}
+
+main().then(exit, (err) => {
+    process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    exit(2);
+});
