@@ -1,0 +1,174 @@
+// The Acceptance component under the SDK mocks, and its shell for real on this
+// machine (no GPU): the install step into a scratch prefix with a stand-in
+// nvcc, and the runner with stand-in programs that replay the H200 run.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Acceptance, suiteFilesEnv, SUITE_FILES } from "../../../components/workstation/acceptance";
+import { Host } from "../../../components/workstation/host";
+import { oneHost } from "../../helpers/fixtures";
+import { parseConfig, runComponent } from "../../helpers/harness";
+
+const ACCEPTANCE = path.join(__dirname, "../../../components/workstation/acceptance");
+const FIXTURE = path.join(__dirname, "fixtures/h200-raw.jsonl");
+
+function hosts(gpuCounts: number[]) {
+    const base = parseConfig(oneHost()).workstation.hosts[0];
+    return gpuCounts.map((count, i) => new Host(`host-ws${i + 1}`, { host: { ...base, name: `ws${i + 1}`, gpus: { ...base.gpus, count } }, transport: "local" }));
+}
+const config = () => parseConfig(oneHost()).workstation.acceptance;
+
+describe("Acceptance component", () => {
+    test("one install step per GPU host, after its facts probe; none on a host without GPUs", async () => {
+        const run = await runComponent(() => new Acceptance("acc", { hosts: hosts([1, 0]), config: config(), python: "/opt/aihpc/ml/bin/python" }));
+        const steps = run.ofType("command:local:Command").filter((r) => r.name.startsWith("acc-"));
+        expect(steps.map((s) => s.name)).toEqual(["acc-ws1"]);
+        expect(run.named("acc-ws1").parent).toBe(run.named("acc").urn);
+        expect(run.named("acc-ws1").dependencies).toContain(run.named("host-ws1-facts").urn);
+        const inputs = run.inputsOf("acc-ws1");
+        expect(inputs.create).toContain("MIN_DEVICE_BW='0.75'");
+        expect(inputs.create).toContain("MIN_GEMM='0.6'");
+        expect(inputs.create).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
+        expect(inputs.create).toContain(`FILES='${suiteFilesEnv()}'`);
+        expect(inputs.delete).toContain("ACTION='delete'");
+        // sent as one `sh -c` argument over SSH: Linux caps one argument at 128 KiB
+        expect(Buffer.byteLength(inputs.create)).toBeLessThan(100 * 1024);
+    });
+
+    test("disabled: no steps", async () => {
+        const run = await runComponent(() => new Acceptance("acc", { hosts: hosts([1]), config: { ...config(), enabled: false } }));
+        expect(run.resources.filter((r) => r.name.startsWith("acc-"))).toEqual([]);
+    });
+
+    test("rejects a python that is not a plain command or path", async () => {
+        await expect(runComponent(() => new Acceptance("acc", { hosts: hosts([1]), config: config(), python: "python3; rm -rf /" }))).rejects.toThrow(
+            /acceptance python: expected a command or absolute path/,
+        );
+    });
+
+    test("ships every file the runner needs", () => {
+        for (const f of SUITE_FILES) expect(fs.existsSync(path.join(ACCEPTANCE, f))).toBe(true);
+        const runner = fs.readFileSync(path.join(ACCEPTANCE, "scripts/aihpc-gpu-acceptance"), "utf8");
+        for (const f of ["build.sh", "evaluate.py", "torch_matmul.py", "gpu-specs.json"]) expect(runner).toContain(f);
+    });
+});
+
+function scratch(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-acceptance-"));
+}
+
+function writeExec(file: string, text: string) {
+    fs.writeFileSync(file, text, { mode: 0o755 });
+}
+
+describe("install step, for real in a scratch prefix", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = scratch();
+        // A stand-in nvcc: writes each -o target (the real build ran on the H200, docs/acceptance.md).
+        writeExec(`${dir}/nvcc`, '#!/bin/sh\n[ "$1" = --version ] && { echo "stand-in nvcc"; exit 0; }\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\nprintf "#!/bin/sh\\n" >"$out"\necho "nvcc $out" >>"$(dirname "$0")/nvcc.log"\n');
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const install = (action: "apply" | "delete", minGemm = 0.6) => {
+        const script = fs.readFileSync(path.join(ACCEPTANCE, "scripts/install.sh"), "utf8");
+        const env = action === "apply" ? { ACTION: "apply", FILES: suiteFilesEnv(), MIN_DEVICE_BW: 0.75, MIN_HOST_DEVICE_BW: 0.6, MIN_GEMM: minGemm, PYTHON: "python3", CUDA_HOME: "" } : { ACTION: "delete" };
+        const { scriptCommand } = require("../../../components/workstation/host/script");
+        return execFileSync("/bin/sh", ["-c", scriptCommand(script, env)], {
+            encoding: "utf8",
+            env: {
+                ...process.env,
+                AIHPC_ALLOW_NONROOT: "1",
+                NVCC: `${dir}/nvcc`,
+                DEST: `${dir}/lib`,
+                CONF: `${dir}/etc/gpu-acceptance.conf`,
+                LINK: `${dir}/bin-aihpc-gpu-acceptance`,
+                JOBS: `${dir}/jobs`,
+                PROM: `${dir}/aihpc_gpu_acceptance.prom`,
+                PATH: `/usr/bin:/bin`, // no nvidia-smi: the default targets
+            },
+        });
+    };
+    const nvccRuns = () => (fs.existsSync(`${dir}/nvcc.log`) ? fs.readFileSync(`${dir}/nvcc.log`, "utf8").trim().split("\n").length : 0);
+
+    test("installs, builds once, changes nothing on a re-run, rewrites only the settings, removes", () => {
+        const first = install("apply");
+        expect(first).toMatch(/acceptance: installed/);
+        expect(nvccRuns()).toBe(3);
+        for (const f of SUITE_FILES) expect(fs.readFileSync(`${dir}/lib/${f}`, "utf8")).toBe(fs.readFileSync(path.join(ACCEPTANCE, f), "utf8"));
+        expect(fs.statSync(`${dir}/lib/scripts/aihpc-gpu-acceptance`).mode & 0o111).toBeTruthy();
+        expect(fs.readlinkSync(`${dir}/bin-aihpc-gpu-acceptance`)).toBe(`${dir}/lib/scripts/aihpc-gpu-acceptance`);
+        expect(fs.readFileSync(`${dir}/etc/gpu-acceptance.conf`, "utf8")).toContain("deviceBandwidth=0.75\nhostDeviceBandwidth=0.6\ngemm=0.6\npython=python3\n");
+        expect(fs.existsSync(`${dir}/jobs/gpu-acceptance.sbatch`)).toBe(true);
+
+        expect(install("apply").trim()).toBe("acceptance: unchanged");
+        expect(nvccRuns()).toBe(3);
+
+        const third = install("apply", 0.7);
+        expect(third).toContain(`wrote ${dir}/etc/gpu-acceptance.conf`);
+        expect(nvccRuns()).toBe(3); // sources unchanged: no rebuild
+
+        fs.writeFileSync(`${dir}/aihpc_gpu_acceptance.prom`, "stale\n");
+        expect(install("delete")).toContain("acceptance: removed");
+        for (const p of ["lib", "etc/gpu-acceptance.conf", "bin-aihpc-gpu-acceptance", "jobs/gpu-acceptance.sbatch", "aihpc_gpu_acceptance.prom"]) {
+            expect(fs.existsSync(`${dir}/${p}`)).toBe(false);
+        }
+    });
+});
+
+describe("runner, with stand-in programs replaying the H200 run", () => {
+    let dir: string;
+    const device = `grep -m1 '"type":"device"' '${FIXTURE}'`;
+    beforeEach(() => {
+        dir = scratch();
+        fs.mkdirSync(`${dir}/bin`);
+        writeExec(`${dir}/bin/aihpc-membw`, `#!/bin/sh\ncase " $* " in *" --list "*) echo '{"type":"device_count","count":1}'; exit 0;; esac\n${device}\ncase " $* " in *" --info "*) exit 0;; esac\ngrep '"name":"device_' '${FIXTURE}'\n`);
+        writeExec(`${dir}/bin/aihpc-hostbw`, `#!/bin/sh\n${device}\ngrep -E '"name":"(h2d|d2h)_' '${FIXTURE}'\n`);
+        writeExec(`${dir}/bin/aihpc-gemm`, `#!/bin/sh\n${device}\ngrep '"name":"gemm_' '${FIXTURE}'\n`);
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const runner = (args: string[], extraEnv: Record<string, string> = {}) =>
+        spawnSync(path.join(ACCEPTANCE, "scripts/aihpc-gpu-acceptance"), args, {
+            encoding: "utf8",
+            env: { ...process.env, AIHPC_ACCEPTANCE_BIN: `${dir}/bin`, AIHPC_ACCEPTANCE_PYTHON: `${dir}/no-python`, AIHPC_ACCEPTANCE_CONF: `${dir}/none.conf`, ...extraEnv },
+        });
+
+    test("assembles the report and the metrics; the PyTorch check is skipped without torch", () => {
+        const r = runner(["--json", `${dir}/r.json`, "--prom", `${dir}/r.prom`, "--raw", `${dir}/raw.jsonl`]);
+        expect(r.stderr).toContain("PyTorch check skipped");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("GPU acceptance: PASS");
+        const report = JSON.parse(fs.readFileSync(`${dir}/r.json`, "utf8"));
+        expect(report.gpus[0].measurements.map((m: any) => m.name)).toHaveLength(12);
+        expect(report.host).toBe(os.hostname());
+        expect(fs.readFileSync(`${dir}/r.prom`, "utf8")).toContain('aihpc_gpu_acceptance_run_passed{status="pass"} 1');
+        expect(fs.readFileSync(`${dir}/raw.jsonl`, "utf8")).toMatch(/"type":"run"/);
+    });
+
+    test("thresholds from the conf file; a crashed program is an error and fails the run", () => {
+        fs.writeFileSync(`${dir}/acc.conf`, "# test\ngemm=0.8\n");
+        expect(runner([], { AIHPC_ACCEPTANCE_CONF: `${dir}/acc.conf` }).stdout).toMatch(/gemm_fp32: 51.2822 TFLOP\/s is 0.765 of peak 67, below 0.8/);
+        writeExec(`${dir}/bin/aihpc-gemm`, `#!/bin/sh\n${device}\necho 'gemm.cu:170: cublasCreate(&handle) failed: CUBLAS_STATUS_NOT_INITIALIZED' >&2\nexit 1\n`);
+        const r = runner(["--json", `${dir}/r.json`]);
+        expect(r.status).toBe(1);
+        const report = JSON.parse(fs.readFileSync(`${dir}/r.json`, "utf8"));
+        expect(report.errors[0]).toMatchObject({ program: "gemm", status: 1, message: "gemm exited with status 1: gemm.cu:170: cublasCreate(&handle) failed: CUBLAS_STATUS_NOT_INITIALIZED" });
+        expect(report.gpus[0].reasons).toContain("gemm_bf16: not measured");
+    });
+
+    test("no CUDA device: an error report, exit 1", () => {
+        writeExec(`${dir}/bin/aihpc-membw`, "#!/bin/sh\necho 'common.h:70: cudaGetDeviceCount(&count) failed: cudaErrorNoDevice (no CUDA-capable device is detected)' >&2\nexit 1\n");
+        const r = runner(["--json", `${dir}/r.json`]);
+        expect(r.status).toBe(1);
+        const report = JSON.parse(fs.readFileSync(`${dir}/r.json`, "utf8"));
+        expect(report.gpus).toEqual([]);
+        expect(report.errors[0].message).toMatch(/^no CUDA device visible: .*cudaErrorNoDevice/);
+    });
+
+    test("usage errors exit 2", () => {
+        expect(runner(["--bogus"]).status).toBe(2);
+        expect(runner(["--devices", "0,x"]).status).toBe(2);
+    });
+});
