@@ -25,8 +25,10 @@ function tempProject(stack: string, config: Record<string, unknown>): string {
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-        const { stdout, stderr } = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/cli.ts", ...args], {
+        // As package.json's "plan" script runs it.
+        const { stdout, stderr } = await run(process.execPath, ["-r", "@swc-node/register", "tools/plan/cli.ts", ...args], {
             cwd: REPO_ROOT,
+            env: { ...process.env, SWC_NODE_SOURCE_MAP_MODE: "inline" },
             maxBuffer: 64 * 1024 * 1024,
         });
         return { code: 0, stdout, stderr };

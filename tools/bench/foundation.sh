@@ -18,23 +18,28 @@ median() {
   printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# The plan exactly as `npm run plan` runs it, without npm's own start-up.
+plan() { SWC_NODE_SOURCE_MAP_MODE=inline node -r @swc-node/register tools/plan/cli.ts "$@"; }
 load=$(median node -e 'require("@pulumi/pulumi")')
-plan_local=$(median node -r ts-node/register/transpile-only tools/plan/cli.ts --stack local)
-plan_gcp=$(median node -r ts-node/register/transpile-only tools/plan/cli.ts --stack gcp)
-plan_gcp_json=$(median node -r ts-node/register/transpile-only tools/plan/cli.ts --stack gcp --format json)
+plan_local=$(median plan --stack local)
+plan_gcp=$(median plan --stack gcp)
+plan_gcp_json=$(median plan --stack gcp --format json)
+npm_plan_gcp=$(median npm run -s plan -- --stack gcp)
 runs=1
 unit=$(median npx jest --selectProjects unit)
 typecheck=$(median npx tsc --noEmit -p tsconfig.json)
-resources=$(node -r ts-node/register/transpile-only tools/plan/cli.ts --stack gcp --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).resources.length))')
+resources=$(plan --stack gcp --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).resources.length))')
 
 echo "| measurement | seconds |"
 echo "| --- | ---: |"
 echo "| load @pulumi/pulumi (node -e require) | $load |"
-echo "| npm run plan -- --stack local | $plan_local |"
-echo "| npm run plan -- --stack gcp ($resources resources and components) | $plan_gcp |"
-echo "| npm run plan -- --stack gcp --format json | $plan_gcp_json |"
+echo "| plan --stack local | $plan_local |"
+echo "| plan --stack gcp ($resources resources and components) | $plan_gcp |"
+echo "| plan --stack gcp --format json | $plan_gcp_json |"
+echo "| the same through npm (npm run -s plan -- --stack gcp) | $npm_plan_gcp |"
 echo "| plan gcp / load pulumi (target <= 3) | $(echo "$plan_gcp / $load" | bc -l | xargs printf '%.1f') |"
 echo "| unit suite: jest --selectProjects unit (target < 60) | $unit |"
 echo "| strict type check: tsc --noEmit | $typecheck |"
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, node $(node --version); median of ${RUNS:-5} runs for the first four, 1 run for the rest"
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, node $(node --version), load $(cut -d' ' -f1-3 /proc/loadavg); median of ${RUNS:-5} runs for the plan rows, 1 run for the suite and type check"
+echo "plan = SWC_NODE_SOURCE_MAP_MODE=inline node -r @swc-node/register tools/plan/cli.ts (what npm run plan runs)"
