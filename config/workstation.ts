@@ -85,9 +85,16 @@ const nvidia = z.strictObject({
                 .string()
                 .regex(/^\d{3}$/, "expected a driver branch such as \"535\" or \"570\"")
                 .optional(),
+            /** Source `debian`: the upstream driver version (the Debian revision may move with security updates). */
+            version: z
+                .string()
+                .regex(/^\d{3}\.\d{2,3}(\.\d{2})?$/, "expected a driver version such as \"535.261.03\"")
+                .default(versions.debianDriver),
             openKernelModules: z.boolean().default(false),
             /** Reboot when the driver needs one and wait for SSH; otherwise stop and say so. */
             allowReboot: z.boolean().default(false),
+            /** How long to wait for SSH after a reboot. */
+            rebootTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
             persistenceMode: z.boolean().default(true),
         })
         .prefault({}),
@@ -99,16 +106,22 @@ const nvidia = z.strictObject({
                 .default([versions.cuda]),
             default: z.string().optional(),
             cudnn: z.boolean().default(false),
+            cudnnVersion: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/, "expected a cuDNN version such as \"9.8.0.87\"").default(versions.cudnn),
             nccl: z.boolean().default(false),
+            ncclVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "expected an NCCL version such as \"2.26.2\"").default(versions.nccl),
         })
         .prefault({}),
+    /** NVIDIA's CUDA repository for Debian 12 (or a mirror of it): the driver with source `cuda-repo`, CUDA, cuDNN, NCCL, the container toolkit's CUDA side. */
+    repository: z.url({ protocol: /^https?$/ }).default("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64"),
 });
 
 const containers = z.strictObject({
     ...toggle,
     docker: z
         .strictObject({
-            dataRoot: z.string().regex(/^\/[^\s]*$/, "expected an absolute path").default("/var/lib/docker"),
+            /** Debian 12's docker.io, pinned to this upstream version by an apt preference. */
+            version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.dockerIo),
+            dataRoot: absPath.default("/var/lib/docker"),
             logMaxSize: z.string().regex(/^\d+[kmg]$/, "expected a size such as \"50m\"").default("50m"),
             logMaxFiles: z.number().int().min(1).max(100).default(5),
             cgroupDriver: z.enum(["systemd", "cgroupfs"]).default("systemd"),
@@ -118,13 +131,21 @@ const containers = z.strictObject({
         .strictObject({
             enabled: z.boolean().default(true),
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.nvidiaContainerToolkit),
+            /** NVIDIA's container toolkit apt repository (or a mirror). */
+            repository: z.url({ protocol: /^https?$/ }).default("https://nvidia.github.io/libnvidia-container/stable/deb"),
         })
         .prefault({}),
     apptainer: z
         .strictObject({
-            enabled: z.boolean().default(true),
+            /** Off by default: it needs the release's sha256, which only its publisher can give (see docs/gpu.md). */
+            enabled: z.boolean().default(false),
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.apptainer),
+            /** sha256 of apptainer_<version>_amd64.deb from the release's sha256sums; required when enabled. */
             sha256: z.string().regex(/^[a-f0-9]{64}$/, "expected a sha256 hex digest").optional(),
+            /** Where the .deb comes from; `{version}` is replaced. */
+            url: z
+                .url({ protocol: /^https?$/ })
+                .default("https://github.com/apptainer/apptainer/releases/download/v{version}/apptainer_{version}_amd64.deb"),
         })
         .prefault({}),
 });
@@ -159,6 +180,10 @@ const slurm = z.strictObject({
     cgroups: z.boolean().default(true),
     /** Memory kept out of each node's RealMemory for the OS (and so that rounding never drains a node). */
     memoryHeadroomMb: z.number().int().min(0).max(65536).default(512),
+    /** GPU checks of the node health check: drain above this temperature (Celsius). */
+    gpuMaxTemperature: z.number().int().min(50).max(110).default(90),
+    /** Install Debian's NVML GRES plugin (contrib) on hosts with NVIDIA GPUs; gres.conf then adds `AutoDetect=nvml`. */
+    nvmlAutoDetect: z.boolean().default(true),
 });
 
 const monitoring = z.strictObject({
@@ -188,14 +213,33 @@ const monitoring = z.strictObject({
             aptRepository: z.url({ protocol: /^https?$/ }).default("https://apt.grafana.com"),
         })
         .prefault({}),
+    /**
+     * GPU metrics: `auto` runs NVIDIA's dcgm-exporter (a container, so `containers` must be on) on hosts whose
+     * gpus.model is a data-centre GPU, and the nvidia-smi textfile collector elsewhere (RTX cards, unknown model).
+     */
+    gpuExporter: z.enum(["auto", "dcgm", "nvidia-smi"]).default("auto"),
+    dcgmExporter: z
+        .strictObject({
+            image: z
+                .string()
+                .regex(/^[a-z0-9.\-/]+:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/, "expected an image reference with a tag, e.g. nvcr.io/nvidia/k8s/dcgm-exporter:TAG[@sha256:DIGEST]")
+                .default(versions.dcgmExporterImage),
+            port: port.default(9400),
+        })
+        .prefault({}),
 });
 
 const mlRuntime = z.strictObject({
     ...toggle,
-    path: z.string().regex(/^\/[^\s]*$/, "expected an absolute path").default("/opt/aihpc/ml"),
+    path: absPath.default("/opt/aihpc/ml"),
     torch: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.torch),
-    /** Package index for pip: the public one, or an Artifact Registry Python repository. */
+    /**
+     * Package index for pip: default PyTorch's index for the default CUDA (`https://download.pytorch.org/whl/cuXYZ`),
+     * or an Artifact Registry Python repository acting as cache (`https://REGION-python.pkg.dev/PROJECT/REPO/simple/`).
+     */
     indexUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** A second index for the packages PyTorch's index lacks; default PyPI (unused with an Artifact Registry remote). */
+    extraIndexUrl: z.url({ protocol: /^https?$/ }).optional(),
     jupyterKernel: z.boolean().default(true),
 });
 
@@ -232,3 +276,6 @@ export type PartitionConfig = z.infer<typeof partition>;
 export type BaseConfig = z.infer<typeof base>;
 export type SlurmConfig = z.infer<typeof slurm>;
 export type MonitoringConfig = z.infer<typeof monitoring>;
+export type NvidiaConfig = z.infer<typeof nvidia>;
+export type ContainersConfig = z.infer<typeof containers>;
+export type MlRuntimeConfig = z.infer<typeof mlRuntime>;

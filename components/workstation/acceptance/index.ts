@@ -91,7 +91,7 @@ export class Acceptance extends pulumi.ComponentResource {
                 `${name}-${h.name}`,
                 h.transport,
                 { create: scriptCommand(script, env), delete: scriptCommand(script, { ACTION: "delete" }) },
-                { parent: this, dependsOn: [h.probe, ...(args.after?.[h.name] ?? [])] },
+                { parent: this, dependsOn: [h.ready, ...(args.after?.[h.name] ?? [])] },
             );
         }
         this.registerOutputs({});

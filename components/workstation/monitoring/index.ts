@@ -7,7 +7,7 @@ import { HostConfig } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { readScript } from "../host/script";
-import { fileText, retainStep, scriptStep } from "../steps";
+import { fileText, retainStep, scriptStep, StepEnv } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 const TEMPLATES = `${__dirname}/templates`;
@@ -41,13 +41,33 @@ export function grafanaDatasource(m: MonitoringConfig): string {
         .replace(/\{\{SCRAPE_INTERVAL\}\}/g, m.prometheus.scrapeInterval);
 }
 
+/** The GPU dashboard: shipped only where a host has GPUs (templates/grafana/gpu). */
+export function gpuDashboards(): Record<string, string> {
+    return { "gpu.json": template("grafana/gpu/gpu.json") };
+}
+
+/** Data-centre GPUs, which NVIDIA's dcgm-exporter is made for (by the name nvidia-smi prints). */
+const DATA_CENTRE = /\b(A2|A10|A16|A30|A40|A100|A800|H20|H100|H200|H800|GH200|B100|B200|GB200|L4|L20|L40S?|T4|V100|P100)\b/i;
+
+export function isDataCentreGpu(model: string): boolean {
+    return !/\b(RTX|GeForce|Quadro|TITAN)\b/i.test(model) && DATA_CENTRE.test(model);
+}
+
+export type GpuExporterMode = "dcgm" | "nvidia-smi";
+
+/** `auto`: dcgm-exporter for a configured data-centre model when containers can run it, else the nvidia-smi collector. */
+export function gpuExporterMode(m: MonitoringConfig, host: HostConfig, dockerWithNvidia: boolean): GpuExporterMode {
+    if (m.gpuExporter !== "auto") return m.gpuExporter;
+    return dockerWithNvidia && host.gpus.model !== undefined && isDataCentreGpu(host.gpus.model) ? "dcgm" : "nvidia-smi";
+}
+
 /** Where Prometheus reaches a host's node exporter. */
 export function scrapeAddress(h: HostConfig, transport: "ssh" | "local"): string {
     return transport === "local" ? "127.0.0.1" : h.address ?? h.name;
 }
 
 /** prometheus.yml: the node exporters of all hosts (instance = host name), Prometheus, Alertmanager. */
-export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; address: string }[]): string {
+export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; address: string }[], dcgmHosts: { name: string; address: string }[] = []): string {
     const cfg: Record<string, unknown> = {
         global: { scrape_interval: m.prometheus.scrapeInterval, evaluation_interval: m.prometheus.scrapeInterval },
         rule_files: ["/etc/prometheus/rules/*.yml"],
@@ -58,6 +78,9 @@ export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; add
                 job_name: "node",
                 static_configs: hosts.map((h) => ({ targets: [`${h.address}:${m.nodeExporterPort}`], labels: { instance: h.name } })),
             },
+            ...(dcgmHosts.length
+                ? [{ job_name: "dcgm", static_configs: dcgmHosts.map((h) => ({ targets: [`${h.address}:${m.dcgmExporter.port}`], labels: { instance: h.name } })) }]
+                : []),
             ...(m.alertmanager.enabled
                 ? [{ job_name: "alertmanager", static_configs: [{ targets: [`127.0.0.1:${m.alertmanager.port}`], labels: { instance: "alertmanager" } }] }]
                 : []),
@@ -88,6 +111,12 @@ export interface MonitoringArgs {
     after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
     /** With Slurm: the controller's Slurm config step, which the metrics collector waits for. */
     slurmController?: pulumi.Resource;
+    /** GPU metrics on hosts with GPUs: on when workstation.nvidia is. */
+    gpus?: boolean;
+    /** Docker with NVIDIA's runtime on GPU hosts (dcgm-exporter runs as a container). */
+    dockerWithNvidia?: boolean;
+    /** What each GPU host's exporter waits for (driver verified, container toolkit), by host name. */
+    gpuAfter?: Record<string, pulumi.Input<pulumi.Resource>[]>;
 }
 
 /**
@@ -104,24 +133,35 @@ export class Monitoring extends pulumi.ComponentResource {
         const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
         if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
         this.steps = {};
+        const gpuHosts = args.gpus ? args.hosts.filter((h) => h.config.gpus.count > 0) : [];
+        const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.dockerWithNvidia === true)]));
         const ordered = [controller, ...args.hosts.filter((h) => h !== controller)];
         for (const h of ordered) {
             const t = h.transport;
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.probe, ...base, ...deps] });
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
             const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
             const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
             const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };
+            const mode = modes.get(h.name);
+            if (mode) {
+                const env: StepEnv =
+                    mode === "dcgm"
+                        ? { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, IMAGE: m.dcgmExporter.image, PORT: m.dcgmExporter.port }
+                        : { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, COLLECTOR: fileText(readScript(SCRIPTS, "gpu-metrics.sh")) };
+                steps.gpuExporter = scriptStep(`${n}-gpu-exporter`, t, { dir: SCRIPTS, file: "gpu-exporter.sh", env }, after(nodeExporter, ...(args.gpuAfter?.[h.name] ?? [])));
+            }
             if (h === controller) {
                 const targets = args.hosts.map((x) => ({ name: x.name, address: scrapeAddress(x.config, args.transport) }));
+                const dcgmTargets = targets.filter((x) => modes.get(x.name) === "dcgm");
                 const prometheus = scriptStep(
                     `${n}-prometheus`,
                     t,
                     {
                         dir: SCRIPTS,
                         file: "prometheus.sh",
-                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays, PROMETHEUS_YML: fileText(prometheusConfig(m, targets)) },
+                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays, PROMETHEUS_YML: fileText(prometheusConfig(m, targets, dcgmTargets)) },
                     },
                     after(retain),
                 );
@@ -160,7 +200,7 @@ export class Monitoring extends pulumi.ComponentResource {
                         PORT: m.grafana.port,
                         DATASOURCE: fileText(grafanaDatasource(m)),
                         DASHBOARD_PROVIDER: fileText(template("grafana/dashboards.yaml")),
-                        DASHBOARDS: b64files(dashboards(), true),
+                        DASHBOARDS: b64files({ ...dashboards(), ...(gpuHosts.length ? gpuDashboards() : {}) }, true),
                     };
                     steps.grafana = grafana;
                     steps.grafanaConfig = scriptStep(

@@ -6,6 +6,8 @@ import { SlurmConfig } from "../../../config/workstation";
 import { HostFacts } from "../host/facts";
 
 export const HEALTH_CHECK_PROGRAM = "/usr/local/sbin/aihpc-node-health";
+/** Drains a node whose job left processes on its GPUs (installed with the health check). */
+export const GPU_EPILOG = "/usr/local/sbin/aihpc-gpu-epilog";
 
 export interface GpuDevice {
     type: string;
@@ -146,6 +148,7 @@ export function slurmConf(i: SlurmConfInput): string {
         `HealthCheckProgram=${HEALTH_CHECK_PROGRAM}`,
         `HealthCheckInterval=${c.healthCheckInterval}`,
         "HealthCheckNodeState=ANY",
+        `Epilog=${GPU_EPILOG}`,
         "SlurmctldTimeout=120",
         "SlurmdTimeout=300",
         "InactiveLimit=0",

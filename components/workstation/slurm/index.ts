@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
+import { HostFacts } from "../host/facts";
 import { readScript } from "../host/script";
 import { fileText, retainStep, scriptStep, StepEnv } from "../steps";
 import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
@@ -28,6 +29,10 @@ export interface SlurmArgs {
     config: SlurmConfig;
     /** What each host's Slurm steps wait for (its base system), by host name. */
     after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Install Debian's NVML GRES plugin on hosts with GPUs (gres.conf then adds AutoDetect=nvml). */
+    nvml?: boolean;
+    /** Facts to use instead of the probe's, by host name: the GPUs as found after the driver was installed. */
+    facts?: Record<string, pulumi.Output<HostFacts>>;
 }
 
 export interface SlurmHostSteps {
@@ -65,11 +70,13 @@ export class Slurm extends pulumi.ComponentResource {
         this.mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
         const mungeStdin = pulumi.secret(this.mungeKey.base64);
 
-        const nodes = pulumi.all(compute.map((h) => h.facts)).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
+        const factsOf = (h: Host) => args.facts?.[h.name] ?? h.facts;
+        const nodes = pulumi.all(compute.map((h) => factsOf(h))).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
         this.slurmConf = pulumi
-            .all([this.controller.facts, nodes])
+            .all([factsOf(this.controller), nodes])
             .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns }));
         const healthScript = readScript(SCRIPTS, "node-health.sh");
+        const epilogScript = readScript(SCRIPTS, "gpu-epilog.sh");
         const jobFiles = Object.entries(jobTemplates())
             .map(([f, text]) => `${f}=${Buffer.from(text).toString("base64")}`)
             .join(" ");
@@ -82,16 +89,17 @@ export class Slurm extends pulumi.ComponentResource {
             const isCompute = h.config.roles.includes("compute");
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.probe, ...base, ...deps] });
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
 
             const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
-            const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : [])];
+            const nvml = args.nvml === true && isCompute && h.config.gpus.count > 0;
+            const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : []), ...(nvml ? ["slurm-wlm-nvml-plugin"] : [])];
             const packages = scriptStep(`${n}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" ") } }, after(retain));
             const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
             const jobs = scriptStep(`${n}-jobs`, t, { dir: SCRIPTS, file: "jobs.sh", env: { JOB_FILES: jobFiles } }, after(retain));
             let health: pulumi.Resource | undefined;
             if (isCompute) {
-                const env = h.facts.apply((f): StepEnv => {
+                const env = factsOf(h).apply((f): StepEnv => {
                     const gpus = nodeGpus(h.config, f);
                     return {
                         HEALTH_SCRIPT: fileText(healthScript),
@@ -99,11 +107,13 @@ export class Slurm extends pulumi.ComponentResource {
                         EXPECTED_GPUS: gpus.length,
                         GPU_SOURCE: gpus.length ? gpus[0].source : "none",
                         GPU_FILES: gpus.map((g) => g.file).join(" "),
+                        MAX_GPU_TEMP: c.gpuMaxTemperature,
+                        EPILOG_SCRIPT: fileText(epilogScript),
                     };
                 });
                 health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env }, after(packages));
             }
-            const configEnv = pulumi.all([this.slurmConf, h.facts]).apply(([conf, f]): StepEnv => {
+            const configEnv = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]): StepEnv => {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
                     SLURM_CONF: fileText(conf),

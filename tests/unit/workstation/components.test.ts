@@ -11,6 +11,8 @@ function testbedLike(): Record<string, any> {
     raw.workstation.aptProxy = "http://10.213.0.1:3128";
     raw.workstation.hosts[0].gpus = { count: 1, devices: ["/dev/fakegpu0"] };
     raw.workstation.hosts[1].gpus = { count: 1, devices: ["/dev/fakegpu0"] };
+    // As on the testbed (tests/testbed/stack-config.ts): the GPU stack is off; tests/unit/workstation/gpu-*.test.ts cover it.
+    Object.assign(raw.workstation, { nvidia: { enabled: false }, containers: { enabled: false }, mlRuntime: { enabled: false }, acceptance: { enabled: false } });
     return raw;
 }
 

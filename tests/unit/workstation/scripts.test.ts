@@ -10,7 +10,7 @@ import { requireRoot, requireTool } from "../../helpers/tools";
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
 const DIRS = ["base-system", "slurm", "monitoring"].map((d) => path.join(ROOT, d, "scripts"));
 /** Installed programs, not steps: they run without lib.sh. */
-const STANDALONE = new Set(["node-health.sh", "slurm-metrics.sh"]);
+const STANDALONE = new Set(["node-health.sh", "slurm-metrics.sh", "gpu-epilog.sh", "gpu-metrics.sh"]);
 
 const steps = [...DIRS.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".sh")).map((f) => [d, f] as const)), [path.join(ROOT, "host", "scripts"), "retain.sh"] as const];
 

@@ -7,6 +7,10 @@ dir=/etc/slurm
 case "$AIHPC_ACTION" in
   apply)
     : "${SLURM_CONF:?}" "${GRES_CONF:?}" "${CGROUP_CONF:?}" "${CONTROLLER:?}" "${COMPUTE:?}"
+    # Slurm's commands read SLURM_CONF as the path of slurm.conf: keep the
+    # text, drop the variable, or scontrol below retries for a minute and fails.
+    slurm_conf="$SLURM_CONF"
+    unset SLURM_CONF
     aihpc_require_systemd
     getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the Slurm packages did not install; re-run"
     install -d -m 0755 -o slurm -g slurm /var/lib/slurm /var/log/slurm
@@ -15,11 +19,17 @@ case "$AIHPC_ACTION" in
     # What differs apart from the partitions decides between reconfigure and restart.
     strip() { grep -v '^PartitionName=' "$1" 2>/dev/null || true; }
     old_rest="$(strip "$dir/slurm.conf")"
-    aihpc_put "$dir/slurm.conf" 0644 root:root "$SLURM_CONF"
+    aihpc_put "$dir/slurm.conf" 0644 root:root "$slurm_conf"
     conf_changed="$AIHPC_WROTE"
     restart=0
     if [ "$conf_changed" = 1 ] && [ "$old_rest" != "$(strip "$dir/slurm.conf")" ]; then restart=1; fi
-    aihpc_put "$dir/gres.conf" 0644 root:root "$GRES_CONF"
+    # NVIDIA GPUs and Debian's NVML plugin installed (packages step): let
+    # slurmd also detect them through NVML (cores, links); the File= lines stay.
+    gres_conf="$GRES_CONF"
+    if aihpc_installed slurm-wlm-nvml-plugin && printf '%s\n' "$gres_conf" | grep -q ' File=/dev/nvidia[0-9]'; then
+      gres_conf="$(printf '%s\n' "$gres_conf" | sed '1a AutoDetect=nvml')"
+    fi
+    aihpc_put "$dir/gres.conf" 0644 root:root "$gres_conf"
     [ "$AIHPC_WROTE" = 1 ] && restart=1
     aihpc_put "$dir/cgroup.conf" 0644 root:root "$CGROUP_CONF"
     [ "$AIHPC_WROTE" = 1 ] && restart=1

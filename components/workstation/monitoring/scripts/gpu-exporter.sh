@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The GPU metrics exporter fit for the card (MODE):
+#   nvidia-smi: the aihpc-gpu-metrics collector (COLLECTOR) on a timer, writing
+#     to the node exporter's textfile directory (RTX and other cards);
+#   dcgm: NVIDIA's dcgm-exporter container (IMAGE, a pinned tag) under systemd
+#     on PORT, through Docker's nvidia runtime (data-centre GPUs).
+# Switching mode removes the other one.
+prog=/usr/local/sbin/aihpc-gpu-metrics
+svc=/etc/systemd/system/aihpc-gpu-metrics.service
+timer=/etc/systemd/system/aihpc-gpu-metrics.timer
+dcgm=/etc/systemd/system/aihpc-dcgm-exporter.service
+prom=/var/lib/prometheus/node-exporter/aihpc_gpu.prom
+remove_smi() {
+  aihpc_service_off aihpc-gpu-metrics.timer
+  aihpc_rm "$timer" "$svc" "$prog" "$prom"
+}
+remove_dcgm() {
+  aihpc_service_off aihpc-dcgm-exporter.service
+  aihpc_rm "$dcgm"
+}
+case "$AIHPC_ACTION" in
+  apply)
+    : "${MODE:?}" "${INTERVAL:?}"
+    aihpc_require_systemd
+    case "$MODE" in
+      nvidia-smi)
+        : "${COLLECTOR:?}"
+        remove_dcgm
+        aihpc_put "$prog" 0755 root:root "$COLLECTOR"
+        aihpc_put "$svc" 0644 root:root "# Managed by aihpc (workstation.monitoring.gpuExporter)
+[Unit]
+Description=aihpc: GPU metrics from nvidia-smi for the node exporter textfile collector
+
+[Service]
+Type=oneshot
+ExecStart=$prog"
+        units="$AIHPC_WROTE"
+        aihpc_put "$timer" 0644 root:root "# Managed by aihpc (workstation.monitoring.prometheus.scrapeInterval)
+[Unit]
+Description=aihpc: collect GPU metrics every $INTERVAL
+
+[Timer]
+OnBootSec=20s
+OnUnitActiveSec=$INTERVAL
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target"
+        [ "$AIHPC_WROTE" = 1 ] && units=1
+        [ "$units" = 1 ] && systemctl daemon-reload
+        aihpc_service aihpc-gpu-metrics.timer "$units"
+        systemctl start aihpc-gpu-metrics.service || aihpc_warn "first GPU metrics run failed: see journalctl -u aihpc-gpu-metrics"
+        grep -q '^aihpc_gpu_smi_success 1' "$prom" 2>/dev/null || aihpc_warn "nvidia-smi did not answer: $prom reports aihpc_gpu_smi_success 0"
+        ;;
+      dcgm)
+        : "${IMAGE:?}" "${PORT:?}"
+        remove_smi
+        command -v docker >/dev/null || aihpc_die "dcgm-exporter runs as a container: workstation.containers must be on"
+        aihpc_put "$dcgm" 0644 root:root "# Managed by aihpc (workstation.monitoring.dcgmExporter)
+[Unit]
+Description=aihpc: NVIDIA dcgm-exporter ($IMAGE)
+After=docker.service
+Requires=docker.service
+
+[Service]
+ExecStartPre=-/usr/bin/docker rm -f aihpc-dcgm-exporter
+ExecStart=/usr/bin/docker run --rm --name aihpc-dcgm-exporter --runtime=nvidia --gpus all --cap-add SYS_ADMIN -p $PORT:9400 $IMAGE
+ExecStop=/usr/bin/docker stop aihpc-dcgm-exporter
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=multi-user.target"
+        restart="$AIHPC_WROTE"
+        [ "$restart" = 1 ] && systemctl daemon-reload
+        docker image inspect "$IMAGE" >/dev/null 2>&1 || docker pull "$IMAGE" >&2 ||
+          aihpc_die "could not pull $IMAGE: the host needs access to nvcr.io (or a mirror in workstation.monitoring.dcgmExporter.image)"
+        aihpc_service aihpc-dcgm-exporter.service "$restart"
+        ;;
+      *) aihpc_die "unknown MODE '$MODE'" ;;
+    esac
+    ;;
+  delete)
+    remove_smi
+    remove_dcgm
+    if aihpc_have_systemd; then systemctl daemon-reload; fi
+    ;;
+esac
+aihpc_done

@@ -1,0 +1,186 @@
+import * as pulumi from "@pulumi/pulumi";
+import { versions } from "../../../config/versions";
+import { NvidiaConfig } from "../../../config/workstation";
+import { Host } from "../host";
+import { HostFacts, parseFacts } from "../host/facts";
+import { Transport } from "../host/step";
+import { retainStep, scriptStep } from "../steps";
+
+const SCRIPTS = `${__dirname}/scripts`;
+
+export const MODULES_DIR = "/etc/lmod/modules/cuda";
+
+/** "12.8" -> "12-8" (NVIDIA's package suffix). */
+export const cudaDash = (v: string) => v.replace(".", "-");
+
+/** The default CUDA: the configured one, else the first listed (as config/hybrid.ts reads it). */
+export function defaultCuda(c: NvidiaConfig): string {
+    return c.cuda.default ?? c.cuda.versions[0];
+}
+
+/** Where a toolkit lives (NVIDIA's packages install to /usr/local/cuda-X.Y). */
+export const cudaHome = (v: string) => `/usr/local/cuda-${v}`;
+
+/** The driver branch the config asks for. */
+export function driverBranch(c: NvidiaConfig): string {
+    return c.driver.branch ?? (c.driver.source === "debian" ? versions.debianDriverBranch : versions.cudaRepoDriverBranch);
+}
+
+/** The apt preference's `Pin: version` glob: Debian's exact upstream version, or NVIDIA's branch. */
+export function driverPin(c: NvidiaConfig): string {
+    return c.driver.source === "debian" ? `${c.driver.version}-*` : `${driverBranch(c)}.*`;
+}
+
+/** The lmod module file (Lua) for one CUDA version. */
+export function cudaModuleFile(version: string): string {
+    const home = cudaHome(version);
+    return [
+        "-- Managed by aihpc (Pulumi): workstation.nvidia.cuda.versions",
+        `whatis("CUDA toolkit ${version} (NVIDIA's cuda-toolkit-${cudaDash(version)} package)")`,
+        `help([[CUDA ${version}: nvcc, libraries and tools from ${home}.]])`,
+        `local root = "${home}"`,
+        `if not isDir(root) then LmodError("CUDA ${version} is not installed at " .. root .. ": add it to workstation.nvidia.cuda.versions") end`,
+        'family("cuda")',
+        'setenv("CUDA_HOME", root)',
+        'setenv("CUDA_PATH", root)',
+        'prepend_path("PATH", pathJoin(root, "bin"))',
+        'prepend_path("LD_LIBRARY_PATH", pathJoin(root, "lib64"))',
+        'prepend_path("MANPATH", pathJoin(root, "share/man"))',
+        "",
+    ].join("\n");
+}
+
+/** The probe's facts with its `nvidia_gpu=` lines replaced by those the verify step printed. */
+export function withGpus(probe: string, verifyStdout: string | undefined): HostFacts {
+    const gpus = (verifyStdout ?? "").split("\n").filter((l) => l.startsWith("nvidia_gpu="));
+    if (gpus.length === 0) return parseFacts(probe);
+    return parseFacts([...probe.split("\n").filter((l) => !l.startsWith("nvidia_gpu=")), ...gpus].join("\n"));
+}
+
+export interface NvidiaArgs {
+    /** Hosts with GPUs (`gpus.count > 0`); the component installs nothing elsewhere. */
+    hosts: Host[];
+    config: NvidiaConfig;
+    /** What each host's steps wait for (its base system), by host name. */
+    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+}
+
+export interface NvidiaHostSteps {
+    retain: pulumi.Resource;
+    aptPin: pulumi.Resource;
+    repo: pulumi.Resource;
+    nouveau: pulumi.Resource;
+    driver: pulumi.Resource;
+    reboot: pulumi.Resource;
+    /** With allowReboot: reconnects after the reboot (long SSH dial). */
+    waitReboot?: pulumi.Resource;
+    /** nvidia-smi sees the expected GPUs: what uses the GPU waits for it. */
+    verify: pulumi.Resource;
+    /** The host's facts with the GPUs as the verify step found them (the probe ran before the driver). */
+    facts: pulumi.Output<HostFacts>;
+    /** One step per CUDA version, by version. */
+    cuda: Record<string, pulumi.Resource>;
+    modules: pulumi.Resource;
+}
+
+/**
+ * NVIDIA driver, CUDA toolkits and their module files on every GPU host.
+ * Per host: retain -> apt pin -> CUDA repository -> nouveau blacklist -> driver
+ * -> reboot (if needed) [-> wait for SSH] -> verify; and CUDA repository ->
+ * one step per CUDA version -> module files. A CUDA change touches only the
+ * CUDA and module steps; a driver version change only the pin and the driver.
+ */
+export class Nvidia extends pulumi.ComponentResource {
+    public readonly steps: Record<string, NvidiaHostSteps>;
+    public readonly defaultCuda: string;
+
+    constructor(name: string, args: NvidiaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:workstation:Nvidia", name, {}, opts);
+        const c = args.config;
+        const d = c.driver;
+        if (d.source === "debian" && driverBranch(c) !== versions.debianDriverBranch) {
+            throw new pulumi.ResourceError(`nvidia.driver.branch: Debian 12 ships only ${versions.debianDriverBranch}; use source 'cuda-repo' for ${driverBranch(c)}`, this);
+        }
+        if (d.openKernelModules && d.source !== "cuda-repo") throw new pulumi.ResourceError("nvidia.driver.openKernelModules: open kernel modules come from source 'cuda-repo'", this);
+        this.defaultCuda = defaultCuda(c);
+        if (!c.cuda.versions.includes(this.defaultCuda)) throw new pulumi.ResourceError(`nvidia.cuda.default: '${this.defaultCuda}' is not in cuda.versions`, this);
+        this.steps = {};
+        for (const h of args.hosts) {
+            if (h.config.gpus.count === 0) continue;
+            const t = h.transport;
+            const n = `${name}-${h.name}`;
+            const base = args.after?.[h.name] ?? [];
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const retain = retainStep(`${n}-retain`, t, "nvidia", c.retain, after());
+            const aptPin = scriptStep(`${n}-apt-pin`, t, { dir: SCRIPTS, file: "apt-pin.sh", env: { DRIVER_SOURCE: d.source, DRIVER_PIN: driverPin(c) } }, after(retain));
+            const repo = scriptStep(
+                `${n}-cuda-repo`,
+                t,
+                { dir: SCRIPTS, file: "cuda-repo.sh", env: { REPO: c.repository, KEYRING_VERSION: versions.cudaKeyring, FINGERPRINT: versions.cudaRepoKeyFingerprint } },
+                after(aptPin),
+            );
+            const nouveau = scriptStep(`${n}-nouveau`, t, { dir: SCRIPTS, file: "nouveau.sh", env: {} }, after(retain));
+            const driverEnv = h.facts.apply((f) => ({
+                DRIVER_SOURCE: d.source,
+                ...(d.source === "debian" ? { DRIVER_VERSION: d.version } : { DRIVER_BRANCH: driverBranch(c), OPEN_MODULES: d.openKernelModules }),
+                PERSISTENCE: d.persistenceMode,
+                SECURE_BOOT: f.secureBoot,
+            }));
+            const driver = scriptStep(`${n}-driver`, t, { dir: SCRIPTS, file: "driver.sh", env: driverEnv }, after(repo, nouveau));
+            // The driver's identity is in the env of the steps after it, so a driver change re-runs them.
+            const driverId = `${d.source}:${driverPin(c)}${d.openKernelModules ? ":open" : ""}`;
+            const reboot = scriptStep(
+                `${n}-reboot`,
+                t,
+                { dir: SCRIPTS, file: "reboot.sh", env: { ALLOW_REBOOT: d.allowReboot && t.kind === "ssh", DRIVER: driverId }, noDelete: true },
+                after(driver),
+            );
+            let waitReboot: pulumi.Resource | undefined;
+            if (d.allowReboot && t.kind === "ssh") {
+                // The provider retries the dial (about a second apart, then backing off) until the host is back.
+                const wt: Transport = { kind: "ssh", connection: { ...t.connection, dialErrorLimit: Math.ceil(d.rebootTimeoutSeconds / 5), perDialTimeout: 10 } };
+                waitReboot = scriptStep(
+                    `${n}-wait-reboot`,
+                    wt,
+                    { dir: SCRIPTS, file: "wait-reboot.sh", env: reboot.stdout.apply((o) => ({ REBOOT_OUTPUT: o ?? "" })), noDelete: true },
+                    after(reboot),
+                );
+            }
+            const verify = scriptStep(
+                `${n}-verify`,
+                t,
+                {
+                    dir: SCRIPTS,
+                    file: "verify.sh",
+                    env: { EXPECTED_GPUS: h.config.gpus.count, EXPECTED_MODEL: h.config.gpus.model ?? "", PERSISTENCE: d.persistenceMode, DRIVER: driverId },
+                    noDelete: true,
+                },
+                after(waitReboot ?? reboot),
+            );
+            const facts = pulumi.all([h.probe.stdout, verify.stdout]).apply(([probe, found]) => withGpus(probe, found));
+            const cuda: Record<string, pulumi.Resource> = {};
+            for (const v of c.cuda.versions) {
+                cuda[v] = scriptStep(
+                    `${n}-cuda-${cudaDash(v)}`,
+                    t,
+                    {
+                        dir: SCRIPTS,
+                        file: "cuda.sh",
+                        env: { CUDA_VERSION: v, CUDNN_VERSION: c.cuda.cudnn ? c.cuda.cudnnVersion : "", NCCL_VERSION: c.cuda.nccl ? c.cuda.ncclVersion : "" },
+                        deleteEnv: { CUDA_VERSION: v },
+                    },
+                    after(repo),
+                );
+            }
+            const moduleFiles = c.cuda.versions.map((v) => `${v}.lua=${Buffer.from(cudaModuleFile(v)).toString("base64")}`).join(" ");
+            const modules = scriptStep(
+                `${n}-cuda-modules`,
+                t,
+                { dir: SCRIPTS, file: "modules.sh", env: { MODULE_FILES: moduleFiles, DEFAULT_VERSION: this.defaultCuda } },
+                after(retain, ...Object.values(cuda)),
+            );
+            this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, cuda, modules };
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The NVIDIA driver, kernel headers and DKMS, from Debian's non-free 535 branch
+# (DRIVER_SOURCE=debian, pinned DRIVER_VERSION) or NVIDIA's CUDA repository
+# (DRIVER_SOURCE=cuda-repo, pinned DRIVER_BRANCH, open or proprietary kernel
+# modules); persistence mode through nvidia-persistenced. A version change
+# installs the new version over the old one (apt moves the packages in place,
+# DKMS rebuilds the module); nothing is purged first. Secure Boot (from the
+# facts probe) needs the DKMS signing key enrolled: the step says how.
+tag=nvidia-gpu-driver
+# install_pinned PKG=VER|PKG...: install/upgrade/downgrade what differs, and
+# record the package names (not versions) for teardown like aihpc_apt_install.
+install_pinned() {
+  local want=() spec name ver before after
+  for spec in "$@"; do
+    name="${spec%%=*}"
+    ver=""
+    [ "$name" = "$spec" ] || ver="${spec#*=}"
+    if [ -n "$ver" ]; then
+      [ "$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)" = "$ver" ] || want+=("$spec")
+    else
+      aihpc_installed "$name" || want+=("$spec")
+    fi
+  done
+  [ "${#want[@]}" -gt 0 ] || return 0
+  aihpc_lock
+  before="$(mktemp)"
+  after="$(mktemp)"
+  aihpc_pkg_list >"$before"
+  aihpc_apt_retry install --no-install-recommends --allow-downgrades "${want[@]}" >&2 ||
+    aihpc_die "could not install ${want[*]}: check the apt sources (non-free for Debian's driver, NVIDIA's repository for cuda-repo) and the proxy, then re-run"
+  aihpc_pkg_list >"$after"
+  install -d -m 0755 "$AIHPC_STATE/packages"
+  printf '%s\n' "${want[@]%%=*}" >>"$AIHPC_STATE/packages/$tag.requested"
+  comm -13 "$before" "$after" >>"$AIHPC_STATE/packages/$tag.added"
+  rm -f "$before" "$after"
+  aihpc_unlock
+  aihpc_log "installed ${want[*]}"
+  AIHPC_CHANGED=1
+}
+# The candidate of PKG whose version starts with PREFIX (the pin's glob).
+candidate() {
+  apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -m1 "^$2" || true
+}
+case "$AIHPC_ACTION" in
+  apply)
+    : "${DRIVER_SOURCE:?}" "${PERSISTENCE:?}" "${SECURE_BOOT:?}"
+    kernel="$(uname -r)"
+    headers="linux-headers-$kernel"
+    apt-cache show "$headers" >/dev/null 2>&1 ||
+      aihpc_die "no package $headers for the running kernel $kernel: DKMS builds the module against it; boot a Debian kernel (linux-image-amd64) and re-run"
+    case "$DRIVER_SOURCE" in
+      debian)
+        : "${DRIVER_VERSION:?}"
+        ver="$(candidate nvidia-kernel-dkms "$DRIVER_VERSION-")"
+        [ -n "$ver" ] || aihpc_die "Debian offers no driver $DRIVER_VERSION-* (apt-cache madison nvidia-kernel-dkms): is non-free enabled (workstation.base)? Set workstation.nvidia.driver.version to one it lists"
+        install_pinned dkms "$headers" firmware-misc-nonfree "nvidia-kernel-dkms=$ver" "nvidia-driver=$ver" "nvidia-smi=$ver" nvidia-persistenced
+        ;;
+      cuda-repo)
+        : "${DRIVER_BRANCH:?}" "${OPEN_MODULES:?}"
+        if [ "$OPEN_MODULES" = true ]; then meta="nvidia-open-$DRIVER_BRANCH"; else meta="cuda-drivers-$DRIVER_BRANCH"; fi
+        apt-cache show "$meta" >/dev/null 2>&1 || aihpc_die "NVIDIA's repository offers no $meta: run the cuda-repo step first, or pick another workstation.nvidia.driver.branch"
+        install_pinned dkms "$headers" "$meta" nvidia-persistenced
+        ;;
+      *) aihpc_die "unknown DRIVER_SOURCE '$DRIVER_SOURCE'" ;;
+    esac
+    # Secure Boot: the firmware loads only modules signed by a key it trusts;
+    # Debian's DKMS signs with /var/lib/dkms/mok.key.
+    if [ "$SECURE_BOOT" = enabled ]; then
+      mok=/var/lib/dkms/mok.pub
+      aihpc_apt_install "$tag" mokutil
+      if [ ! -f "$mok" ] || ! mokutil --test-key "$mok" 2>/dev/null | grep -q 'is already enrolled'; then
+        aihpc_die "Secure Boot is enabled on $(hostname): the nvidia module is signed with DKMS's key $mok, which the firmware does not trust yet. Enroll it (MOK): run \`mokutil --import $mok\` on the host, choose a one-time password, reboot and confirm the enrollment in the blue MOK manager on the console; then re-run. Or switch Secure Boot off in the firmware."
+      fi
+    fi
+    if [ "$PERSISTENCE" = true ]; then
+      if ! systemctl is-enabled --quiet nvidia-persistenced.service 2>/dev/null; then
+        systemctl enable --quiet nvidia-persistenced.service && aihpc_log "enabled nvidia-persistenced" && AIHPC_CHANGED=1
+      fi
+      # It can only start with the module loaded (after a reboot if one is needed).
+      if nvidia-smi -L >/dev/null 2>&1 && ! systemctl is-active --quiet nvidia-persistenced.service; then
+        systemctl start nvidia-persistenced.service && aihpc_log "started nvidia-persistenced" && AIHPC_CHANGED=1
+      fi
+    else
+      aihpc_service_off nvidia-persistenced.service
+    fi
+    ;;
+  delete)
+    aihpc_have_systemd && aihpc_service_off nvidia-persistenced.service
+    if aihpc_retain nvidia; then
+      aihpc_log "retain: keeping the NVIDIA driver"
+    else
+      aihpc_apt_remove "$tag"
+      aihpc_log "the driver is removed; the running kernel keeps its module until the next reboot"
+    fi
+    ;;
+esac
+aihpc_done

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Environment modules for the CUDA toolkits: Debian's lmod, one Lua module
+# file per version under /etc/lmod/modules/cuda (on lmod's default MODULEPATH),
+# and `default` pointing at the configured default. MODULE_FILES: NAME=BASE64
+# words; files of versions no longer configured are removed.
+dir=/etc/lmod/modules/cuda
+case "$AIHPC_ACTION" in
+  apply)
+    : "${MODULE_FILES:?}" "${DEFAULT_VERSION:?}"
+    aihpc_apt_install lmod lmod
+    wanted=()
+    for entry in $MODULE_FILES; do
+      name="${entry%%=*}"
+      wanted+=("$name")
+      aihpc_put "$dir/$name" 0644 root:root "$(printf '%s' "${entry#*=}" | base64 -d)"
+    done
+    for f in "$dir"/*.lua; do
+      [ -e "$f" ] || continue
+      printf '%s\n' "${wanted[@]}" | grep -qx "$(basename "$f")" || aihpc_rm "$f"
+    done
+    if [ "$(readlink "$dir/default" 2>/dev/null || true)" != "$DEFAULT_VERSION.lua" ]; then
+      ln -sfn "$DEFAULT_VERSION.lua" "$dir/default"
+      aihpc_log "default CUDA module: cuda/$DEFAULT_VERSION"
+      AIHPC_CHANGED=1
+    fi
+    ;;
+  delete)
+    if [ -d "$dir" ]; then
+      rm -rf "$dir"
+      aihpc_log "removed $dir"
+      AIHPC_CHANGED=1
+    fi
+    if aihpc_retain nvidia; then aihpc_log "retain: keeping lmod"; else aihpc_apt_remove lmod; fi
+    ;;
+esac
+aihpc_done

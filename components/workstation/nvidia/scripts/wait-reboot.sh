@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs after the reboot step, over a connection that retries its dial until
+# the host is back (workstation.nvidia.driver.rebootTimeoutSeconds). Passes when
+# this is a new boot (or no reboot was needed) and the driver answers.
+case "$AIHPC_ACTION" in
+  apply)
+    : "${REBOOT_OUTPUT?}"
+    old="$(printf '%s\n' "$REBOOT_OUTPUT" | sed -n 's/^boot_id=//p')"
+    now="$(cat /proc/sys/kernel/random/boot_id)"
+    if printf '%s\n' "$REBOOT_OUTPUT" | grep -q '^aihpc: rebooting'; then
+      [ "$now" != "$old" ] || aihpc_die "$(hostname) did not reboot (boot id unchanged): reboot it by hand and re-run"
+      aihpc_log "$(hostname) is back after the reboot ($(uptime -p))"
+      AIHPC_CHANGED=1
+    fi
+    nvidia-smi -L >/dev/null 2>&1 || aihpc_die "nvidia-smi fails on $(hostname) after the reboot: see \`dmesg | grep -i nvrm\` (Secure Boot? a DKMS build failure in /var/lib/dkms?)"
+    ;;
+  delete) ;;
+esac
+aihpc_done

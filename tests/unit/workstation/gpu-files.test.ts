@@ -1,0 +1,165 @@
+// What the GPU stack writes: module files, daemon.json, GRES from the H200's
+// real nvidia-smi output, the GPU dashboard, and config checks.
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError } from "../../../config";
+import { daemonJson } from "../../../components/workstation/containers";
+import { cudaModuleFile, driverPin, withGpus } from "../../../components/workstation/nvidia";
+import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
+import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
+import { readLock, torchCudaTag } from "../../../components/workstation/ml-runtime";
+import { parseConfig } from "../../helpers/harness";
+import { oneHost, twoHosts } from "../../helpers/fixtures";
+import { factsHook, recordedFacts } from "./facts";
+
+const verifyH200 = fs.readFileSync(path.join(__dirname, "fixtures", "verify-h200.txt"), "utf8");
+
+function problems(edit: (raw: any) => void): string {
+    const raw = oneHost();
+    edit(raw);
+    try {
+        parseConfig(raw);
+        return "";
+    } catch (e) {
+        if (e instanceof ConfigError) return e.message;
+        throw e;
+    }
+}
+
+describe("CUDA module files (lmod)", () => {
+    test("one Lua file per version: paths, CUDA_HOME, a clear error when the toolkit is missing", () => {
+        const f = cudaModuleFile("12.8");
+        expect(f).toContain('local root = "/usr/local/cuda-12.8"');
+        expect(f).toContain('setenv("CUDA_HOME", root)');
+        expect(f).toContain('prepend_path("PATH", pathJoin(root, "bin"))');
+        expect(f).toContain('prepend_path("LD_LIBRARY_PATH", pathJoin(root, "lib64"))');
+        expect(f).toContain('family("cuda")');
+        expect(f).toContain("LmodError(\"CUDA 12.8 is not installed at \"");
+    });
+});
+
+describe("daemon.json", () => {
+    test("data root, json-file rotation, cgroup driver; the nvidia runtime only on GPU hosts, as nvidia-ctk writes it", () => {
+        const c = parseConfig(twoHosts()).workstation.containers;
+        expect(JSON.parse(daemonJson(c, false))).toEqual({
+            "data-root": "/var/lib/docker",
+            "exec-opts": ["native.cgroupdriver=systemd"],
+            "log-driver": "json-file",
+            "log-opts": { "max-size": "50m", "max-file": "5" },
+        });
+        expect(JSON.parse(daemonJson(c, true)).runtimes).toEqual({ nvidia: { args: [], path: "nvidia-container-runtime" } });
+        const raw = twoHosts();
+        raw.workstation.containers = { docker: { dataRoot: "/data/docker", logMaxSize: "10m", logMaxFiles: 3, cgroupDriver: "cgroupfs" } };
+        const d = JSON.parse(daemonJson(parseConfig(raw).workstation.containers, false));
+        expect(d).toMatchObject({ "data-root": "/data/docker", "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-opts": { "max-size": "10m", "max-file": "3" } });
+    });
+});
+
+describe("GRES from the H200's nvidia-smi (recorded by the verify step there, docs/gpu.md)", () => {
+    const cfg = parseConfig(oneHost()).workstation;
+    const facts = withGpus(recordedFacts("facts-debian12-2cpu.txt", "ws1"), verifyH200);
+
+    test("the verify step's GPUs replace the probe's (the probe ran before the driver)", () => {
+        expect(facts.gpus).toEqual([{ index: 0, name: "NVIDIA H200", uuid: expect.stringMatching(/^GPU-/), memoryMiB: 143771, driverVersion: "580.159.04", busId: "00000000:00:06.0" }]);
+        expect(withGpus(recordedFacts("facts-debian12-2cpu.txt", "ws1"), "aihpc: unchanged\n").gpus).toEqual([]);
+    });
+
+    test("gres.conf: File=/dev/nvidia0 Type=h200; node line Gres=gpu:h200:1; the epilog in slurm.conf", () => {
+        const gpus = nodeGpus(cfg.hosts[0], facts);
+        expect(gresConf({ name: "ws1", gpus }, 1)).toBe(
+            "# Managed by aihpc (Pulumi): GPUs from nvidia-smi, else workstation.hosts[].gpus.devices.\nNodeName=ws1 Name=gpu Type=h200 File=/dev/nvidia0\n",
+        );
+        const conf = slurmConf({ config: cfg.slurm, controller: { hostname: "ws1" }, nodes: [slurmNode(cfg.hosts[0], facts, 512)] });
+        expect(conf).toContain("Gres=gpu:h200:1");
+        expect(conf).toContain("Epilog=/usr/local/sbin/aihpc-gpu-epilog\n");
+    });
+
+    test("AutoDetect=nvml is added on the host only when Debian's NVML plugin is installed", () => {
+        const script = fs.readFileSync(path.resolve(__dirname, "../../../components/workstation/slurm/scripts/config.sh"), "utf8");
+        expect(script).toMatch(/aihpc_installed slurm-wlm-nvml-plugin && .*File=\/dev\/nvidia\[0-9\]/);
+        expect(script).toContain("sed '1a AutoDetect=nvml'");
+    });
+});
+
+describe("GPU monitoring", () => {
+    test("dcgm-exporter for data-centre GPUs, nvidia-smi collector for RTX and unknown models", () => {
+        expect(isDataCentreGpu("NVIDIA H200")).toBe(true);
+        expect(isDataCentreGpu("NVIDIA A100-SXM4-80GB")).toBe(true);
+        expect(isDataCentreGpu("NVIDIA L4")).toBe(true);
+        expect(isDataCentreGpu("NVIDIA RTX A5500")).toBe(false);
+        expect(isDataCentreGpu("NVIDIA GeForce RTX 4090")).toBe(false);
+        const m = parseConfig(oneHost()).workstation.monitoring;
+        const host = (model?: string) => ({ ...parseConfig(oneHost()).workstation.hosts[0], gpus: { count: 1, model } });
+        expect(gpuExporterMode(m, host("NVIDIA H200"), true)).toBe("dcgm");
+        expect(gpuExporterMode(m, host("NVIDIA H200"), false)).toBe("nvidia-smi");
+        expect(gpuExporterMode(m, host("NVIDIA RTX A5500"), true)).toBe("nvidia-smi");
+        expect(gpuExporterMode(m, host(undefined), true)).toBe("nvidia-smi");
+    });
+
+    test("Prometheus scrapes dcgm-exporter hosts as job dcgm", () => {
+        const m = parseConfig(oneHost()).workstation.monitoring;
+        const y = prometheusConfig(m, [{ name: "ws1", address: "10.0.0.11" }], [{ name: "ws1", address: "10.0.0.11" }]);
+        expect(y).toContain("job_name: dcgm");
+        expect(y).toContain("10.0.0.11:9400");
+        expect(prometheusConfig(m, [{ name: "ws1", address: "10.0.0.11" }])).not.toContain("dcgm");
+    });
+
+    test("GPU dashboard: valid, on the aihpc datasource, DCGM metric names the collector also writes", () => {
+        const collector = fs.readFileSync(path.resolve(__dirname, "../../../components/workstation/monitoring/scripts/gpu-metrics.sh"), "utf8");
+        const d = JSON.parse(gpuDashboards()["gpu.json"]);
+        expect(d.uid).toBe("aihpc-gpu");
+        for (const p of d.panels) {
+            expect(p.datasource.uid).toBe(DATASOURCE_UID);
+            for (const t of p.targets) {
+                for (const name of t.expr.match(/\b(DCGM_[A-Z_]+|aihpc_gpu_[a-z_]+)\b/g) ?? []) expect([p.title, name, collector.includes(name)]).toEqual([p.title, name, true]);
+            }
+        }
+    });
+
+    test("the GPU dashboard ships to Grafana only with GPU hosts", async () => {
+        const { runProgram } = await import("../../helpers/harness");
+        const withGpu = await runProgram(oneHost(), { preview: false, newResource: factsHook() });
+        expect(withGpu.inputsOf("ws-monitoring-ws1-grafana-config").create).toMatch(/gpu\.json=/);
+        const raw = oneHost();
+        raw.workstation.hosts[0].gpus = { count: 0 };
+        const none = await runProgram(raw, { preview: false, newResource: factsHook() });
+        expect(none.inputsOf("ws-monitoring-ws1-grafana-config").create).not.toMatch(/gpu\.json=/);
+    }, 30_000);
+});
+
+describe("ML runtime lock", () => {
+    test("a committed lock for the default torch and CUDA; honest about hashes", () => {
+        const c = parseConfig(oneHost()).workstation;
+        expect(torchCudaTag("12.8")).toBe("cu128");
+        const lock = readLock(c.mlRuntime.torch, "cu128");
+        expect(lock).toContain("torch==2.7.1+cu128\n");
+        expect(lock).toContain("ipykernel==");
+        // Either a full hashed lock, or one that says plainly it is not hashed.
+        if (!lock.includes("--hash=sha256:")) expect(lock).toContain("NOT hashed");
+        expect(() => readLock("2.7.1", "cu999")).toThrow(/tools\/ml-lock\.sh 2\.7\.1 cu999/);
+    });
+});
+
+describe("GPU config checks", () => {
+    test("Apptainer needs its sha256; dcgm needs containers; local transport cannot reboot; Debian's driver is 535", () => {
+        expect(problems((r) => (r.workstation.containers = { apptainer: { enabled: true } }))).toContain("containers.apptainer.sha256: required when Apptainer is enabled");
+        expect(problems((r) => (r.workstation.containers = { apptainer: { enabled: true, sha256: "a".repeat(64) } }))).toBe("");
+        expect(problems((r) => Object.assign(r.workstation, { containers: { enabled: false }, monitoring: { gpuExporter: "dcgm" } }))).toContain("'dcgm' runs NVIDIA's dcgm-exporter container");
+        expect(problems((r) => (r.workstation.nvidia = { driver: { version: "570.124.06" } }))).toContain("Debian 12 ships the 535 branch");
+        expect(
+            problems((r) => {
+                r.workstation = { transport: "local", hosts: [{ name: "ws1", gpus: { count: 1 } }], nvidia: { driver: { allowReboot: true } } };
+                delete r.sshPrivateKey;
+            }),
+        ).toContain("cannot reboot itself");
+        expect(problems((r) => (r.workstation.nvidia = { driver: { source: "cuda-repo", branch: "570", openKernelModules: true } }))).toBe("");
+    });
+
+    test("driver pins", () => {
+        const a = parseConfig(oneHost()).workstation.nvidia;
+        expect(driverPin(a)).toBe("535.261.03-*");
+        const raw = oneHost();
+        raw.workstation.nvidia = { driver: { source: "cuda-repo" } };
+        expect(driverPin(parseConfig(raw).workstation.nvidia)).toBe("570.*");
+    });
+});

@@ -1,0 +1,215 @@
+// The GPU stack (issue 6) under the SDK mocks: NVIDIA driver + CUDA + module
+// files, containers, ML runtime, GPU parts of Slurm and monitoring, acceptance
+// wiring. Facts come from recorded probes (fixtures/), the H200's included.
+import { containsSecret, Recorded, runProgram } from "../../helpers/harness";
+import { twoHosts } from "../../helpers/fixtures";
+import { NewResourceArgs } from "../../../tools/plan/recorder";
+import { recordedFacts } from "./facts";
+import * as fs from "fs";
+import * as path from "path";
+
+const STEP = "command:remote:Command";
+const verifyH200 = fs.readFileSync(path.join(__dirname, "fixtures", "verify-h200.txt"), "utf8");
+
+/** ws1: the H200 machine's probe; ws2: the 2-CPU Debian probe. The verify step prints what it printed on the H200. */
+function hook(args: NewResourceArgs): Record<string, unknown> | undefined {
+    const m = /^ws-(.+)-facts$/.exec(args.name);
+    if (m) return { stdout: recordedFacts(m[1] === "ws1" ? "facts-h200.txt" : "facts-debian12-2cpu.txt", m[1]), stderr: "" };
+    if (/^ws-nvidia-ws1-verify$/.test(args.name)) return { stdout: verifyH200, stderr: "" };
+    return undefined;
+}
+
+function gpuStack(): Record<string, any> {
+    const raw = twoHosts();
+    raw.workstation.hosts[0].gpus = { count: 1, model: "NVIDIA H200" };
+    raw.workstation.hosts[1].gpus = { count: 0 };
+    raw.workstation.base = { users: [{ name: "alice", uid: 2001 }] };
+    return raw;
+}
+
+const run = (raw: Record<string, any>) => runProgram(raw, { preview: false, newResource: hook });
+const steps = (rec: Recorded, prefix: string) =>
+    rec
+        .ofType(STEP)
+        .map((r) => r.name)
+        .filter((n) => n.startsWith(prefix))
+        .sort();
+const create = (rec: Recorded, n: string): string => rec.inputsOf(n).create;
+
+function changedSteps(a: Recorded, b: Recorded): string[] {
+    const x = new Map(a.ofType(STEP).map((r) => [r.name, JSON.stringify(a.inputsOf(r.name))]));
+    const y = new Map(b.ofType(STEP).map((r) => [r.name, JSON.stringify(b.inputsOf(r.name))]));
+    const names = new Set([...x.keys(), ...y.keys()]);
+    return [...names].filter((k) => x.get(k) !== y.get(k)).sort();
+}
+
+describe("GPU stack: which steps exist where", () => {
+    let rec: Recorded;
+    beforeAll(async () => {
+        rec = await run(gpuStack());
+    });
+
+    test("NVIDIA steps only on the GPU host, in order", () => {
+        expect(steps(rec, "ws-nvidia-ws1-")).toEqual(
+            ["apt-pin", "cuda-12-8", "cuda-modules", "cuda-repo", "driver", "nouveau", "reboot", "retain", "verify"].map((s) => `ws-nvidia-ws1-${s}`),
+        );
+        expect(steps(rec, "ws-nvidia-ws2-")).toEqual([]);
+        const deps = (n: string) => rec.named(n).dependencies;
+        const urn = (n: string) => rec.named(n).urn;
+        expect(deps("ws-nvidia-ws1-driver")).toEqual(expect.arrayContaining([urn("ws-nvidia-ws1-cuda-repo"), urn("ws-nvidia-ws1-nouveau")]));
+        expect(deps("ws-nvidia-ws1-cuda-repo")).toEqual(expect.arrayContaining([urn("ws-nvidia-ws1-apt-pin")]));
+        expect(deps("ws-nvidia-ws1-verify")).toEqual(expect.arrayContaining([urn("ws-nvidia-ws1-reboot")]));
+        expect(deps("ws-nvidia-ws1-cuda-modules")).toEqual(expect.arrayContaining([urn("ws-nvidia-ws1-cuda-12-8")]));
+    });
+
+    test("containers on every host, the NVIDIA toolkit only on the GPU host; apptainer off by default", () => {
+        expect(steps(rec, "ws-containers-ws1-")).toEqual(["ws-containers-ws1-docker", "ws-containers-ws1-nvidia-toolkit", "ws-containers-ws1-retain"]);
+        expect(steps(rec, "ws-containers-ws2-")).toEqual(["ws-containers-ws2-docker", "ws-containers-ws2-retain"]);
+    });
+
+    test("ML runtime and acceptance on the GPU host; the acceptance suite uses the venv's python and the default CUDA", () => {
+        expect(steps(rec, "ws-ml-")).toEqual(["ws-ml-ws1-jupyter-kernel", "ws-ml-ws1-retain", "ws-ml-ws1-venv"]);
+        expect(steps(rec, "ws-acceptance-")).toEqual(["ws-acceptance-ws1"]);
+        const acc = create(rec, "ws-acceptance-ws1");
+        expect(acc).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
+        expect(acc).toContain("CUDA_HOME='/usr/local/cuda-12.8'");
+        const deps = rec.named("ws-acceptance-ws1").dependencies;
+        expect(deps).toEqual(expect.arrayContaining([rec.named("ws-nvidia-ws1-cuda-12-8").urn, rec.named("ws-ml-ws1-venv").urn]));
+    });
+
+    test("order on the GPU host: base -> nvidia -> containers -> ml -> slurm -> monitoring", () => {
+        const d = (n: string) => rec.named(n).dependencies;
+        const u = (n: string) => rec.named(n).urn;
+        expect(d("ws-nvidia-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ws1-base-packages")]));
+        expect(d("ws-containers-ws1-retain")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify"), u("ws-nvidia-ws1-cuda-modules")]));
+        expect(d("ws-ml-ws1-retain")).toEqual(expect.arrayContaining([u("ws-containers-ws1-docker"), u("ws-containers-ws1-nvidia-toolkit")]));
+        expect(d("ws-slurm-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ml-ws1-venv"), u("ws-nvidia-ws1-verify")]));
+        expect(d("ws-monitoring-ws1-gpu-exporter")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify"), u("ws-monitoring-ws1-node-exporter")]));
+    });
+
+    test("switched off: no NVIDIA, container, ML or acceptance steps anywhere", async () => {
+        const raw = gpuStack();
+        Object.assign(raw.workstation, { nvidia: { enabled: false }, containers: { enabled: false }, mlRuntime: { enabled: false } });
+        const r = await run(raw);
+        expect(r.ofType(STEP).filter((x) => /^ws-(nvidia|containers|ml|acceptance)-/.test(x.name))).toEqual([]);
+        expect(r.ofType(STEP).filter((x) => x.name.endsWith("-gpu-exporter"))).toEqual([]);
+    });
+
+    test("no GPU host: the NVIDIA and ML components create nothing", async () => {
+        const raw = gpuStack();
+        raw.workstation.hosts[0].gpus = { count: 0 };
+        const r = await run(raw);
+        expect(r.ofType(STEP).filter((x) => /^ws-(nvidia|ml|acceptance)-/.test(x.name))).toEqual([]);
+    });
+});
+
+describe("pinned versions in the command strings", () => {
+    let rec: Recorded;
+    beforeAll(async () => {
+        rec = await run(gpuStack());
+    });
+
+    test("Debian driver: pin file for 535.261.03-*, driver step installs that version", () => {
+        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='535.261.03-*'");
+        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("Pin-Priority: 1001");
+        const d = create(rec, "ws-nvidia-ws1-driver");
+        expect(d).toContain("DRIVER_SOURCE='debian'");
+        expect(d).toContain("DRIVER_VERSION='535.261.03'");
+        expect(d).toContain('"nvidia-driver=$ver"');
+        expect(d).toContain("SECURE_BOOT='legacy-bios'");
+    });
+
+    test("cuda-repo driver: branch 570 with open modules", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { driver: { source: "cuda-repo", branch: "575", openKernelModules: true } };
+        const r = await run(raw);
+        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='575.*'");
+        expect(create(r, "ws-nvidia-ws1-driver")).toContain("DRIVER_BRANCH='575'");
+        expect(create(r, "ws-nvidia-ws1-driver")).toContain("OPEN_MODULES='true'");
+        expect(create(r, "ws-nvidia-ws1-driver")).toContain('meta="nvidia-open-$DRIVER_BRANCH"');
+        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("KEYRING_VERSION='1.1-1'");
+        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("FINGERPRINT='EB693B3035CD5710E231E123A4B469963BF863CC'");
+    });
+
+    test("CUDA, cuDNN and NCCL pinned; container toolkit and docker pinned", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { cuda: { versions: ["12.8", "12.6"], default: "12.8", cudnn: true, nccl: true } };
+        const r = await run(raw);
+        const c = create(r, "ws-nvidia-ws1-cuda-12-6");
+        expect(c).toContain("CUDA_VERSION='12.6'");
+        expect(c).toContain('want=("cuda-toolkit-$dash")');
+        expect(c).toContain("CUDNN_VERSION='9.8.0.87'");
+        expect(c).toContain("NCCL_VERSION='2.26.2'");
+        expect(c).toContain('"libnccl2=$NCCL_VERSION-1+cuda$CUDA_VERSION"');
+        expect(create(rec, "ws-containers-ws1-nvidia-toolkit")).toContain("TOOLKIT_VERSION='1.17.8'");
+        expect(create(rec, "ws-containers-ws1-docker")).toContain("DOCKER_VERSION='20.10.24'");
+    });
+
+    test("no secret in any command string of the GPU stack; nothing on stdin", () => {
+        for (const r of rec.ofType(STEP).filter((x) => /^ws-(nvidia|containers|ml|acceptance)-/.test(x.name) || x.name.endsWith("-gpu-exporter"))) {
+            for (const f of ["create", "update", "delete"]) expect([r.name, f, containsSecret(r.inputs[f])]).toEqual([r.name, f, false]);
+            const i = rec.inputsOf(r.name);
+            expect(i.stdin).toBeUndefined();
+            expect(JSON.stringify([i.create, i.delete])).not.toContain("test-private-key");
+        }
+    });
+});
+
+describe("fine-grained triggers for the GPU stack", () => {
+    let before: Recorded;
+    beforeAll(async () => {
+        before = await run(gpuStack());
+    });
+
+    test("the same config twice: nothing changes", async () => {
+        expect(changedSteps(before, await run(gpuStack()))).toEqual([]);
+    });
+
+    test("adding a CUDA version: only that CUDA step (new) and the module files", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { cuda: { versions: ["12.8", "12.9"] } };
+        expect(changedSteps(before, await run(raw))).toEqual(["ws-nvidia-ws1-cuda-12-9", "ws-nvidia-ws1-cuda-modules"]);
+    });
+
+    test("replacing the CUDA version: the old CUDA step goes, the new comes, module files, and what is built for it (torch, acceptance)", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { cuda: { versions: ["12.9"] } };
+        raw.workstation.mlRuntime = { enabled: false };
+        const base = gpuStack();
+        base.workstation.mlRuntime = { enabled: false };
+        const b = await run(base);
+        expect(changedSteps(b, await run(raw))).toEqual(["ws-acceptance-ws1", "ws-nvidia-ws1-cuda-12-8", "ws-nvidia-ws1-cuda-12-9", "ws-nvidia-ws1-cuda-modules"]);
+    });
+
+    test("the default CUDA only: module files (and the acceptance build)", async () => {
+        const a = gpuStack();
+        a.workstation.nvidia = { cuda: { versions: ["12.8", "12.9"], default: "12.8" } };
+        a.workstation.mlRuntime = { enabled: false };
+        const b = gpuStack();
+        b.workstation.nvidia = { cuda: { versions: ["12.8", "12.9"], default: "12.9" } };
+        b.workstation.mlRuntime = { enabled: false };
+        expect(changedSteps(await run(a), await run(b))).toEqual(["ws-acceptance-ws1", "ws-nvidia-ws1-cuda-modules"]);
+    });
+
+    test("a driver version: the pin, the driver and the checks after it; no CUDA step", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { driver: { version: "535.247.01" } };
+        expect(changedSteps(before, await run(raw))).toEqual(["ws-nvidia-ws1-apt-pin", "ws-nvidia-ws1-driver", "ws-nvidia-ws1-reboot", "ws-nvidia-ws1-verify"]);
+    });
+
+    test("docker log rotation: only the docker steps", async () => {
+        const raw = gpuStack();
+        raw.workstation.containers = { docker: { logMaxFiles: 3 } };
+        expect(changedSteps(before, await run(raw))).toEqual(["ws-containers-ws1-docker", "ws-containers-ws2-docker"]);
+    });
+
+    test("allowReboot adds the wait step with a long SSH dial and re-runs the reboot check", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { driver: { allowReboot: true, rebootTimeoutSeconds: 900 } };
+        const r = await run(raw);
+        // verify's inputs are the same: it only waits for the new step.
+        expect(changedSteps(before, r)).toEqual(["ws-nvidia-ws1-reboot", "ws-nvidia-ws1-wait-reboot"]);
+        expect(r.inputsOf("ws-nvidia-ws1-wait-reboot").connection).toMatchObject({ dialErrorLimit: 180, perDialTimeout: 10, hostKey: expect.stringMatching(/^ssh-ed25519 /) });
+        expect(r.named("ws-nvidia-ws1-verify").dependencies).toContain(r.named("ws-nvidia-ws1-wait-reboot").urn);
+    });
+});
