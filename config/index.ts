@@ -4,5 +4,7 @@ export { stackConfigSchema } from "./schema";
 export type { StackConfig } from "./schema";
 export type { WorkstationConfig, HostConfig, PartitionConfig } from "./workstation";
 export type { GcpConfig } from "./gcp";
+export type { HybridConfig } from "./hybrid";
+export { hybridOf } from "./schema";
 export { SecretValue, UNDECRYPTED_SECRET } from "./secret";
 export { versions } from "./versions";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { acceleratorsFor, acceleratorZones, GcpConfig, gcpSchema, gcpZone, n1MaxCount, regionsWithoutZoneA } from "./gcp";
+import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { versions } from "./versions";
 import { workstationSchema } from "./workstation";
@@ -17,7 +18,7 @@ const secret = (key: string) =>
 const shape = z.strictObject({
     workstation: workstationSchema,
     /** Present: the `gcp` stack (cloud side and bridge); absent: workstations only. */
-    gcp: gcpSchema.optional(),
+    gcp: gcpSchema.extend({ hybrid: hybridSchema.prefault({}) }).optional(),
     /** Private key for every `ssh` host (OpenSSH or PEM text). */
     sshPrivateKey: secret("sshPrivateKey").optional(),
 });
@@ -136,6 +137,20 @@ function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (cuda.default !== undefined && !cuda.versions.includes(cuda.default)) {
         issue(ctx, ["workstation", "nvidia", "cuda", "default"], `'${cuda.default}' is not installed: expected one of ${cuda.versions.join(", ")}`);
     }
+    if (d.source === "debian" && d.version.split(".")[0] !== versions.debianDriverBranch) {
+        issue(ctx, ["workstation", "nvidia", "driver", "version"], `Debian 12 ships the ${versions.debianDriverBranch} branch, got '${d.version}': use a ${versions.debianDriverBranch}.x version, or source 'cuda-repo' with a branch`);
+    }
+    if (d.allowReboot && cfg.workstation.transport === "local") {
+        issue(ctx, ["workstation", "nvidia", "driver", "allowReboot"], "transport 'local' provisions the machine that runs Pulumi, which cannot reboot itself mid-deployment: reboot by hand when the driver asks");
+    }
+    const ct = cfg.workstation.containers;
+    if (ct.enabled && ct.apptainer.enabled && ct.apptainer.sha256 === undefined) {
+        issue(ctx, ["workstation", "containers", "apptainer", "sha256"], `required when Apptainer is enabled: the sha256 of apptainer_${ct.apptainer.version}_amd64.deb from the release's sha256sums (https://github.com/apptainer/apptainer/releases)`);
+    }
+    const m = cfg.workstation.monitoring;
+    if (m.enabled && m.gpuExporter === "dcgm" && !(ct.enabled && ct.nvidiaToolkit.enabled)) {
+        issue(ctx, ["workstation", "monitoring", "gpuExporter"], "'dcgm' runs NVIDIA's dcgm-exporter container: turn workstation.containers (and its nvidiaToolkit) on, or use 'nvidia-smi'");
+    }
 }
 
 function checkMonitoring(cfg: z.output<typeof shape>, ctx: Ctx): void {
@@ -251,7 +266,34 @@ function checkWorkbench(g: GcpConfig, ctx: Ctx): void {
     }
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkMonitoring, checkGcp];
+function hybridContext(cfg: z.output<typeof shape>) {
+    const g = cfg.gcp!;
+    const ws = cfg.workstation;
+    return {
+        hybrid: g.hybrid,
+        hostNames: ws.hosts.map((h) => h.name),
+        cudaVersion: workstationCuda(ws.nvidia),
+        torch: ws.mlRuntime.torch,
+        artifactRegistry: g.artifactRegistry.enabled,
+        buckets: { datasets: g.buckets.datasets.enabled, checkpoints: g.buckets.checkpoints.enabled },
+        workstationIdentity: g.workstationIdentity.enabled,
+    };
+}
+
+/** The hybrid bridge against the rest of the stack (config/hybrid.ts). */
+function checkHybrid(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    if (!cfg.gcp) return;
+    for (const [path, message] of hybridProblems(hybridContext(cfg))) {
+        issue(ctx, ["gcp", "hybrid", ...path], message);
+    }
+}
+
+/** `gcp.hybrid` with its toggles decided (undefined without gcp). */
+export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
+    return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
+}
+
+const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkMonitoring, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

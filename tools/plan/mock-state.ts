@@ -1,6 +1,7 @@
 // What a provider would compute on create, for the types this stack uses, so
 // that outputs other resources consume (a service account's email, a bucket's
 // URL) resolve to realistic values in the plan and in tests.
+import { createHash } from "crypto";
 
 type Inputs = Record<string, any>;
 interface Ctx {
@@ -66,6 +67,12 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
         name: `${i.secret ?? "secret"}/versions/1`,
         version: "1",
     }),
+    // The pushed image's digest, derived from its name (a content tag): stable across runs, new with a new tag.
+    "docker:index/image:Image": (_name, i) => {
+        const ref = String(i.imageName ?? "image:latest");
+        const repo = ref.replace(/:[^:/]+$/, "");
+        return { repoDigest: `${repo}@sha256:${createHash("sha256").update(ref).digest("hex")}`, baseImageName: ref, registryServer: repo.split("/")[0] };
+    },
     "tls:index/certRequest:CertRequest": () => ({
         certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----\n",
     }),

@@ -1,0 +1,45 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../../workstation/host";
+import { readScript } from "../../workstation/host/script";
+import { fileText, scriptStep } from "../../workstation/steps";
+
+const SCRIPTS = `${__dirname}/scripts`;
+
+export const BURST_COMMAND = "/usr/local/bin/aihpc-burst";
+export const TRAIN_TEMPLATE = "/usr/local/share/aihpc/hybrid/train.sbatch";
+
+export function trainTemplate(): string {
+    return fs.readFileSync(path.join(__dirname, "templates", "train.sbatch"), "utf8");
+}
+
+export interface BurstArgs {
+    hosts: Host[];
+    /** What each host's step waits for (its env file), by host name. */
+    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+}
+
+/**
+ * `aihpc-burst` on every host: the training image as a Vertex AI custom job,
+ * every setting from /etc/aihpc/hybrid.env, `--dry-run` printing the job spec;
+ * and the Slurm template that runs the same job locally (the switch between
+ * the two is the command: `sbatch train.sbatch ARGS` or `aihpc-burst -- ARGS`).
+ */
+export class Burst extends pulumi.ComponentResource {
+    public readonly steps: Record<string, pulumi.Resource> = {};
+
+    constructor(name: string, args: BurstArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:hybrid:Burst", name, {}, opts);
+        const env = { BURST_PROGRAM: fileText(readScript(SCRIPTS, "aihpc-burst")), TRAIN_TEMPLATE: fileText(trainTemplate()) };
+        for (const h of args.hosts) {
+            this.steps[h.name] = scriptStep(
+                `${name}-${h.name}`,
+                h.transport,
+                { dir: SCRIPTS, file: "burst.sh", env },
+                { parent: this, dependsOn: [h.ready, ...(args.after[h.name] ?? [])] },
+            );
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HybridConfig } from "../../../config/hybrid";
+import { Host } from "../../workstation/host";
+import { readScript } from "../../workstation/host/script";
+import { fileText, scriptStep, StepEnv } from "../../workstation/steps";
+
+const SCRIPTS = `${__dirname}/scripts`;
+
+export const ENV_FILE = "/etc/aihpc/hybrid.env";
+
+/** /etc/aihpc/hybrid.env: `KEY=value` lines, sorted; values must be plain words (systemd and bash read the file). */
+export function envFileText(vars: Record<string, string | number | boolean | undefined>): string {
+    const lines = Object.entries(vars)
+        .filter(([, v]) => v !== undefined && v !== "")
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => {
+            const s = String(v);
+            if (!/^[A-Z][A-Z0-9_]*$/.test(k) || !/^[A-Za-z0-9_@:\/.,+=-]+$/.test(s)) throw new Error(`hybrid.env: ${k}=${s} is not a plain word`);
+            return `${k}=${s}`;
+        });
+    return ["# Managed by aihpc (Pulumi, gcp.hybrid): the workstation's view of the cloud side.", ...lines].join("\n");
+}
+
+export interface DataArgs {
+    hosts: Host[];
+    config: HybridConfig["data"];
+    /** The env file's text (buckets, image, Tensorboard...). */
+    envFile: pulumi.Input<string>;
+    researchGroup: string;
+    /** Directory of the root copy of the credentials (units run as root with it). */
+    certDir: string;
+    /** What each host's steps wait for, by host name (credentials, gcloud). */
+    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+}
+
+export interface DataSteps {
+    env: pulumi.Resource;
+    sync?: pulumi.Resource;
+}
+
+/**
+ * Per host: /etc/aihpc/hybrid.env (what jobs and tools read), and the data
+ * plumbing: the datasets bucket pulled by a systemd timer (`gcloud storage
+ * rsync`) or mounted (gcsfuse), checkpoints pushed by the same timer.
+ */
+export class DataSync extends pulumi.ComponentResource {
+    public readonly steps: Record<string, DataSteps> = {};
+
+    constructor(name: string, args: DataArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:hybrid:Data", name, {}, opts);
+        const c = args.config;
+        const program = readScript(SCRIPTS, "aihpc-data-sync");
+        for (const h of args.hosts) {
+            const n = `${name}-${h.name}`;
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({
+                parent: this,
+                dependsOn: [h.ready, ...(args.after[h.name] ?? []), ...deps],
+            });
+            const env = scriptStep(
+                `${n}-env`,
+                h.transport,
+                { dir: SCRIPTS, file: "env.sh", env: pulumi.output(args.envFile).apply((text): StepEnv => ({ ENV_FILE: text })) },
+                after(),
+            );
+            let sync: pulumi.Resource | undefined;
+            if (c.mode !== "off") {
+                sync = scriptStep(
+                    `${n}-sync`,
+                    h.transport,
+                    {
+                        dir: SCRIPTS,
+                        file: "data.sh",
+                        env: {
+                            MODE: c.mode,
+                            DATASETS_DIR: c.datasetsPath,
+                            CHECKPOINTS_DIR: c.checkpointsPath,
+                            INTERVAL: c.interval,
+                            GROUP: args.researchGroup,
+                            CERT_DIR: args.certDir,
+                            SYNC_PROGRAM: fileText(program),
+                        },
+                    },
+                    after(env),
+                );
+            }
+            this.steps[h.name] = { env, sync };
+        }
+        this.registerOutputs({});
+    }
+}

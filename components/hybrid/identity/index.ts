@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HybridConfig } from "../../../config/hybrid";
+import { WorkstationCredential } from "../../gcp/workload-identity";
+import { Host } from "../../workstation/host";
+import { scriptStep } from "../../workstation/steps";
+
+const SCRIPTS = `${__dirname}/scripts`;
+
+export interface IdentityArgs {
+    hosts: Host[];
+    config: HybridConfig;
+    /** The X.509 credential the gcp side made for the workstation (component property, not a stack output). */
+    credential: WorkstationCredential;
+    project: string;
+    /** Artifact Registry hosts Docker authenticates to through gcloud (`<region>-docker.pkg.dev`). */
+    registryHosts: string[];
+    /** Research users that get their own copy of the credentials and the Docker credential helper. */
+    users: string[];
+    /** Also install Cloud Storage FUSE (data mode gcsfuse). */
+    gcsfuse: boolean;
+    /** What each host's steps wait for (the cloud identities, the host's base system), by host name. */
+    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+}
+
+export interface IdentitySteps {
+    credentials: pulumi.Resource;
+    gcloud?: pulumi.Resource;
+    dockerAuth: pulumi.Resource;
+}
+
+/** `name=version` words of what the gcloud step installs. */
+export function gcloudPackages(c: HybridConfig, gcsfuse: boolean): string {
+    return [`google-cloud-cli=${c.gcloudCli.version}-0`, ...(gcsfuse ? [`gcsfuse=${c.data.gcsfuseVersion}`] : [])].join(" ");
+}
+
+/**
+ * The workstation acts as its Google Cloud service account without a key:
+ * per host, the X.509 credential configuration, certificate and key (key on
+ * stdin only, files 0600 per user), Application Default Credentials for users
+ * and services, the Google Cloud CLI (pinned, from Google's apt repository or a
+ * mirror), and Docker's credential helper for Artifact Registry. Created after
+ * the cloud identities and, on destroy, removed before them.
+ */
+export class WorkstationIdentity extends pulumi.ComponentResource {
+    public readonly steps: Record<string, IdentitySteps> = {};
+
+    constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aihpc:hybrid:Identity", name, {}, opts);
+        const cred = args.credential;
+        const users = args.users.join(" ");
+        for (const h of args.hosts) {
+            const n = `${name}-${h.name}`;
+            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({
+                parent: this,
+                dependsOn: [h.ready, ...(args.after[h.name] ?? []), ...deps],
+            });
+            const credentials = scriptStep(
+                `${n}-credentials`,
+                h.transport,
+                {
+                    dir: SCRIPTS,
+                    file: "credentials.sh",
+                    env: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({
+                        CERT_DIR: cred.paths.dir,
+                        CREDENTIAL_CONFIG: config,
+                        CERT_PEM: cert.trim(),
+                        PROJECT: args.project,
+                        USERS: users,
+                    })),
+                    deleteEnv: { CERT_DIR: cred.paths.dir },
+                    // The private key: stdin only, never in a command string.
+                    stdin: cred.keyPem,
+                },
+                after(),
+            );
+            let gcloud: pulumi.Resource | undefined;
+            if (args.config.gcloudCli.install) {
+                gcloud = scriptStep(
+                    `${n}-gcloud`,
+                    h.transport,
+                    {
+                        dir: SCRIPTS,
+                        file: "gcloud-cli.sh",
+                        env: { REPO: args.config.gcloudCli.aptRepository.replace(/\/+$/, ""), PACKAGES: gcloudPackages(args.config, args.gcsfuse) },
+                    },
+                    after(),
+                );
+            }
+            const dockerAuth = scriptStep(
+                `${n}-docker-auth`,
+                h.transport,
+                { dir: SCRIPTS, file: "docker-auth.sh", env: { REGISTRIES: args.registryHosts.join(" "), USERS: users } },
+                after(credentials, ...(gcloud ? [gcloud] : [])),
+            );
+            this.steps[h.name] = { credentials, gcloud, dockerAuth };
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,173 @@
+import { z } from "zod";
+import { acceleratorsFor, workbenchAccelerators } from "./gcp";
+
+/**
+ * Pins of what the hybrid bridge installs from Google's apt repository.
+ * (Kept here rather than in versions.ts while that file is being reworked;
+ * they move there with the next change to it.)
+ */
+export const hybridVersions = {
+    /** google-cloud-cli=<this>-0; X.509 workload identity federation needs a 2025 release. */
+    googleCloudCli: "520.0.0",
+    /** Cloud Storage FUSE (only with data.mode gcsfuse). */
+    gcsfuse: "2.11.1",
+} as const;
+
+/**
+ * PyTorch's official CUDA images (Docker Hub `pytorch/pytorch`) by torch
+ * version: the CUDA versions each release is built for. The training image's
+ * base is `pytorch/pytorch:<torch>-cuda<cuda>-cudnn9-runtime`; extend this
+ * table when bumping torch (https://hub.docker.com/r/pytorch/pytorch/tags).
+ */
+export const pytorchImageCuda: Record<string, readonly string[]> = {
+    "2.6.0": ["11.8", "12.4", "12.6"],
+    "2.7.0": ["11.8", "12.6", "12.8"],
+    "2.7.1": ["11.8", "12.6", "12.8"],
+};
+
+export function pytorchBaseImage(torch: string, cuda: string): string | undefined {
+    return pytorchImageCuda[torch]?.includes(cuda) ? `pytorch/pytorch:${torch}-cuda${cuda}-cudnn9-runtime` : undefined;
+}
+
+const absPath = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "expected an absolute path without spaces or shell characters");
+const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "expected an image reference such as \"nvcr.io/nvidia/pytorch:25.01-py3\"");
+
+const gcloudCli = z.strictObject({
+    /** Install the Google Cloud CLI (gcloud, docker-credential-gcloud) from Google's apt repository; off when the host has it from elsewhere. */
+    install: z.boolean().default(true),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a google-cloud-cli version such as \"520.0.0\"").default(hybridVersions.googleCloudCli),
+    /** Google's apt repository, or a mirror of it (it must serve `doc/apt-key.gpg` too). */
+    aptRepository: z.url({ protocol: /^https?$/ }).default("https://packages.cloud.google.com/apt"),
+});
+
+const image = z.strictObject({
+    /** Build the training image on the workstation's Docker daemon and push it to the stack's Artifact Registry (default: when the registry is on). */
+    enabled: z.boolean().optional(),
+    /** Image name inside the repository. */
+    name: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "expected an image name: lowercase letters, digits, '.', '_' and '-'").default("training"),
+    /** Default: PyTorch's image for workstation.mlRuntime.torch and the workstation's CUDA version. */
+    baseImage: imageRef.optional(),
+    platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
+});
+
+const data = z.strictObject({
+    /**
+     * `rsync`: a systemd timer pulls the datasets bucket with `gcloud storage rsync`;
+     * `gcsfuse`: the bucket is mounted (Cloud Storage FUSE); `off`: neither.
+     * Checkpoints are pushed to the checkpoints bucket by the timer in both modes.
+     * Default: `rsync` when the datasets and checkpoints buckets are on, else `off`.
+     */
+    mode: z.enum(["rsync", "gcsfuse", "off"]).optional(),
+    datasetsPath: absPath.default("/srv/aihpc/datasets"),
+    checkpointsPath: absPath.default("/srv/aihpc/checkpoints"),
+    /** How often the timer syncs (a systemd time span). */
+    interval: z.string().regex(/^\d+(s|min|h)$/, "expected a systemd time span such as \"15min\" or \"1h\"").default("15min"),
+    gcsfuseVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default(hybridVersions.gcsfuse),
+});
+
+const burst = z.strictObject({
+    /** Vertex AI machine type of the custom job. */
+    machineType: z.string().regex(/^[a-z0-9]+-[a-z0-9-]+$/, "expected a machine type such as \"g2-standard-8\"").default("g2-standard-8"),
+    accelerator: z
+        .strictObject({
+            type: z.enum(workbenchAccelerators),
+            count: z.number().int().refine((n) => [1, 2, 4, 8].includes(n), "expected 1, 2, 4 or 8").default(1),
+        })
+        .default({ type: "NVIDIA_L4", count: 1 }),
+    bootDiskGb: z.number().int().min(100).max(65536).default(100),
+    /** Vertex AI Experiments name shared by local (Slurm) and Vertex runs. */
+    experiment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,127}$/, "expected an experiment name: lowercase letters, digits and '-'").default("aihpc"),
+    /** Spot VMs for the custom job (cheaper, preemptible). */
+    spot: z.boolean().default(false),
+});
+
+export const hybridSchema = z.strictObject({
+    /** The bridge between the workstation and this project (identity, image, data, burst); default: on with gcp.workstationIdentity. */
+    enabled: z.boolean().optional(),
+    /** Host whose Docker daemon builds the training image; default the Slurm controller. */
+    buildHost: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "expected a host name from workstation.hosts").optional(),
+    gcloudCli: gcloudCli.prefault({}),
+    image: image.prefault({}),
+    data: data.prefault({}),
+    burst: burst.prefault({}),
+});
+
+/** `gcp.hybrid` as written (unset toggles follow the rest of the stack). */
+export type HybridSettings = z.infer<typeof hybridSchema>;
+
+/** `gcp.hybrid` with every toggle decided: what the components take. */
+export type HybridConfig = Omit<HybridSettings, "enabled" | "image" | "data"> & {
+    enabled: boolean;
+    image: Omit<HybridSettings["image"], "enabled"> & { enabled: boolean };
+    data: Omit<HybridSettings["data"], "mode"> & { mode: "rsync" | "gcsfuse" | "off" };
+};
+
+/** What the cross-checks need from the rest of the stack's config. */
+export interface HybridContext {
+    hybrid: HybridSettings;
+    hostNames: string[];
+    cudaVersion: string;
+    torch: string;
+    artifactRegistry: boolean;
+    buckets: { datasets: boolean; checkpoints: boolean };
+    workstationIdentity: boolean;
+}
+
+/** The CUDA version the image matches: nvidia.cuda.default, else the first installed. */
+export function workstationCuda(nvidia: { cuda: { versions: string[]; default?: string } }): string {
+    return nvidia.cuda.default ?? nvidia.cuda.versions[0];
+}
+
+/**
+ * Unset toggles follow what they need: the bridge is on with the workstation
+ * identity, the image with the registry, data sync with both buckets.
+ */
+export function resolveHybrid(c: Omit<HybridContext, "hostNames" | "cudaVersion" | "torch">): HybridConfig {
+    const h = c.hybrid;
+    return {
+        ...h,
+        enabled: h.enabled ?? c.workstationIdentity,
+        image: { ...h.image, enabled: h.image.enabled ?? c.artifactRegistry },
+        data: { ...h.data, mode: h.data.mode ?? (c.buckets.datasets && c.buckets.checkpoints ? "rsync" : "off") },
+    };
+}
+
+/** Problems as [path under aihpc:gcp.hybrid, message]. */
+export function hybridProblems(c: HybridContext): [(string | number)[], string][] {
+    const out: [(string | number)[], string][] = [];
+    if (c.hybrid.enabled === true && !c.workstationIdentity) {
+        out.push([["enabled"], "the bridge authenticates the workstation through gcp.workstationIdentity: turn that on, or gcp.hybrid.enabled off"]);
+    }
+    const h = resolveHybrid(c);
+    if (!h.enabled || !c.workstationIdentity) return out;
+    if (h.buildHost !== undefined && !c.hostNames.includes(h.buildHost)) {
+        out.push([["buildHost"], `unknown host '${h.buildHost}': expected one of ${c.hostNames.join(", ")}`]);
+    }
+    if (h.image.enabled) {
+        if (!c.artifactRegistry) out.push([["image", "enabled"], "the training image is pushed to the stack's Artifact Registry: turn gcp.artifactRegistry.enabled on, or image.enabled off"]);
+        if (h.image.baseImage === undefined && !pytorchBaseImage(c.torch, c.cudaVersion)) {
+            const known = pytorchImageCuda[c.torch];
+            out.push([
+                ["image", "baseImage"],
+                `no PyTorch ${c.torch} image for CUDA ${c.cudaVersion} (the workstation's): ${known ? `PyTorch ${c.torch} is built for CUDA ${known.join(", ")}` : `torch ${c.torch} is not in config/hybrid.ts`}; set image.baseImage`,
+            ]);
+        }
+    }
+    if (h.data.mode !== "off") {
+        if (!c.buckets.datasets) out.push([["data", "mode"], `'${h.data.mode}' needs the datasets bucket (gcp.buckets.datasets.enabled), or set mode 'off'`]);
+        if (!c.buckets.checkpoints) out.push([["data", "mode"], `'${h.data.mode}' pushes checkpoints: it needs gcp.buckets.checkpoints.enabled, or set mode 'off'`]);
+        if (h.data.datasetsPath === h.data.checkpointsPath || h.data.checkpointsPath.startsWith(`${h.data.datasetsPath}/`) || h.data.datasetsPath.startsWith(`${h.data.checkpointsPath}/`)) {
+            out.push([["data", "checkpointsPath"], "datasets and checkpoints need separate directories (neither inside the other)"]);
+        }
+    }
+    const acc = h.burst.accelerator;
+    const fit = acceleratorsFor(h.burst.machineType);
+    if (fit.types.length === 0) {
+        out.push([["burst", "machineType"], `machine type '${h.burst.machineType}' takes no GPU: use n1-* (T4, V100, P100), g2-standard-* (L4), a2-* (A100) or a3-highgpu-* (H100)`]);
+    } else if (!fit.types.includes(acc.type)) {
+        out.push([["burst", "accelerator", "type"], `${acc.type} is not available on machine type '${h.burst.machineType}': expected ${fit.types.join(" or ")}`]);
+    } else if (fit.builtIn && fit.counts.length && !fit.counts.includes(acc.count)) {
+        out.push([["burst", "accelerator", "count"], `machine type '${h.burst.machineType}' has ${fit.counts[0]} ${acc.type}, got count ${acc.count}`]);
+    }
+    return out;
+}

@@ -1,0 +1,91 @@
+import { ConfigError, hybridOf } from "../../../config";
+import { pytorchBaseImage } from "../../../config/hybrid";
+import { withGcp } from "../../helpers/fixtures";
+import { parseConfig } from "../../helpers/harness";
+
+function problems(mutate: (raw: Record<string, any>) => void): string[] {
+    const raw = withGcp();
+    mutate(raw);
+    try {
+        parseConfig(raw);
+        return [];
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.map((p) => `${p.path}: ${p.message}`);
+    }
+}
+
+describe("gcp.hybrid config", () => {
+    test("defaults: on, image, rsync data, L4 burst, pinned gcloud from Google's repository", () => {
+        const h = hybridOf(parseConfig(withGcp()))!;
+        expect(h.enabled).toBe(true);
+        expect(h.image).toMatchObject({ enabled: true, name: "training", platform: "linux/amd64" });
+        expect(h.data).toMatchObject({ mode: "rsync", datasetsPath: "/srv/aihpc/datasets", checkpointsPath: "/srv/aihpc/checkpoints", interval: "15min" });
+        expect(h.gcloudCli).toEqual({ install: true, version: "520.0.0", aptRepository: "https://packages.cloud.google.com/apt" });
+        expect(h.burst).toMatchObject({ machineType: "g2-standard-8", accelerator: { type: "NVIDIA_L4", count: 1 }, experiment: "aihpc", spot: false });
+        expect(pytorchBaseImage("2.7.1", "12.8")).toBe("pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime");
+    });
+
+    test("unset toggles follow what they need; explicit ones are checked", () => {
+        const off = (raw: Record<string, any>) => {
+            raw.gcp.workstationIdentity = { enabled: false };
+            raw.gcp.artifactRegistry = { enabled: false };
+            raw.gcp.buckets = { checkpoints: { enabled: false } };
+        };
+        expect(problems(off)).toEqual([]);
+        const raw = withGcp();
+        off(raw);
+        const h = hybridOf(parseConfig(raw))!;
+        expect([h.enabled, h.image.enabled, h.data.mode]).toEqual([false, false, "off"]);
+        expect(
+            problems((r) => {
+                off(r);
+                r.gcp.hybrid = { enabled: true };
+            }),
+        ).toEqual(["aihpc:gcp.hybrid.enabled: the bridge authenticates the workstation through gcp.workstationIdentity: turn that on, or gcp.hybrid.enabled off"]);
+        expect(
+            problems((r) => {
+                r.gcp.artifactRegistry = { enabled: false };
+                r.gcp.buckets = { checkpoints: { enabled: false } };
+                r.gcp.hybrid = { image: { enabled: true }, data: { mode: "gcsfuse" } };
+            }),
+        ).toEqual([
+            "aihpc:gcp.hybrid.image.enabled: the training image is pushed to the stack's Artifact Registry: turn gcp.artifactRegistry.enabled on, or image.enabled off",
+            "aihpc:gcp.hybrid.data.mode: 'gcsfuse' pushes checkpoints: it needs gcp.buckets.checkpoints.enabled, or set mode 'off'",
+        ]);
+    });
+
+    test("build host, CUDA without a PyTorch image, burst machine and accelerator, data paths", () => {
+        expect(problems((r) => (r.gcp.hybrid = { buildHost: "ws9" }))).toEqual(["aihpc:gcp.hybrid.buildHost: unknown host 'ws9': expected one of ws1"]);
+        expect(
+            problems((r) => {
+                r.workstation.nvidia = { cuda: { versions: ["12.2"] } };
+                r.workstation.mlRuntime = { enabled: false };
+            }),
+        ).toEqual(["aihpc:gcp.hybrid.image.baseImage: no PyTorch 2.7.1 image for CUDA 12.2 (the workstation's): PyTorch 2.7.1 is built for CUDA 11.8, 12.6, 12.8; set image.baseImage"]);
+        expect(
+            problems((r) => {
+                r.workstation.nvidia = { cuda: { versions: ["12.2"] } };
+                r.workstation.mlRuntime = { enabled: false };
+                r.gcp.hybrid = { image: { baseImage: "nvcr.io/nvidia/pytorch:23.10-py3" } };
+            }),
+        ).toEqual([]);
+        expect(problems((r) => (r.gcp.hybrid = { burst: { machineType: "e2-standard-8" } }))).toEqual([
+            expect.stringMatching(/^aihpc:gcp\.hybrid\.burst\.machineType: machine type 'e2-standard-8' takes no GPU/),
+        ]);
+        expect(problems((r) => (r.gcp.hybrid = { burst: { machineType: "a2-highgpu-1g" } }))).toEqual([
+            "aihpc:gcp.hybrid.burst.accelerator.type: NVIDIA_L4 is not available on machine type 'a2-highgpu-1g': expected NVIDIA_TESLA_A100",
+        ]);
+        expect(problems((r) => (r.gcp.hybrid = { burst: { machineType: "a2-highgpu-2g", accelerator: { type: "NVIDIA_TESLA_A100", count: 1 } } }))).toEqual([
+            "aihpc:gcp.hybrid.burst.accelerator.count: machine type 'a2-highgpu-2g' has 2 NVIDIA_TESLA_A100, got count 1",
+        ]);
+        expect(problems((r) => (r.gcp.hybrid = { data: { checkpointsPath: "/srv/aihpc/datasets/ckpt" } }))).toEqual([
+            "aihpc:gcp.hybrid.data.checkpointsPath: datasets and checkpoints need separate directories (neither inside the other)",
+        ]);
+        expect(problems((r) => (r.gcp.hybrid = { data: { mode: "nfs", interval: "often" }, gcloudCli: { aptRepository: "ftp://x" } }))).toEqual([
+            expect.stringMatching(/^aihpc:gcp\.hybrid\.gcloudCli\.aptRepository: /),
+            'aihpc:gcp.hybrid.data.mode: expected one of "rsync", "gcsfuse", "off", got "nfs"',
+            'aihpc:gcp.hybrid.data.interval: expected a systemd time span such as "15min" or "1h", got "often"',
+        ]);
+    });
+});
