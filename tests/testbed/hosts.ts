@@ -39,7 +39,7 @@ export interface TestHost {
   logFile: string;
   /** Device nodes inside the host standing in for GPUs (empty without fakeGpus). */
   fakeGpuFiles: string[];
-  /** `systemctl is-system-running` after boot: "running" or "degraded". */
+  /** `systemctl is-system-running` after boot: "running" or "degraded"; "no-systemd" for `withoutSystemd` hosts. */
   bootState: string;
   failedUnits: string[];
 }
@@ -77,6 +77,12 @@ export interface BootOptions {
   names: string[];
   /** true for one fake GPU per host, or a count. */
   fakeGpus?: boolean | number;
+  /**
+   * Names of hosts started without systemd: sshd alone under nspawn's stub init
+   * (`--as-pid2`), like a plain container reached over SSH. For tests of hosts
+   * the stack must refuse.
+   */
+  withoutSystemd?: string[];
   bootTimeoutMs?: number;
   /** Run install-deps.sh and build-rootfs.sh first (default true). */
   prepare?: boolean;
@@ -627,6 +633,7 @@ async function waitBooted(
   h: HostState,
   ssh: (cmd: string, timeoutMs: number) => Promise<SshResult>,
   deadline: number,
+  withoutSystemd = false,
 ): Promise<void> {
   const fail = (why: string) =>
     new Error(`host ${host.name} (${host.address}) did not boot: ${why}\n--- nspawn log tail ---\n${tail(host.logFile)}`);
@@ -635,6 +642,16 @@ async function waitBooted(
     if (!alive(h.nspawn)) throw fail("systemd-nspawn exited");
     if (Date.now() > deadline) throw fail(`timeout; last: ${last}`);
     try {
+      if (withoutSystemd) {
+        const r = await ssh("test ! -d /run/systemd/system && echo up", 10_000);
+        last = r.stdout.trim() || r.stderr.trim();
+        if (r.stdout.trim() === "up") {
+          host.bootState = "no-systemd";
+          return;
+        }
+        await sleep(500);
+        continue;
+      }
       const r = await ssh("systemctl is-system-running", 10_000);
       const st = r.stdout.trim();
       last = st || r.stderr.trim();
@@ -665,6 +682,8 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(n)) throw new Error(`bad host name ${JSON.stringify(n)}`);
   }
   if (new Set(names).size !== names.length) throw new Error("duplicate host names");
+  const noSystemd = new Set(opts.withoutSystemd ?? []);
+  for (const n of noSystemd) if (!names.includes(n)) throw new Error(`withoutSystemd: '${n}' is not in names`);
   const gpuCount = opts.fakeGpus === true ? 1 : typeof opts.fakeGpus === "number" ? opts.fakeGpus : 0;
 
   // Stale overlays first: build-rootfs.sh refuses to replace a base still mounted.
@@ -737,7 +756,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
         "systemd-nspawn",
         [
           "-D", h.mountpoint,
-          "-b",
+          ...(noSystemd.has(h.name) ? ["--as-pid2"] : ["-b"]),
           "--register=no",
           "--keep-unit",
           `--network-namespace-path=/run/netns/${h.netns}`,
@@ -747,6 +766,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
           "--property=DeviceAllow=char-* rwm",
           "--resolv-conf=off",
           "--console=read-only",
+          ...(noSystemd.has(h.name) ? ["/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"] : []),
         ],
         {
           detached: true,
@@ -796,7 +816,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
 
     await Promise.all(
       hosts.map((t, i) =>
-        waitBooted(t, state.hosts[i], (cmd, ms) => tb.ssh(t, cmd, { timeoutMs: ms }), deadline),
+        waitBooted(t, state.hosts[i], (cmd, ms) => tb.ssh(t, cmd, { timeoutMs: ms }), deadline, noSystemd.has(t.name)),
       ),
     );
     for (const t of hosts) {

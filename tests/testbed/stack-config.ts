@@ -1,0 +1,63 @@
+// The `local` stack's program pointed at testbed hosts: the raw CLI config
+// (`aihpc:key` -> string, secret key names) that the executor applies.
+import { toCliConfig } from "../helpers/harness";
+import { Testbed, TestHost } from "./hosts";
+
+export interface PartitionOverride {
+    name: string;
+    hosts?: string[];
+    default?: boolean;
+    maxTime?: string;
+    defaultTime?: string;
+    maxNodes?: number;
+    priorityTier?: number;
+}
+
+export interface TestbedStackOptions {
+    /** First host is the controller (and computes); the rest compute. */
+    hosts: TestHost[];
+    partitions?: PartitionOverride[];
+    /** Per-host overrides (address, port, hostKey) for the bad-input tests. */
+    override?: Record<string, { address?: string; port?: number; hostKey?: string }>;
+}
+
+export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
+
+/**
+ * Workstation config for testbed hosts: pinned host keys, the run's key as the
+ * secret `aihpc:sshPrivateKey`, the testbed's apt proxy, the fake GPU device
+ * nodes as each host's GPUs. NVIDIA, containers, the ML runtime and the GPU
+ * acceptance suite are off (not part of issue 3), and so is Grafana's install
+ * (its apt repository is out of the testbed's reach).
+ */
+export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { config: Record<string, string>; secretKeys: string[] } {
+    const hosts = opts.hosts.map((h, i) => {
+        const o = opts.override?.[h.name] ?? {};
+        return {
+            name: h.name,
+            address: o.address ?? h.address,
+            port: o.port ?? h.port,
+            user: h.user,
+            hostKey: o.hostKey ?? h.hostKey,
+            roles: i === 0 ? ["controller", "compute"] : ["compute"],
+            gpus: { count: h.fakeGpuFiles.length, devices: h.fakeGpuFiles },
+        };
+    });
+    return toCliConfig(
+        {
+            workstation: {
+                transport: "ssh",
+                aptProxy: tb.proxyUrl,
+                hosts,
+                nvidia: { enabled: false },
+                containers: { enabled: false },
+                mlRuntime: { enabled: false },
+                acceptance: { enabled: false },
+                slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS },
+                monitoring: { grafana: { enabled: false } },
+            },
+            sshPrivateKey: tb.privateKey,
+        },
+        ["sshPrivateKey"],
+    );
+}
