@@ -9,6 +9,28 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 
+// Every resource waiting on a failed Output rejects on its own, some after the
+// run has already failed: those repeat a reason already reported.
+const knownRejections = new WeakSet<object>();
+let ignoreListener: ((reason: unknown) => void) | undefined;
+function ignoreKnownRejections(proc: NodeJS.Process): void {
+    if (ignoreListener) return;
+    ignoreListener = (reason) => {
+        const known = reason !== null && typeof reason === "object" && knownRejections.has(reason);
+        // Alone, this listener would silence every rejection: rethrow the rest
+        // as Node would without it.
+        if (!known && proc.listenerCount("unhandledRejection") === 1) throw reason;
+    };
+    proc.on("unhandledRejection", ignoreListener);
+}
+
+/** The real `process`: under jest, the sandbox's one does not see the SDK's rejections. */
+function hostProcess(): NodeJS.Process {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const real = (require("vm") as typeof import("vm")).runInThisContext("process") as NodeJS.Process;
+    return typeof real?.on === "function" ? real : process;
+}
+
 export interface PlannedResource {
     urn: string;
     type: string;
@@ -158,16 +180,50 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     // A program that throws (invalid config) must surface as this call's
     // rejection, not as an unhandled one inside the SDK's stack resource.
     let programError: unknown;
-    const outputs =
-        (await pulumi.runtime.runInPulumiStack(async () => {
-            try {
-                return await program();
-            } catch (err) {
-                programError = err;
-                return {};
-            }
-        })) ?? {};
-    await settings.waitForRPCs();
+    // A failed Output that a resource waits on (a preflight check, say) never
+    // lets that resource register: the SDK only reports an unhandled rejection.
+    // Take the first one as the run's error instead of waiting forever.
+    const proc = hostProcess();
+    ignoreKnownRejections(proc);
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_, reject) => {
+        onRejection = (reason) => {
+            if (reason !== null && typeof reason === "object") knownRejections.add(reason);
+            failure ??= reason;
+            reject(reason);
+        };
+    });
+    rejected.catch(() => undefined);
+    // Other listeners (a test runner's) would count these as failures of their
+    // own: they are this run's result, so hold them back while it runs.
+    const others = proc.rawListeners("unhandledRejection").filter((l) => l !== ignoreListener) as ((...a: unknown[]) => void)[];
+    for (const l of others) proc.removeListener("unhandledRejection", l);
+    proc.on("unhandledRejection", onRejection);
+    let outputs: Record<string, unknown> = {};
+    try {
+        outputs =
+            (await Promise.race([
+                pulumi.runtime.runInPulumiStack(async () => {
+                    try {
+                        return await program();
+                    } catch (err) {
+                        programError = err;
+                        return {};
+                    }
+                }),
+                rejected,
+            ])) ?? {};
+        await Promise.race([settings.waitForRPCs(), rejected]);
+        // Resources gated on a failed Output reject a few ticks after the last
+        // RPC: give them a turn of the event loop before calling the run done.
+        await Promise.race([new Promise((r) => setTimeout(r, 20)), rejected]);
+        await Promise.race([settings.waitForRPCs(), rejected]);
+    } catch (err) {
+        failure ??= err;
+    } finally {
+        proc.removeListener("unhandledRejection", onRejection);
+        for (const l of others) proc.on("unhandledRejection", l);
+    }
     // A mock's own error says more than the SDK's wrapping of it.
     if (failure) throw failure;
     if (programError) throw programError;

@@ -30,7 +30,7 @@ export class BaseSystem extends pulumi.ComponentResource {
         super("aihpc:workstation:BaseSystem", name, {}, opts);
         const { host, config: c } = args;
         const t = host.transport;
-        const after = (...deps: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [host.probe, ...deps] });
+        const after = (...deps: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [host.ready, ...deps] });
 
         const retain = retainStep(`${name}-retain`, t, "base", c.retain, after());
         const proxy = scriptStep(`${name}-apt-proxy`, t, { dir: SCRIPTS, file: "apt-proxy.sh", env: { APT_PROXY: args.aptProxy ?? "" } }, after(retain));

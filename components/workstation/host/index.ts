@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
-import { HostFacts, parseFacts } from "./facts";
+import { checkFacts, HostFacts, parseFacts } from "./facts";
 import { readScript, scriptCommand } from "./script";
 import { hostStep, Transport } from "./step";
 
@@ -28,6 +28,12 @@ export class Host extends pulumi.ComponentResource {
     public readonly transport: Transport;
     public readonly facts: pulumi.Output<HostFacts>;
     public readonly probe: command.remote.Command | command.local.Command;
+    /**
+     * What every changing step on this host waits for: its facts probe, and
+     * once `gate` is called, a check of every host of the stack, so that one
+     * unfit or unreachable host stops the apply before anything changes.
+     */
+    public ready: pulumi.Input<pulumi.Resource>;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Host", name, {}, opts);
@@ -59,6 +65,29 @@ export class Host extends pulumi.ComponentResource {
             { parent: this },
         );
         this.facts = this.probe.stdout.apply((out) => parseFacts(out));
+        this.ready = this.probe;
         this.registerOutputs({ facts: this.facts });
     }
+}
+
+export class PreflightError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(`preflight: ${problems.length} host${problems.length === 1 ? " is" : "s are"} unfit, nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "PreflightError";
+    }
+}
+
+/**
+ * Hold every host's steps until every host's probe has answered and passed
+ * `checkFacts`. Read-only probes run first everywhere; a host that is
+ * unreachable, not Debian 12 or without systemd fails the apply before any
+ * step changes any host.
+ */
+export function gateOnAllHosts(hosts: Host[]): void {
+    const checked = pulumi.all(hosts.map((h) => h.facts)).apply((all) => {
+        const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f));
+        if (problems.length) throw new PreflightError(problems);
+        return true;
+    });
+    for (const h of hosts) h.ready = checked.apply(() => h.probe);
 }

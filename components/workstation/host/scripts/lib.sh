@@ -21,6 +21,13 @@ aihpc_die() {
 }
 aihpc_mark_changed() { AIHPC_CHANGED=1; }
 aihpc_done() {
+  # Teardown leaves no empty state folders behind (under the package lock,
+  # which is what writes there).
+  if [ "${AIHPC_ACTION:-}" = delete ] && [ -d "$AIHPC_STATE" ]; then
+    aihpc_lock
+    find "$AIHPC_STATE" -depth -type d -empty -delete 2>/dev/null || true
+    aihpc_unlock
+  fi
   if [ "$AIHPC_CHANGED" = 1 ]; then echo "aihpc: changed"; else echo "aihpc: unchanged"; fi
 }
 
@@ -41,7 +48,8 @@ aihpc_put() {
     [ "$(stat -c '%a %U:%G' "$path")" = "$(printf '%o' "$((8#$mode))") $owner" ]; then
     return 0
   fi
-  install -d -m 0755 "$dir"
+  # Only a missing folder is created: an existing one keeps its mode (~/.ssh).
+  [ -d "$dir" ] || install -d -m 0755 "$dir"
   tmp="$(mktemp "$dir/.aihpc.XXXXXX")"
   printf '%s\n' "$content" >"$tmp"
   chmod "$mode" "$tmp"

@@ -1,0 +1,44 @@
+import { PreflightError } from "../../../components/workstation/host";
+import { twoHosts } from "../../helpers/fixtures";
+import { runProgram } from "../../helpers/harness";
+import { recordedFacts } from "./facts";
+
+// Only the probes run before every host has answered and passed the check.
+function hook(bad: Record<string, (facts: string) => string>, created: string[]) {
+    return (args: { name: string; type: string }) => {
+        if (args.type.startsWith("command:")) created.push(args.name);
+        const m = /^ws-(.+)-facts$/.exec(args.name);
+        if (!m) return undefined;
+        const facts = recordedFacts("facts-debian12-2cpu.txt", m[1]);
+        return { stdout: (bad[m[1]] ?? ((f: string) => f))(facts), stderr: "" };
+    };
+}
+
+describe("preflight: every host is checked before any host is changed", () => {
+    test("a host without systemd stops the apply with its reason; only the read-only probes ran", async () => {
+        const created: string[] = [];
+        const raw = twoHosts();
+        raw.workstation.nvidia = { enabled: false };
+        const run = runProgram(raw, { preview: false, newResource: hook({ ws2: (f) => f.replace(/^systemd=.*$/m, "systemd=none") }, created) });
+        await expect(run).rejects.toThrow(PreflightError);
+        await expect(run).rejects.toThrow(/ws2: systemd is not running as PID 1/);
+        // No command of any component ran, on either host: only the two probes.
+        expect(created.sort()).toEqual(["ws-ws1-facts", "ws-ws2-facts"]);
+    });
+
+    test("a host that is not Debian 12 is refused the same way", async () => {
+        const raw = twoHosts();
+        raw.workstation.nvidia = { enabled: false };
+        const run = runProgram(raw, { preview: false, newResource: hook({ ws1: (f) => f.replace(/^os_version_id=.*$/m, "os_version_id=11") }, []) });
+        await expect(run).rejects.toThrow(/ws1: expected Debian 12 \(bookworm\), found debian 11/);
+    });
+
+    test("on fit hosts, every step waits for every host's probe", async () => {
+        const raw = twoHosts();
+        raw.workstation.nvidia = { enabled: false };
+        const rec = await runProgram(raw, { preview: false, newResource: hook({}, []) });
+        const ws2Probe = rec.named("ws-ws2-facts").urn;
+        const ws1Retain = rec.resources.find((r) => r.name === "ws-ws1-base-retain")!;
+        expect(ws1Retain.dependencies).toContain(ws2Probe);
+    });
+});
