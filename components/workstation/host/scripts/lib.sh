@@ -215,3 +215,44 @@ aihpc_service_off() {
 }
 
 aihpc_daemon_reload() { systemctl daemon-reload; }
+
+# aihpc_timer_collector NAME DESCRIPTION INTERVAL BOOT_DELAY CONTENT [AFTER]:
+# a textfile-collector program /usr/local/sbin/NAME run by NAME.service on
+# NAME.timer every INTERVAL; systemd reloads only when a unit file changed.
+aihpc_timer_collector() {
+  local name="$1" desc="$2" interval="$3" boot="$4" content="$5" after="${6:-}" units
+  local prog="/usr/local/sbin/$name" svc="/etc/systemd/system/$name.service" timer="/etc/systemd/system/$name.timer"
+  aihpc_put "$prog" 0755 root:root "$content"
+  aihpc_put "$svc" 0644 root:root "# Managed by aihpc
+[Unit]
+Description=aihpc: $desc${after:+
+After=$after}
+
+[Service]
+Type=oneshot
+ExecStart=$prog"
+  units="$AIHPC_WROTE"
+  aihpc_put "$timer" 0644 root:root "# Managed by aihpc (workstation.monitoring.prometheus.scrapeInterval)
+[Unit]
+Description=aihpc: $desc every $interval
+
+[Timer]
+OnBootSec=$boot
+OnUnitActiveSec=$interval
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target"
+  [ "$AIHPC_WROTE" = 1 ] && units=1
+  [ "$units" = 1 ] && systemctl daemon-reload
+  aihpc_service "$name.timer" "$units"
+  systemctl start "$name.service" || aihpc_warn "first run of $name failed: see journalctl -u $name"
+}
+
+# aihpc_timer_collector_remove NAME [OUTPUT...]: undo aihpc_timer_collector.
+aihpc_timer_collector_remove() {
+  local name="$1"
+  shift
+  aihpc_service_off "$name.timer"
+  aihpc_rm "/etc/systemd/system/$name.timer" "/etc/systemd/system/$name.service" "/usr/local/sbin/$name" "$@"
+}

@@ -5,15 +5,9 @@
 #   dcgm: NVIDIA's dcgm-exporter container (IMAGE, a pinned tag) under systemd
 #     on PORT, through Docker's nvidia runtime (data-centre GPUs).
 # Switching mode removes the other one.
-prog=/usr/local/sbin/aihpc-gpu-metrics
-svc=/etc/systemd/system/aihpc-gpu-metrics.service
-timer=/etc/systemd/system/aihpc-gpu-metrics.timer
 dcgm=/etc/systemd/system/aihpc-dcgm-exporter.service
 prom=/var/lib/prometheus/node-exporter/aihpc_gpu.prom
-remove_smi() {
-  aihpc_service_off aihpc-gpu-metrics.timer
-  aihpc_rm "$timer" "$svc" "$prog" "$prom"
-}
+remove_smi() { aihpc_timer_collector_remove aihpc-gpu-metrics "$prom"; }
 remove_dcgm() {
   aihpc_service_off aihpc-dcgm-exporter.service
   aihpc_rm "$dcgm"
@@ -26,30 +20,7 @@ case "$AIHPC_ACTION" in
       nvidia-smi)
         : "${COLLECTOR:?}"
         remove_dcgm
-        aihpc_put "$prog" 0755 root:root "$COLLECTOR"
-        aihpc_put "$svc" 0644 root:root "# Managed by aihpc (workstation.monitoring.gpuExporter)
-[Unit]
-Description=aihpc: GPU metrics from nvidia-smi for the node exporter textfile collector
-
-[Service]
-Type=oneshot
-ExecStart=$prog"
-        units="$AIHPC_WROTE"
-        aihpc_put "$timer" 0644 root:root "# Managed by aihpc (workstation.monitoring.prometheus.scrapeInterval)
-[Unit]
-Description=aihpc: collect GPU metrics every $INTERVAL
-
-[Timer]
-OnBootSec=20s
-OnUnitActiveSec=$INTERVAL
-AccuracySec=1s
-
-[Install]
-WantedBy=timers.target"
-        [ "$AIHPC_WROTE" = 1 ] && units=1
-        [ "$units" = 1 ] && systemctl daemon-reload
-        aihpc_service aihpc-gpu-metrics.timer "$units"
-        systemctl start aihpc-gpu-metrics.service || aihpc_warn "first GPU metrics run failed: see journalctl -u aihpc-gpu-metrics"
+        aihpc_timer_collector aihpc-gpu-metrics "GPU metrics from nvidia-smi for the node exporter textfile collector" "$INTERVAL" 20s "$COLLECTOR"
         grep -q '^aihpc_gpu_smi_success 1' "$prom" 2>/dev/null || aihpc_warn "nvidia-smi did not answer: $prom reports aihpc_gpu_smi_success 0"
         ;;
       dcgm)
