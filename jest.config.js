@@ -1,7 +1,10 @@
-// Two projects: `unit` (mocks only, fast, no root) and `testbed` (boots Debian 12
-// hosts with systemd-nspawn; root and the testbed packages required).
+// Two projects: `unit` (mocks, plus step shell run in temp folders as root) and
+// `testbed` (boots Debian 12 hosts with systemd-nspawn; root and the testbed packages).
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
+  // Both cores: jest's default (cores - 1) runs the unit suite on one worker
+  // here. The testbed project runs --runInBand (one testbed per machine).
+  maxWorkers: "100%",
   reporters: ["default", "<rootDir>/tools/jest-summary.js"],
   projects: [
     {
