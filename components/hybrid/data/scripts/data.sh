@@ -23,7 +23,7 @@ case "$AIHPC_ACTION" in
         install -d -m 2775 -o root -g "$GROUP" "$d"
         echo "$d" >>"$record"
         aihpc_log "created $d"
-        AIHPC_CHANGED=1
+        aihpc_mark_changed
       fi
     done
     aihpc_put "$prog" 0755 root:root "$SYNC_PROGRAM"
@@ -96,7 +96,7 @@ WantedBy=multi-user.target"
         if [ -z "$d" ] || [ ! -d "$d" ]; then continue; fi
         if rmdir "$d" 2>/dev/null; then
           aihpc_log "removed $d"
-          AIHPC_CHANGED=1
+          aihpc_mark_changed
           rmdir "$(dirname "$d")" 2>/dev/null || true
         else
           aihpc_log "kept $d: it holds data"

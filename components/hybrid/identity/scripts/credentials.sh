@@ -24,7 +24,7 @@ remove_set() {
   local dir="$1"
   [ -d "$dir" ] || return 0
   aihpc_rm "$dir/credentials.json" "$dir/certificate_config.json" "$dir/client.crt" "$dir/client.key"
-  rmdir "$dir" 2>/dev/null && aihpc_log "removed $dir" && AIHPC_CHANGED=1
+  rmdir "$dir" 2>/dev/null && aihpc_log "removed $dir" && aihpc_mark_changed
   # ~/.config/aihpc when nothing else lives there.
   rmdir "$(dirname "$dir")" 2>/dev/null || true
 }
@@ -44,7 +44,7 @@ case "$AIHPC_ACTION" in
     : >"$record.new"
     write_set() { # DIR OWNER GROUP
       local dir="$1" owner="$2" group="$3" cred before
-      [ -d "$dir" ] || { install -d -m 0700 -o "$owner" -g "$group" "$dir" && AIHPC_CHANGED=1; }
+      [ -d "$dir" ] || { install -d -m 0700 -o "$owner" -g "$group" "$dir" && aihpc_mark_changed; }
       before="$(stat -c '%a %U:%G' "$dir")"
       # The credential configuration names its certificate configuration by path: this copy's.
       cred="$(printf '%s' "$CREDENTIAL_CONFIG" | jq --arg p "$dir/certificate_config.json" '.credential_source.certificate.certificate_config_location = $p')"
@@ -55,7 +55,7 @@ case "$AIHPC_ACTION" in
       # aihpc_put leaves its directory 0755: make it private again.
       chmod 0700 "$dir"
       chown "$owner:$group" "$dir"
-      [ "$before" = "700 $owner:$group" ] || AIHPC_CHANGED=1
+      [ "$before" = "700 $owner:$group" ] || aihpc_mark_changed
       echo "$dir" >>"$record.new"
     }
     write_set "$CERT_DIR" root root

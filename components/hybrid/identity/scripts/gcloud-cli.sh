@@ -65,7 +65,7 @@ Pin-Priority: 1001"
         got="$(dpkg-query -W -f='${Version}' "${p%%=*}" 2>/dev/null || true)"
         [ "$got" = "${p#*=}" ] || aihpc_die "${p%%=*} ${p#*=} is pinned but ${got:-nothing} got installed: check that $REPO publishes it"
       done
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
   delete)

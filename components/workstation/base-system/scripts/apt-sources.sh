@@ -35,17 +35,17 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
     aihpc_put "$sources" 0644 root:root "$want"
     if [ "$AIHPC_WROTE" = 1 ] || [ ! -d /var/lib/apt/lists ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit)" ]; then
       aihpc_apt_retry update || aihpc_die "apt-get update failed: check that $MIRROR is reachable from $(hostname) (set workstation.aptProxy for a proxy), then re-run"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
   delete)
     if [ -f "$saved/debian.sources" ]; then
-      cp -p "$saved/debian.sources" "$sources" && aihpc_log "restored $sources" && AIHPC_CHANGED=1
+      cp -p "$saved/debian.sources" "$sources" && aihpc_log "restored $sources" && aihpc_mark_changed
     elif [ -f "$sources" ] && grep -q '^# Managed by aihpc' "$sources"; then
       aihpc_rm "$sources"
     fi
     if [ -f "$saved/sources.list" ]; then
-      cp -p "$saved/sources.list" /etc/apt/sources.list && aihpc_log "restored /etc/apt/sources.list" && AIHPC_CHANGED=1
+      cp -p "$saved/sources.list" /etc/apt/sources.list && aihpc_log "restored /etc/apt/sources.list" && aihpc_mark_changed
     fi
     rm -rf "$saved"
     ;;

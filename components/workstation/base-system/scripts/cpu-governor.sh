@@ -49,7 +49,7 @@ WantedBy=multi-user.target"
       done
       aihpc_log "restored governor $(cat "$saved")"
       rm -f "$saved"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
 esac

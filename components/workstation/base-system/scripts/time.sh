@@ -10,7 +10,7 @@ case "$AIHPC_ACTION" in
     if [ "$(readlink /etc/localtime || true)" != "/usr/share/zoneinfo/$TIMEZONE" ]; then
       ln -sfn "/usr/share/zoneinfo/$TIMEZONE" /etc/localtime
       aihpc_log "time zone $TIMEZONE"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     aihpc_put /etc/timezone 0644 root:root "$TIMEZONE"
     restart=0

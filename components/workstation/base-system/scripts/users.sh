@@ -7,7 +7,7 @@ record="$AIHPC_STATE/users"
 group_record="$AIHPC_STATE/users.group"
 remove_user() {
   if id -u "$1" >/dev/null 2>&1; then
-    userdel "$1" && aihpc_log "removed user $1 (home directory kept)" && AIHPC_CHANGED=1
+    userdel "$1" && aihpc_log "removed user $1 (home directory kept)" && aihpc_mark_changed
   fi
 }
 case "$AIHPC_ACTION" in
@@ -17,7 +17,7 @@ case "$AIHPC_ACTION" in
       groupadd "$GROUP"
       echo "$GROUP" >"$group_record"
       aihpc_log "created group $GROUP"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     wanted=()
     while IFS=: read -r name uid groups; do
@@ -28,7 +28,7 @@ case "$AIHPC_ACTION" in
         if ! getent group "$g" >/dev/null; then
           groupadd "$g"
           aihpc_log "created group $g"
-          AIHPC_CHANGED=1
+          aihpc_mark_changed
         fi
       done
       if ! id -u "$name" >/dev/null 2>&1; then
@@ -37,14 +37,14 @@ case "$AIHPC_ACTION" in
         useradd "${args[@]}" "$name" || aihpc_die "could not create user $name (uid ${uid:-auto} taken?): pick another uid in workstation.base.users"
         echo "$name" >>"$record"
         aihpc_log "created user $name"
-        AIHPC_CHANGED=1
+        aihpc_mark_changed
       else
         [ -z "$uid" ] || [ "$(id -u "$name")" = "$uid" ] || aihpc_die "user $name exists with uid $(id -u "$name"), config says $uid: fix the uid in workstation.base.users"
         for g in ${all//,/ }; do
           if ! id -nG "$name" | tr ' ' '\n' | grep -qx "$g"; then
             usermod -a -G "$g" "$name"
             aihpc_log "added $name to $g"
-            AIHPC_CHANGED=1
+            aihpc_mark_changed
           fi
         done
       fi
@@ -73,7 +73,7 @@ case "$AIHPC_ACTION" in
         rm -f "$record"
       fi
       if [ -f "$group_record" ] && getent group "$GROUP" >/dev/null; then
-        groupdel "$GROUP" && aihpc_log "removed group $GROUP" && AIHPC_CHANGED=1
+        groupdel "$GROUP" && aihpc_log "removed group $GROUP" && aihpc_mark_changed
       fi
       rm -f "$group_record"
     fi

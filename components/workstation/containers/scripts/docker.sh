@@ -24,7 +24,7 @@ Pin-Priority: 1001"
       aihpc_apt_retry install --no-install-recommends --allow-downgrades docker.io >&2 || aihpc_die "could not move docker.io from $have to $DOCKER_VERSION"
       aihpc_unlock
       aihpc_log "docker.io $have -> $(dpkg-query -W -f='${Version}' docker.io)"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     aihpc_apt_install containers docker.io
     v="$(dpkg-query -W -f='${Version}' docker.io)"
@@ -34,7 +34,7 @@ Pin-Priority: 1001"
       install -d -m 0710 "$DATA_ROOT"
       echo "$DATA_ROOT" >"$created"
       aihpc_log "created $DATA_ROOT"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     restart=0
     if [ ! -f "$conf" ] || [ "$(jq -S . "$conf" 2>/dev/null || true)" != "$(printf '%s\n' "$DAEMON_JSON" | jq -S .)" ]; then
@@ -46,7 +46,7 @@ Pin-Priority: 1001"
     docker info >/dev/null 2>&1 || aihpc_service_failed docker.service
     for u in ${DOCKER_USERS:-}; do
       if id -u "$u" >/dev/null 2>&1 && ! id -nG "$u" | tr ' ' '\n' | grep -qx docker; then
-        usermod -a -G docker "$u" && aihpc_log "added $u to docker" && AIHPC_CHANGED=1
+        usermod -a -G docker "$u" && aihpc_log "added $u to docker" && aihpc_mark_changed
       fi
     done
     ;;
@@ -60,7 +60,7 @@ Pin-Priority: 1001"
       if [ -f "$created" ]; then
         root="$(cat "$created")"
         case "$root" in
-          /?*) [ -d "$root" ] && rm -rf "$root" && aihpc_log "removed $root" && AIHPC_CHANGED=1 ;;
+          /?*) [ -d "$root" ] && rm -rf "$root" && aihpc_log "removed $root" && aihpc_mark_changed ;;
         esac
         rm -f "$created"
       fi

@@ -24,7 +24,7 @@ Pin-Priority: 1001"
         aihpc_die "could not download $TOOLKIT_REPO/gpgkey: NVIDIA's container toolkit repository must be reachable from $(hostname) (or set workstation.containers.nvidiaToolkit.repository to a mirror), then re-run"
       gpg --dearmor <"$tmp" >"$keyring.new" && chmod 0644 "$keyring.new" && mv -f "$keyring.new" "$keyring"
       aihpc_log "installed $keyring ($(gpg --show-keys --with-colons "$keyring" | awk -F: '$1 == "fpr" { print $10; exit }'))"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     aihpc_put "$list" 0644 root:root "# Managed by aihpc (workstation.containers.nvidiaToolkit.repository)
 deb [signed-by=$keyring] $TOOLKIT_REPO/\$(ARCH) /"
@@ -44,7 +44,7 @@ deb [signed-by=$keyring] $TOOLKIT_REPO/\$(ARCH) /"
       rm -f "$before" "$after"
       aihpc_unlock
       aihpc_log "installed nvidia-container-toolkit $TOOLKIT_VERSION"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     before="$(jq -S . /etc/docker/daemon.json 2>/dev/null || true)"
     nvidia-ctk runtime configure --runtime=docker >&2 || aihpc_die "nvidia-ctk runtime configure --runtime=docker failed (output above)"

@@ -8,12 +8,12 @@ case "$AIHPC_ACTION" in
     before="$(cat "$spec" 2>/dev/null || true)"
     "$VENV/bin/python" -m ipykernel install --prefix /usr/local --name "$KERNEL_NAME" --display-name "$DISPLAY_NAME" >&2 ||
       aihpc_die "ipykernel install failed: is ipykernel in the ML runtime's lock?"
-    [ "$before" = "$(cat "$spec")" ] || { aihpc_log "installed the Jupyter kernel $KERNEL_NAME"; AIHPC_CHANGED=1; }
+    [ "$before" = "$(cat "$spec")" ] || { aihpc_log "installed the Jupyter kernel $KERNEL_NAME"; aihpc_mark_changed; }
     ;;
   delete)
     : "${KERNEL_NAME:?}"
     d="/usr/local/share/jupyter/kernels/$KERNEL_NAME"
-    if [ -d "$d" ]; then rm -rf "$d" && aihpc_log "removed $d" && AIHPC_CHANGED=1; fi
+    if [ -d "$d" ]; then rm -rf "$d" && aihpc_log "removed $d" && aihpc_mark_changed; fi
     ;;
 esac
 aihpc_done

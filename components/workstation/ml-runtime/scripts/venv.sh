@@ -14,7 +14,7 @@ case "$AIHPC_ACTION" in
       install -d -m 0755 "$(dirname "$VENV")"
       python3 -m venv "$VENV" || aihpc_die "python3 -m venv $VENV failed"
       aihpc_log "created the venv $VENV ($("$py" --version))"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     stamp="$VENV/.aihpc-installed"
     want="$(printf '%s\n%s\n%s\n' "$LOCK" "$INDEX_URL" "${EXTRA_INDEX_URL:-}" | sha256sum | cut -d' ' -f1)"
@@ -31,7 +31,7 @@ case "$AIHPC_ACTION" in
         aihpc_die "pip could not install the lock from $INDEX_URL: check that the index is reachable from $(hostname) (workstation.mlRuntime.indexUrl) and has these versions, then re-run"
       printf '%s\n' "$want" >"$stamp"
       aihpc_log "installed the lock into $VENV"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     info="$("$py" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' 2>&1)" ||
       aihpc_die "torch does not import in $VENV: $info"
@@ -43,7 +43,7 @@ case "$AIHPC_ACTION" in
       aihpc_log "retain: keeping $VENV"
     else
       if [ -d "$VENV" ] && [ -f "$VENV/pyvenv.cfg" ]; then
-        rm -rf "$VENV" && aihpc_log "removed $VENV" && AIHPC_CHANGED=1
+        rm -rf "$VENV" && aihpc_log "removed $VENV" && aihpc_mark_changed
       fi
       aihpc_apt_remove ml-runtime
     fi

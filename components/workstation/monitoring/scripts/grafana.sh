@@ -31,7 +31,7 @@ Pin-Priority: 1001"
         aihpc_apt_install grafana grafana
       else
         aihpc_apt_retry install --allow-downgrades "grafana=$VERSION" || aihpc_die "could not install grafana=$VERSION from $REPO: is the version published there?"
-        AIHPC_CHANGED=1
+        aihpc_mark_changed
       fi
       [ "$(dpkg-query -W -f='${Version}' grafana 2>/dev/null || true)" = "$VERSION" ] ||
         aihpc_die "grafana $VERSION is not what got installed: check that $REPO publishes it"

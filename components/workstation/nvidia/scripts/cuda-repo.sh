@@ -20,7 +20,7 @@ case "$AIHPC_ACTION" in
       install -d -m 0755 "$AIHPC_STATE/packages"
       echo "$keyring_pkg" >>"$AIHPC_STATE/packages/nvidia-repo.requested"
       aihpc_log "installed cuda-keyring $KEYRING_VERSION"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     found=""
     for k in $(dpkg -L "$keyring_pkg" | grep -E '\.gpg$'); do
@@ -36,7 +36,7 @@ case "$AIHPC_ACTION" in
     esac
     if [ "$AIHPC_CHANGED" = 1 ] || ! apt-cache policy 2>/dev/null | grep -qF "${REPO#*://}"; then
       aihpc_apt_retry update >&2 || aihpc_die "apt-get update failed with NVIDIA's repository: check that $REPO is reachable, then re-run"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
   delete)

@@ -41,7 +41,7 @@ case "$AIHPC_ACTION" in
       rm -f "$before" "$after"
       aihpc_unlock
       aihpc_log "installed ${missing[*]}"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     [ -x "/usr/local/cuda-$CUDA_VERSION/bin/nvcc" ] || aihpc_die "CUDA $CUDA_VERSION installed but /usr/local/cuda-$CUDA_VERSION/bin/nvcc is missing"
     aihpc_log "nvcc: $("/usr/local/cuda-$CUDA_VERSION/bin/nvcc" --version | tail -n 2 | head -n 1)"

@@ -35,7 +35,7 @@ install_pinned() {
   rm -f "$before" "$after"
   aihpc_unlock
   aihpc_log "installed ${want[*]}"
-  AIHPC_CHANGED=1
+  aihpc_mark_changed
 }
 # The candidate of PKG whose version starts with PREFIX (the pin's glob).
 candidate() {
@@ -74,11 +74,11 @@ case "$AIHPC_ACTION" in
     fi
     if [ "$PERSISTENCE" = true ]; then
       if ! systemctl is-enabled --quiet nvidia-persistenced.service 2>/dev/null; then
-        systemctl enable --quiet nvidia-persistenced.service && aihpc_log "enabled nvidia-persistenced" && AIHPC_CHANGED=1
+        systemctl enable --quiet nvidia-persistenced.service && aihpc_log "enabled nvidia-persistenced" && aihpc_mark_changed
       fi
       # It can only start with the module loaded (after a reboot if one is needed).
       if nvidia-smi -L >/dev/null 2>&1 && ! systemctl is-active --quiet nvidia-persistenced.service; then
-        systemctl start nvidia-persistenced.service && aihpc_log "started nvidia-persistenced" && AIHPC_CHANGED=1
+        systemctl start nvidia-persistenced.service && aihpc_log "started nvidia-persistenced" && aihpc_mark_changed
       fi
     else
       aihpc_service_off nvidia-persistenced.service

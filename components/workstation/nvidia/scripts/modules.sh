@@ -21,14 +21,14 @@ case "$AIHPC_ACTION" in
     if [ "$(readlink "$dir/default" 2>/dev/null || true)" != "$DEFAULT_VERSION.lua" ]; then
       ln -sfn "$DEFAULT_VERSION.lua" "$dir/default"
       aihpc_log "default CUDA module: cuda/$DEFAULT_VERSION"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
   delete)
     if [ -d "$dir" ]; then
       rm -rf "$dir"
       aihpc_log "removed $dir"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     if aihpc_retain nvidia; then aihpc_log "retain: keeping lmod"; else aihpc_apt_remove lmod; fi
     ;;

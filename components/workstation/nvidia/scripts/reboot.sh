@@ -30,7 +30,7 @@ case "$AIHPC_ACTION" in
     if [ -z "$(cat /sys/module/nvidia/version 2>/dev/null || true)" ] && [ ! -d /sys/module/nouveau ] &&
       [ -n "$(modinfo -F version nvidia 2>/dev/null || true)" ] && modprobe nvidia 2>/dev/null; then
       aihpc_log "loaded the nvidia module"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     mapfile -t why < <(reasons)
     if [ "${#why[@]}" -eq 0 ]; then
@@ -41,7 +41,7 @@ case "$AIHPC_ACTION" in
         aihpc_die "could not schedule the reboot"
       # New SSH sessions now wait for the host to come back; this one ends normally.
       systemctl stop ssh.socket ssh.service 2>/dev/null || true
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     else
       aihpc_die "$(hostname) needs a reboot for the NVIDIA driver: $(printf '%s; ' "${why[@]}")reboot it (or set workstation.nvidia.driver.allowReboot: true) and re-run"
     fi

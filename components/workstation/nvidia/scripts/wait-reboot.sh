@@ -10,7 +10,7 @@ case "$AIHPC_ACTION" in
     if printf '%s\n' "$REBOOT_OUTPUT" | grep -q '^aihpc: rebooting'; then
       [ "$now" != "$old" ] || aihpc_die "$(hostname) did not reboot (boot id unchanged): reboot it by hand and re-run"
       aihpc_log "$(hostname) is back after the reboot ($(uptime -p))"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     nvidia-smi -L >/dev/null 2>&1 || aihpc_die "nvidia-smi fails on $(hostname) after the reboot: see \`dmesg | grep -i nvrm\` (Secure Boot? a DKMS build failure in /var/lib/dkms?)"
     ;;

@@ -21,7 +21,7 @@ case "$AIHPC_ACTION" in
       rm -rf "$dest"
       rmdir --ignore-fail-on-non-empty /usr/local/share/aihpc 2>/dev/null || true
       aihpc_log "removed $dest"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
     fi
     ;;
 esac

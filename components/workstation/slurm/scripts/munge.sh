@@ -16,7 +16,7 @@ case "$AIHPC_ACTION" in
       install -m 0400 -o munge -g munge "$tmp" "$key.aihpc-new"
       mv -f "$key.aihpc-new" "$key"
       aihpc_log "installed the cluster munge key"
-      AIHPC_CHANGED=1
+      aihpc_mark_changed
       restart=1
     fi
     aihpc_service munge.service "$restart"
