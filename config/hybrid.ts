@@ -1,17 +1,6 @@
 import { z } from "zod";
 import { acceleratorsFor, workbenchAccelerators } from "./gcp";
-
-/**
- * Pins of what the hybrid bridge installs from Google's apt repository.
- * (Kept here rather than in versions.ts while that file is being reworked;
- * they move there with the next change to it.)
- */
-export const hybridVersions = {
-    /** google-cloud-cli=<this>-0; X.509 workload identity federation needs a 2025 release. */
-    googleCloudCli: "520.0.0",
-    /** Cloud Storage FUSE (only with data.mode gcsfuse). */
-    gcsfuse: "2.11.1",
-} as const;
+import { versions } from "./versions";
 
 /**
  * PyTorch's official CUDA images (Docker Hub `pytorch/pytorch`) by torch
@@ -35,7 +24,7 @@ const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "expected an ima
 const gcloudCli = z.strictObject({
     /** Install the Google Cloud CLI (gcloud, docker-credential-gcloud) from Google's apt repository; off when the host has it from elsewhere. */
     install: z.boolean().default(true),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a google-cloud-cli version such as \"520.0.0\"").default(hybridVersions.googleCloudCli),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a google-cloud-cli version such as \"520.0.0\"").default(versions.googleCloudCli),
     /** Google's apt repository, or a mirror of it (it must serve `doc/apt-key.gpg` too). */
     aptRepository: z.url({ protocol: /^https?$/ }).default("https://packages.cloud.google.com/apt"),
 });
@@ -62,7 +51,7 @@ const data = z.strictObject({
     checkpointsPath: absPath.default("/srv/aihpc/checkpoints"),
     /** How often the timer syncs (a systemd time span). */
     interval: z.string().regex(/^\d+(s|min|h)$/, "expected a systemd time span such as \"15min\" or \"1h\"").default("15min"),
-    gcsfuseVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default(hybridVersions.gcsfuse),
+    gcsfuseVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.gcsfuse),
 });
 
 const burst = z.strictObject({

@@ -24,4 +24,8 @@ export const versions = {
     python: "3.11",
     torch: "2.7.1",
     ipykernel: "6.29.5",
+    /** google-cloud-cli=<this>-0 from Google's apt repository; X.509 workload identity federation needs a 2025 release. */
+    googleCloudCli: "520.0.0",
+    /** Cloud Storage FUSE (only with gcp.hybrid.data.mode gcsfuse). */
+    gcsfuse: "2.11.1",
 } as const;
