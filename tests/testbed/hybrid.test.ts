@@ -223,7 +223,10 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         for (const f of ["/root/.docker/config.json", "/home/alice/.docker/config.json"]) {
             expect(JSON.parse(await tb.sshOk(ws1, `cat ${f}`))).toEqual({ credHelpers: { "europe-west4-docker.pkg.dev": "gcloud" } });
         }
-        expect(await modes(tb, ws1, ["/home/alice/.docker/config.json"])).toEqual(["600 alice:alice /home/alice/.docker/config.json"]);
+        expect(await modes(tb, ws1, ["/home/alice/.docker/config.json", "/home/alice/.docker"])).toEqual([
+            "600 alice:alice /home/alice/.docker/config.json",
+            "700 alice:alice /home/alice/.docker",
+        ]);
         expect((await tb.sshOk(ws1, "command -v docker-credential-gcloud")).trim()).toBe("/usr/bin/docker-credential-gcloud");
     });
 

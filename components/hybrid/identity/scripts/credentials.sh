@@ -52,7 +52,7 @@ case "$AIHPC_ACTION" in
       aihpc_put "$dir/certificate_config.json" 0600 "$owner:$group" "$(jq -n --arg c "$dir/client.crt" --arg k "$dir/client.key" '{cert_configs: {workload: {cert_path: $c, key_path: $k}}}')"
       aihpc_put "$dir/client.crt" 0600 "$owner:$group" "$CERT_PEM"
       aihpc_put "$dir/client.key" 0600 "$owner:$group" "$key"
-      # aihpc_put leaves its directory 0755: make it private again.
+      # Private, whatever mode the folder had before this step.
       chmod 0700 "$dir"
       chown "$owner:$group" "$dir"
       [ "$before" = "700 $owner:$group" ] || aihpc_mark_changed

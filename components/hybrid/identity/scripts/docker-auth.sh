@@ -51,10 +51,8 @@ case "$AIHPC_ACTION" in
       new="$(printf '%s' "$old" | jq --args 'reduce $ARGS.positional[] as $h (.; .credHelpers[$h] = "gcloud")' "${regs[@]}")"
       mode=0600
       [ -f "$f" ] && mode="$(stat -c '%a' "$f")"
-      dmode="$(stat -c '%a' "$(dirname "$f")")"
+      # The folder exists by now (0700 when new): aihpc_put keeps its mode.
       aihpc_put "$f" "$mode" "$u:$group" "$new"
-      # aihpc_put leaves its directory 0755: keep the one the user had (0700 when new).
-      chmod "$dmode" "$(dirname "$f")"
       echo "$f ${created:-0}" >>"$record.new"
     done
     # Users no longer listed, and registries no longer used.
