@@ -60,3 +60,16 @@ export function scriptStep(name: string, transport: Transport, s: ScriptStep, op
 export function retainStep(name: string, transport: Transport, component: string, retain: boolean, opts: pulumi.CustomResourceOptions) {
     return scriptStep(name, transport, { dir: LIB_DIR, file: "retain.sh", env: { COMPONENT: component, RETAIN: retain }, deleteEnv: { COMPONENT: component } }, opts);
 }
+
+/**
+ * Options for the steps of one component on one host: a child of the
+ * component, after the host's preflight gate, what came before on that host
+ * (`before`), and the steps named at each call.
+ */
+export function stepOptions(
+    parent: pulumi.Resource,
+    host: { ready: pulumi.Input<pulumi.Resource> },
+    before: pulumi.Input<pulumi.Resource>[] = [],
+): (...deps: pulumi.Input<pulumi.Resource>[]) => pulumi.CustomResourceOptions {
+    return (...deps) => ({ parent, dependsOn: [host.ready, ...before, ...deps] });
+}

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
 import { Host } from "../../workstation/host";
 import { readScript } from "../../workstation/host/script";
-import { fileText, scriptStep, StepEnv } from "../../workstation/steps";
+import { fileText, scriptStep, stepOptions, StepEnv } from "../../workstation/steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -52,10 +52,7 @@ export class DataSync extends pulumi.ComponentResource {
         const program = readScript(SCRIPTS, "aihpc-data-sync");
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({
-                parent: this,
-                dependsOn: [h.ready, ...(args.after[h.name] ?? []), ...deps],
-            });
+            const after = stepOptions(this, h, args.after[h.name]);
             const env = scriptStep(
                 `${n}-env`,
                 h.transport,

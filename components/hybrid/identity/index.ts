@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
 import { WorkstationCredential } from "../../gcp/workload-identity";
 import { Host } from "../../workstation/host";
-import { scriptStep } from "../../workstation/steps";
+import { scriptStep, stepOptions } from "../../workstation/steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -50,10 +50,7 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
         const users = args.users.join(" ");
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({
-                parent: this,
-                dependsOn: [h.ready, ...(args.after[h.name] ?? []), ...deps],
-            });
+            const after = stepOptions(this, h, args.after[h.name]);
             const credentials = scriptStep(
                 `${n}-credentials`,
                 h.transport,

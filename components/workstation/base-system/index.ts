@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -30,7 +30,7 @@ export class BaseSystem extends pulumi.ComponentResource {
         super("aihpc:workstation:BaseSystem", name, {}, opts);
         const { host, config: c } = args;
         const t = host.transport;
-        const after = (...deps: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [host.ready, ...deps] });
+        const after = stepOptions(this, host);
 
         const retain = retainStep(`${name}-retain`, t, "base", c.retain, after());
         const proxy = scriptStep(`${name}-apt-proxy`, t, { dir: SCRIPTS, file: "apt-proxy.sh", env: { APT_PROXY: args.aptProxy ?? "" } }, after(retain));

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ContainersConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -62,7 +62,7 @@ export class Containers extends pulumi.ComponentResource {
             const t = h.transport;
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const after = stepOptions(this, h, base);
             const gpu = args.nvidia && c.nvidiaToolkit.enabled && h.config.gpus.count > 0;
             const retain = retainStep(`${n}-retain`, t, "containers", c.retain, after());
             const docker = scriptStep(

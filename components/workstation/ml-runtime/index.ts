@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MlRuntimeConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 export const LOCK_DIR = path.join(__dirname, "locks");
@@ -59,7 +59,7 @@ export class MlRuntime extends pulumi.ComponentResource {
             const t = h.transport;
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const after = stepOptions(this, h, base);
             const retain = retainStep(`${n}-retain`, t, "ml-runtime", c.retain, after());
             const venv = scriptStep(
                 `${n}-venv`,

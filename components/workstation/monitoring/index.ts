@@ -7,7 +7,7 @@ import { HostConfig } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { readScript } from "../host/script";
-import { fileText, retainStep, scriptStep, StepEnv } from "../steps";
+import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 const TEMPLATES = `${__dirname}/templates`;
@@ -140,7 +140,7 @@ export class Monitoring extends pulumi.ComponentResource {
             const t = h.transport;
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const after = stepOptions(this, h, base);
             const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
             const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
             const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };

@@ -4,7 +4,7 @@ import { NvidiaConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts, parseFacts } from "../host/facts";
 import { Transport } from "../host/step";
-import { retainStep, scriptStep } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -110,7 +110,7 @@ export class Nvidia extends pulumi.ComponentResource {
             const t = h.transport;
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const after = stepOptions(this, h, base);
             const retain = retainStep(`${n}-retain`, t, "nvidia", c.retain, after());
             const aptPin = scriptStep(`${n}-apt-pin`, t, { dir: SCRIPTS, file: "apt-pin.sh", env: { DRIVER_SOURCE: d.source, DRIVER_PIN: driverPin(c) } }, after(retain));
             const repo = scriptStep(

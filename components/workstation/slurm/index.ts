@@ -6,7 +6,7 @@ import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
 import { readScript } from "../host/script";
-import { fileText, retainStep, scriptStep, StepEnv } from "../steps";
+import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
 import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
 
 export * from "./conf";
@@ -89,7 +89,7 @@ export class Slurm extends pulumi.ComponentResource {
             const isCompute = h.config.roles.includes("compute");
             const n = `${name}-${h.name}`;
             const base = args.after?.[h.name] ?? [];
-            const after = (...deps: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [h.ready, ...base, ...deps] });
+            const after = stepOptions(this, h, base);
 
             const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
             const nvml = args.nvml === true && isCompute && h.config.gpus.count > 0;
