@@ -1,7 +1,7 @@
 // Test helpers shared by every suite: run the program or one component under
 // the SDK's mocks and look at what it registered.
 import * as path from "path";
-import { parseStackConfig, StackConfig } from "../../config";
+import { ConfigError, parseStackConfig, StackConfig } from "../../config";
 import { defineStack } from "../../components/stack";
 import { PlannedResource, reveal, RunOptions, RunResult, runUnderMocks } from "../../tools/plan/recorder";
 import { readStackFile } from "../../tools/plan/stackfile";
@@ -24,6 +24,17 @@ export function toCliConfig(raw: RawConfig, secrets: string[] = []): { config: R
         config[key] = typeof v === "string" ? v : JSON.stringify(v);
     }
     return { config, secretKeys: secrets.map((s) => (s.includes(":") ? s : `aihpc:${s}`)) };
+}
+
+/** Every problem of a raw config as `path: message` lines; [] when it is valid. */
+export function configProblems(raw: RawConfig, secrets: string[] = ["sshPrivateKey"]): string[] {
+    try {
+        parseConfig(raw, secrets);
+        return [];
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.map((p) => `${p.path}: ${p.message}`);
+    }
 }
 
 /** Validate raw config exactly as the program does (throws ConfigError). */

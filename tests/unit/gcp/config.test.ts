@@ -1,19 +1,12 @@
-import { ConfigError } from "../../../config";
 import { acceleratorsFor } from "../../../config/gcp";
 import { withGcp } from "../../helpers/fixtures";
-import { parseConfig } from "../../helpers/harness";
+import { configProblems, parseConfig } from "../../helpers/harness";
 
 /** The config problems as `path: message` lines ([] when valid). */
 function problems(mutate: (gcp: Record<string, any>) => void): string[] {
     const raw = withGcp();
     mutate(raw.gcp);
-    try {
-        parseConfig(raw);
-        return [];
-    } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        return err.problems.map((p) => `${p.path}: ${p.message}`);
-    }
+    return configProblems(raw);
 }
 
 describe("gcp config validation", () => {

@@ -1,18 +1,12 @@
-import { ConfigError, hybridOf } from "../../../config";
+import { hybridOf } from "../../../config";
 import { pytorchBaseImage } from "../../../config/hybrid";
 import { withGcp } from "../../helpers/fixtures";
-import { parseConfig } from "../../helpers/harness";
+import { configProblems, parseConfig } from "../../helpers/harness";
 
 function problems(mutate: (raw: Record<string, any>) => void): string[] {
     const raw = withGcp();
     mutate(raw);
-    try {
-        parseConfig(raw);
-        return [];
-    } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        return err.problems.map((p) => `${p.path}: ${p.message}`);
-    }
+    return configProblems(raw);
 }
 
 describe("gcp.hybrid config", () => {

@@ -1,18 +1,11 @@
 // The workstation checks added with the Slurm and monitoring components.
-import { ConfigError } from "../../../config";
-import { parseConfig } from "../../helpers/harness";
+import { configProblems, parseConfig } from "../../helpers/harness";
 import { twoHosts } from "../../helpers/fixtures";
 
 function problems(edit: (w: any) => void): string {
     const raw = twoHosts();
     edit(raw.workstation);
-    try {
-        parseConfig(raw);
-        return "";
-    } catch (e) {
-        if (e instanceof ConfigError) return e.message;
-        throw e;
-    }
+    return configProblems(raw).join("\n");
 }
 
 describe("workstation config checks", () => {

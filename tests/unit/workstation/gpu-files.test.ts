@@ -2,13 +2,12 @@
 // real nvidia-smi output, the GPU dashboard, and config checks.
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../../../config";
 import { daemonJson } from "../../../components/workstation/containers";
 import { cudaModuleFile, driverPin, withGpus } from "../../../components/workstation/nvidia";
 import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
 import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
 import { readLock, torchCudaTag } from "../../../components/workstation/ml-runtime";
-import { parseConfig } from "../../helpers/harness";
+import { configProblems, parseConfig } from "../../helpers/harness";
 import { oneHost, twoHosts } from "../../helpers/fixtures";
 import { factsHook, recordedFacts } from "./facts";
 
@@ -17,13 +16,7 @@ const verifyH200 = fs.readFileSync(path.join(__dirname, "fixtures", "verify-h200
 function problems(edit: (raw: any) => void): string {
     const raw = oneHost();
     edit(raw);
-    try {
-        parseConfig(raw);
-        return "";
-    } catch (e) {
-        if (e instanceof ConfigError) return e.message;
-        throw e;
-    }
+    return configProblems(raw).join("\n");
 }
 
 describe("CUDA module files (lmod)", () => {
