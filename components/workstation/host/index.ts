@@ -70,7 +70,8 @@ export class Host extends pulumi.ComponentResource {
     }
 }
 
-export class PreflightError extends Error {
+// A RunError: the CLI prints the message alone, without a stack trace.
+export class PreflightError extends pulumi.RunError {
     constructor(public readonly problems: string[]) {
         super(`preflight: ${problems.length} host${problems.length === 1 ? " is" : "s are"} unfit, nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "PreflightError";

@@ -42,3 +42,9 @@ describe("preflight: every host is checked before any host is changed", () => {
         expect(ws1Retain.dependencies).toContain(ws2Probe);
     });
 });
+
+test("a preflight failure is a RunError, so pulumi prints its message without a stack trace", () => {
+    const err = new PreflightError(["ws2: systemd is not running as PID 1"]);
+    expect(require("@pulumi/pulumi").RunError.isInstance(err)).toBe(true);
+    expect(err.message).toBe("preflight: 1 host is unfit, nothing was changed:\n  - ws2: systemd is not running as PID 1");
+});
