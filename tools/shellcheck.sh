@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v shellcheck >/dev/null; then
-  echo "shellcheck is not installed: apt-get install shellcheck (.ci/run does this)" >&2
+  echo "shellcheck is not installed: apt-get install shellcheck (npm test installs it as root: tools/test-deps.sh)" >&2
   exit 1
 fi
 
@@ -17,7 +17,15 @@ while IFS= read -r -d '' f; do
     *.sh) scripts+=("$f") ;;
     *) if head -n1 "$f" 2>/dev/null | grep -Eq '^#!.*/(env )?(ba)?sh( |$)'; then scripts+=("$f"); fi ;;
   esac
-done < <(git ls-files -z --cached --others --exclude-standard)
+done < <(
+  # A clone: what git tracks or would track. Without git (a source archive,
+  # or a checkout git calls dubious): every file outside node_modules and .git.
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z --cached --others --exclude-standard
+  else
+    find . \( -path ./node_modules -o -path ./.git \) -prune -o -type f -printf '%P\0'
+  fi
+)
 
 if [ "${#scripts[@]}" -eq 0 ]; then
   echo "shellcheck: no shell scripts found" >&2

@@ -8,11 +8,11 @@ const PACKAGE: Record<string, string> = {
 
 /**
  * Fail (never skip) when a tool a test needs is missing, saying how to get it;
- * `.ci/run` installs all of them.
+ * `npm test` installs all of them first (tools/test-deps.sh, its pretest).
  */
 export function requireTool(cmd: string): string {
     if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
-        throw new Error(`${cmd} is required by this test: apt-get install ${PACKAGE[cmd] ?? cmd} (.ci/run installs it)`);
+        throw new Error(`${cmd} is required by this test: apt-get install ${PACKAGE[cmd] ?? cmd} (npm test installs it as root: tools/test-deps.sh)`);
     }
     return cmd;
 }
