@@ -11,8 +11,8 @@ The same evaluation lives in ../evaluate.ts for the Pulumi program and its
 tests; tests/unit/acceptance checks that both give the same report and the
 same metrics text on the H200 fixture. Change both together.
 
-usage: evaluate.py --specs gpu-specs.json [--min deviceBandwidth=0.75 ...]
-                   [--json FILE] [--prom FILE] < raw.jsonl
+usage: evaluate.py --specs gpu-specs.json [--conf FILE] [--min deviceBandwidth=0.75 ...]
+                   [--json FILE] [--prom FILE] [--check] < raw.jsonl
 Standard library only (Python 3.9+: Debian 12 ships 3.11).
 """
 import argparse
@@ -277,24 +277,95 @@ def write_atomic(path, text):
         raise
 
 
+def fraction(text):
+    """A minimum fraction of peak: a number in (0, 1], else None."""
+    try:
+        f = float(text)
+    except ValueError:
+        return None
+    return f if 0 < f <= 1 else None
+
+
+def read_conf(path):
+    """Minimum fractions from the KEY=VALUE file the Pulumi program writes
+    (python= is the runner's). Returns (minimums, problems)."""
+    found, problems = {}, []
+    with open(path) as f:
+        for no, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                problems.append(f"{path}:{no}: '{line}': expected KEY=VALUE")
+            elif key in DEFAULT_MIN:
+                if fraction(value) is None:
+                    problems.append(f"{path}:{no}: {key}={value}: expected a fraction of peak in (0, 1]")
+                else:
+                    found[key] = fraction(value)
+            elif key != "python":
+                problems.append(f"{path}:{no}: unknown key '{key}' (one of {', '.join(DEFAULT_MIN)}, python)")
+    return found, problems
+
+
+def spec_problems(specs):
+    """What would make the evaluation fail after the measurements: check it first."""
+    problems = []
+    if not isinstance(specs, dict) or not isinstance(specs.get("gpus"), list) or not isinstance(specs.get("measurements"), dict):
+        return ["expected an object with 'gpus' (a list), 'measurements' and 'comparisons'"]
+    for i, g in enumerate(specs["gpus"]):
+        if not isinstance(g, dict) or not isinstance(g.get("names"), list) or not all(k in g for k in ("id", "name", "source")):
+            problems.append(f"gpus[{i}]: expected id, name, source and names")
+    for name, rule in specs["measurements"].items():
+        if not isinstance(rule, dict) or "peak" not in rule or "threshold" not in rule:
+            problems.append(f"measurements.{name}: expected peak and threshold")
+        elif rule["threshold"] is not None and rule["threshold"] not in DEFAULT_MIN:
+            problems.append(f"measurements.{name}: unknown threshold '{rule['threshold']}' (one of {', '.join(DEFAULT_MIN)})")
+    for i, c in enumerate(specs.get("comparisons", [])):
+        if not isinstance(c, dict) or not all(k in c for k in ("name", "measurement", "reference", "target")):
+            problems.append(f"comparisons[{i}]: expected name, measurement, reference and target")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--specs", required=True)
+    ap.add_argument("--conf", help="minimum fractions as KEY=VALUE lines (/etc/aihpc/gpu-acceptance.conf); --min overrides")
     ap.add_argument("--min", action="append", default=[], help="KEY=FRACTION (deviceBandwidth, hostDeviceBandwidth, gemm)")
     ap.add_argument("--json")
     ap.add_argument("--prom")
+    ap.add_argument("--check", action="store_true", help="check the arguments, --conf and --specs, then exit: 0 valid, 2 not (the runner does this before measuring)")
     args = ap.parse_args()
     minimum = dict(DEFAULT_MIN)
+    if args.conf:
+        try:
+            found, problems = read_conf(args.conf)
+        except OSError as e:
+            ap.error(f"--conf {args.conf}: {e.strerror}")
+        if problems:
+            ap.error("; ".join(problems))
+        minimum.update(found)
     for kv in args.min:
         k, _, v = kv.partition("=")
         if k not in minimum:
             ap.error(f"--min {kv}: unknown key (one of {', '.join(minimum)})")
-        f = float(v)
-        if not 0 < f <= 1:
+        if fraction(v) is None:
             ap.error(f"--min {kv}: expected a fraction in (0, 1]")
-        minimum[k] = f
-    with open(args.specs) as f:
-        specs = json.load(f)
+        minimum[k] = fraction(v)
+    try:
+        with open(args.specs) as f:
+            specs = json.load(f)
+    except (OSError, ValueError) as e:
+        ap.error(f"--specs {args.specs}: {e}")
+    problems = spec_problems(specs)
+    if problems:
+        ap.error(f"--specs {args.specs}: " + "; ".join(problems))
+    for opt, path in (("--json", args.json), ("--prom", args.prom)):
+        d = os.path.dirname(os.path.abspath(path)) if path else None
+        if d and not (os.path.isdir(d) and os.access(d, os.W_OK)):
+            ap.error(f"{opt} {path}: folder {d} does not exist or is not writable")
+    if args.check:
+        return 0
     report = evaluate(specs, minimum, parse_raw(sys.stdin.read()))
     if args.json:
         write_atomic(args.json, json.dumps(report, indent=2) + "\n")
