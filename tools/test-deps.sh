@@ -5,12 +5,15 @@
 #   - promtool (prometheus): the generated prometheus.yml and alert rules
 #   - amtool (prometheus-alertmanager): the generated alertmanager.yml
 #   - jq (jq): the hybrid bridge's aihpc-burst dry run
+#   - python3 (python3): the GPU acceptance evaluator and PyTorch check
+#   - g++ (g++): the GPU acceptance programs' option parsing (no CUDA needed)
+#   - gpg (gpg): the pinned apt key fingerprints
 # As root: installs the missing ones with apt (one update, no recommends,
 # waiting for the dpkg lock). Not root: stops at once with one line that names
 # them and the command that installs them.
 set -euo pipefail
 
-tools=(shellcheck:shellcheck promtool:prometheus amtool:prometheus-alertmanager jq:jq)
+tools=(shellcheck:shellcheck promtool:prometheus amtool:prometheus-alertmanager jq:jq python3:python3 g++:g++ gpg:gpg)
 missing=()
 for t in "${tools[@]}"; do
   command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")

@@ -49,7 +49,7 @@ describe("one test command: README, .ci/run, pull-request workflow", () => {
 });
 
 describe("tools/test-deps.sh", () => {
-    const TOOLS = ["shellcheck", "promtool", "amtool", "jq"];
+    const TOOLS = ["shellcheck", "promtool", "amtool", "jq", "python3", "g++", "gpg"];
     let dir: string;
     let bin: string;
     let script: string;
@@ -84,7 +84,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("not root, tools missing: stops at once with one line naming the packages and the install command", () => {
-        fake("jq");
+        for (const t of ["jq", "python3", "g++", "gpg"]) fake(t);
         const r = run("nobody");
         expect(r.code).toBe(1);
         expect(r.stdout).toBe("");
@@ -95,7 +95,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("root, tools missing: one apt-get update, then an install of exactly those, no recommends, waiting for the dpkg lock", () => {
-        fake("shellcheck");
+        for (const t of ["shellcheck", "python3", "g++", "gpg"]) fake(t);
         fake("apt-get", `echo "apt-get $*" >>${dir}/apt.log`);
         const r = run("root");
         expect(r.code).toBe(0);
@@ -107,6 +107,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("root, apt-get update fails: says so with the install command, exit 1", () => {
+        for (const t of ["python3", "g++", "gpg"]) fake(t);
         fake("apt-get", `[ "$5" = update ] && exit 100; exit 0`);
         const r = run("root");
         expect(r.code).toBe(1);

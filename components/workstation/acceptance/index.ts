@@ -19,6 +19,7 @@ export const PROM_FILE = "/var/lib/prometheus/node-exporter/aihpc_gpu_acceptance
 export const SUITE_FILES = [
     "gpu-specs.json",
     "src/common.h",
+    "src/options.h",
     "src/membw.cu",
     "src/hostbw.cu",
     "src/gemm.cu",

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <unistd.h>
 #include <vector>
+#include "options.h"
 
 #define CUDA_CHECK(call)                                                                          \
     do {                                                                                          \
@@ -29,42 +30,8 @@
 // After every kernel launch: launch errors now, execution errors at the next sync.
 #define LAUNCH_CHECK() CUDA_CHECK(cudaGetLastError())
 
-struct Options {
-    int device = 0;
-    int warmup = 3;
-    int repeats = 20;
-    double gib = 0;    // working-set size in GiB (0: the program's default)
-    int size = 0;      // GEMM dimension (0: default)
-    bool info = false; // print the device line only
-    bool list = false; // print the device count only
-};
-
-static void usage(const char* prog, const char* extra) {
-    fprintf(stderr,
-            "usage: %s [--device N] [--warmup N] [--repeats N] [--gib X] [--size N] [--info] [--list]\n%s",
-            prog, extra);
-}
-
-static Options parse_options(int argc, char** argv, const char* extra) {
-    Options o;
-    for (int i = 1; i < argc; i++) {
-        const char* a = argv[i];
-        auto next = [&](void) -> const char* {
-            if (i + 1 >= argc) { usage(argv[0], extra); exit(1); }
-            return argv[++i];
-        };
-        if (!strcmp(a, "--device")) o.device = atoi(next());
-        else if (!strcmp(a, "--warmup")) o.warmup = atoi(next());
-        else if (!strcmp(a, "--repeats")) o.repeats = atoi(next());
-        else if (!strcmp(a, "--gib")) o.gib = atof(next());
-        else if (!strcmp(a, "--size")) o.size = atoi(next());
-        else if (!strcmp(a, "--info")) o.info = true;
-        else if (!strcmp(a, "--list")) o.list = true;
-        else { usage(argv[0], extra); exit(1); }
-    }
-    if (o.warmup < 0 || o.repeats < 1 || o.gib < 0 || o.size < 0) { usage(argv[0], extra); exit(1); }
-    return o;
-}
+// Options and their parsing: options.h (no CUDA in it, so the unit tests
+// compile it with g++ alone).
 
 // Escape a string for a JSON value (device names are plain ASCII; be safe anyway).
 static void json_string(const char* s) {
