@@ -12,28 +12,64 @@ export const KERNEL_NAME = "aihpc-torch";
 /** "12.8" -> "cu128": PyTorch's name for a CUDA build. */
 export const torchCudaTag = (cuda: string) => `cu${cuda.replace(".", "")}`;
 
-export function lockFile(torch: string, tag: string): string {
-    return path.join(LOCK_DIR, `torch-${torch}-${tag}.txt`);
+/** PyPI, the one index the locks are made from (tools/ml-lock.sh). */
+export const PYPI = "https://pypi.org/simple";
+
+export interface TorchLock {
+    /** The lock file's path. */
+    file: string;
+    torch: string;
+    /** The CUDA PyPI's torch wheel of that version is built for, e.g. "12.6", and its tag "cu126". */
+    cuda: string;
+    tag: string;
 }
 
-/** The committed lock for a torch version and CUDA build (throws naming the missing file). */
-export function readLock(torch: string, tag: string): string {
-    const f = lockFile(torch, tag);
-    if (!fs.existsSync(f)) {
-        throw new Error(`no lock for torch ${torch} ${tag}: produce ${path.relative(path.resolve(__dirname, "../../.."), f)} with tools/ml-lock.sh ${torch} ${tag}`);
+/**
+ * The committed locks by torch version. PyPI publishes one CUDA build per
+ * torch version, so a version has one lock, named after that CUDA
+ * (`torch-2.7.1-cu126.txt`).
+ */
+export function torchLocks(): TorchLock[] {
+    return fs
+        .readdirSync(LOCK_DIR)
+        .map((f) => /^torch-(\d+\.\d+\.\d+)-cu(\d+)(\d)\.txt$/.exec(f))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ file: path.join(LOCK_DIR, m[0]), torch: m[1], cuda: `${m[2]}.${m[3]}`, tag: `cu${m[2]}${m[3]}` }));
+}
+
+/** The lock for a torch version, or undefined. */
+export function lockFor(torch: string): TorchLock | undefined {
+    return torchLocks().find((l) => l.torch === torch);
+}
+
+/** The committed lock's text for a torch version (throws naming what to do). */
+export function readLock(torch: string): { lock: TorchLock; text: string } {
+    const lock = lockFor(torch);
+    if (!lock) {
+        const have = torchLocks().map((l) => l.torch);
+        throw new Error(`no lock for torch ${torch} (locks: ${have.join(", ") || "none"}): produce one with tools/ml-lock.sh runtime ${torch}`);
     }
-    return fs.readFileSync(f, "utf8");
+    const text = fs.readFileSync(lock.file, "utf8");
+    if (!/--hash=sha256:[0-9a-f]{64}/.test(text) || /^(?!#)\S.*--(extra-)?index-url/m.test(text)) {
+        throw new Error(`${path.basename(lock.file)} is not a hashed PyPI lock: regenerate it with tools/ml-lock.sh runtime ${torch}`);
+    }
+    return { lock, text };
 }
 
 export interface MlRuntimeArgs {
     hosts: Host[];
     config: MlRuntimeConfig;
-    /** The CUDA version torch is built for (the default CUDA module). */
+    /** The default CUDA module's version (torch brings its own CUDA runtime from the lock; a mismatch is only noted). */
     cuda: string;
     after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
 }
 
-/** The ML runtime on every GPU host: a venv with PyTorch for the installed CUDA, from a committed lock, and a Jupyter kernel. */
+/**
+ * The ML runtime on every GPU host: a venv with PyTorch from a committed,
+ * fully hashed lock (PyPI's build, which carries its own CUDA runtime
+ * libraries), installed with --require-hashes --no-deps from one index, and a
+ * Jupyter kernel.
+ */
 export class MlRuntime extends pulumi.ComponentResource {
     public readonly steps: Record<string, { retain: pulumi.Resource; venv: pulumi.Resource; kernel?: pulumi.Resource }>;
     /** The venv's python: the acceptance suite's PyTorch check runs it. */
@@ -42,17 +78,16 @@ export class MlRuntime extends pulumi.ComponentResource {
     constructor(name: string, args: MlRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:MlRuntime", name, {}, opts);
         const c = args.config;
-        const tag = torchCudaTag(args.cuda);
-        let lock: string;
+        let lock: TorchLock;
         try {
-            lock = readLock(c.torch, tag);
+            ({ lock } = readLock(c.torch));
         } catch (e) {
-            throw new pulumi.ResourceError(`mlRuntime: ${(e as Error).message}`, this);
+            throw new pulumi.ResourceError(`mlRuntime.torch: ${(e as Error).message}`, this);
         }
+        const tag = lock.tag;
         this.python = `${c.path}/bin/python`;
-        const indexUrl = c.indexUrl ?? `https://download.pytorch.org/whl/${tag}`;
-        // PyTorch's own index lacks most of ipykernel's dependencies; an Artifact Registry remote proxies PyPI itself.
-        const extraIndexUrl = c.extraIndexUrl ?? (c.indexUrl ? "" : "https://pypi.org/simple");
+        // One index for every package: a second one could shadow a name (dependency confusion).
+        const indexUrl = c.indexUrl ?? PYPI;
         this.steps = {};
         for (const h of args.hosts) {
             if (h.config.gpus.count === 0) continue;
@@ -67,7 +102,8 @@ export class MlRuntime extends pulumi.ComponentResource {
                 {
                     dir: SCRIPTS,
                     file: "venv.sh",
-                    env: { VENV: c.path, LOCK: lock.trimEnd(), INDEX_URL: indexUrl, EXTRA_INDEX_URL: extraIndexUrl, TORCH_CUDA: tag },
+                    env: { VENV: c.path, INDEX_URL: indexUrl, TORCH: c.torch, TORCH_CUDA: lock.cuda },
+                    bundled: { LOCK: lock.file },
                     deleteEnv: { VENV: c.path },
                 },
                 after(retain),

@@ -6,7 +6,7 @@ import { daemonJson } from "../../../components/workstation/containers";
 import { cudaModuleFile, driverPin, withGpus } from "../../../components/workstation/nvidia";
 import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
 import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
-import { readLock, torchCudaTag } from "../../../components/workstation/ml-runtime";
+import { lockFor, readLock, torchCudaTag, torchLocks } from "../../../components/workstation/ml-runtime";
 import { configProblems, parseConfig } from "../../helpers/harness";
 import { oneHost, twoHosts } from "../../helpers/fixtures";
 import { factsHook, recordedFacts } from "./facts";
@@ -121,15 +121,35 @@ describe("GPU monitoring", () => {
 });
 
 describe("ML runtime lock", () => {
-    test("a committed lock for the default torch and CUDA; honest about hashes", () => {
+    test("a full hashed PyPI lock for the default torch, named after the CUDA PyPI's wheel is built for", () => {
         const c = parseConfig(oneHost()).workstation;
         expect(torchCudaTag("12.8")).toBe("cu128");
-        const lock = readLock(c.mlRuntime.torch, "cu128");
-        expect(lock).toContain("torch==2.7.1+cu128\n");
-        expect(lock).toContain("ipykernel==");
-        // Either a full hashed lock, or one that says plainly it is not hashed.
-        if (!lock.includes("--hash=sha256:")) expect(lock).toContain("NOT hashed");
-        expect(() => readLock("2.7.1", "cu999")).toThrow(/tools\/ml-lock\.sh 2\.7\.1 cu999/);
+        const { lock, text } = readLock(c.mlRuntime.torch);
+        // PyPI's torch 2.7.1 wheel pulls nvidia-cuda-runtime-cu12 12.6: a cu126 build.
+        expect(lock).toMatchObject({ torch: "2.7.1", cuda: "12.6", tag: "cu126" });
+        expect(text).toContain("nvidia-cuda-runtime-cu12==12.6.");
+        expect(text).toMatch(/^torch==2\.7\.1 \\$/m);
+        expect(text).toMatch(/^ipykernel==/m);
+        // Every requirement is pinned with == and carries at least one sha256; no index lines.
+        const reqs = text.split(/\n(?=\S)/).filter((r) => /^[A-Za-z0-9]/.test(r));
+        expect(reqs.length).toBeGreaterThan(40);
+        for (const r of reqs) {
+            expect(r).toMatch(/^[A-Za-z0-9._-]+==[^ ]+ \\\n/);
+            expect(r).toMatch(/--hash=sha256:[0-9a-f]{64}/);
+        }
+        expect(text).not.toMatch(/^\s*-(-index-url|-extra-index-url|i |-find-links)/m);
+        // torch's own dependencies are in it (a full lock, not top-level pins).
+        for (const dep of ["triton", "nvidia-cudnn-cu12", "sympy", "filelock", "typing-extensions", "setuptools"]) expect(text).toMatch(new RegExp(`^${dep}==`, "m"));
+        for (const l of torchLocks()) {
+            const cudaRuntime = new RegExp(`^(nvidia-cuda-runtime-cu\\d+|cuda-toolkit)==${l.cuda.replace(".", "\\.")}\\.`, "m");
+            expect(readLock(l.torch).text).toMatch(cudaRuntime);
+        }
+        expect(lockFor("2.8.0")).toMatchObject({ cuda: "12.8", tag: "cu128" });
+        expect(() => readLock("2.0.0")).toThrow(/no lock for torch 2\.0\.0 .*tools\/ml-lock\.sh runtime 2\.0\.0/);
+    });
+
+    test("a second package index is refused", () => {
+        expect(problems((r) => (r.workstation.mlRuntime = { extraIndexUrl: "https://pypi.org/simple" }))).toMatch(/mlRuntime\.extraIndexUrl: a second package index is refused.*dependency confusion/);
     });
 });
 

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # The ML Python environment: a venv (Debian's python3-venv) at VENV with the
-# packages of the committed lock (LOCK, written to VENV/requirements.lock),
-# installed from INDEX_URL (PyTorch's index for the installed CUDA, or an
-# Artifact Registry Python repository) and EXTRA_INDEX_URL. A hashed lock is
-# installed with --require-hashes. Re-installs only when the lock or the index
-# changed; checks that torch imports and reports the CUDA it was built for.
+# packages of the committed lock (LOCK, written to VENV/requirements.lock).
+# The lock pins every package with its hashes; pip installs exactly it:
+# --require-hashes --no-deps --only-binary :all: (no build scripts run), from
+# INDEX_URL alone (PyPI or one mirror of it: no second index that could shadow
+# a name), with pip's config files and PIP_* variables ignored. Re-installs
+# only when the lock or the index changed; checks that torch imports and is
+# TORCH built for CUDA TORCH_CUDA.
 case "$AIHPC_ACTION" in
   apply)
-    : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH_CUDA:?}"
+    : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH:?}" "${TORCH_CUDA:?}"
+    # Refuse before anything changes: an unhashed lock, or one that names an index of its own.
+    printf '%s\n' "$LOCK" | grep -q -- '--hash=sha256:' || aihpc_die "the ML lock has no hashes: regenerate it with tools/ml-lock.sh runtime $TORCH"
+    if printf '%s\n' "$LOCK" | grep -qE '^[[:space:]]*-(-index-url|-extra-index-url|-find-links|-trusted-host|i|f)([[:space:]=]|$)'; then
+      aihpc_die "the ML lock names a package index of its own: regenerate it with tools/ml-lock.sh runtime $TORCH"
+    fi
     aihpc_apt_install ml-runtime python3-venv python3-dev
     py="$VENV/bin/python"
     if [ ! -x "$py" ]; then
@@ -17,17 +24,13 @@ case "$AIHPC_ACTION" in
       aihpc_mark_changed
     fi
     stamp="$VENV/.aihpc-installed"
-    want="$(printf '%s\n%s\n%s\n' "$LOCK" "$INDEX_URL" "${EXTRA_INDEX_URL:-}" | sha256sum | cut -d' ' -f1)"
+    want="$(printf '%s\n%s\n' "$LOCK" "$INDEX_URL" | sha256sum | cut -d' ' -f1)"
     aihpc_put "$VENV/requirements.lock" 0644 root:root "$LOCK"
     if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-      args=(install --no-input --disable-pip-version-check --index-url "$INDEX_URL")
-      [ -z "${EXTRA_INDEX_URL:-}" ] || args+=(--extra-index-url "$EXTRA_INDEX_URL")
-      if grep -q -- '--hash=sha256:' "$VENV/requirements.lock"; then
-        args+=(--require-hashes)
-      else
-        aihpc_warn "the lock has no hashes: installing its pinned versions without hash checks (see tools/ml-lock.sh)"
-      fi
-      "$VENV/bin/pip" "${args[@]}" -r "$VENV/requirements.lock" >&2 ||
+      # Only the index given here: no pip.conf (PIP_CONFIG_FILE=/dev/null loads none), no PIP_* variables.
+      while read -r v; do unset "$v"; done < <(compgen -e | grep '^PIP_' || true)
+      args=(install --no-input --disable-pip-version-check --require-hashes --no-deps --only-binary :all: --index-url "$INDEX_URL")
+      PIP_CONFIG_FILE=/dev/null "$VENV/bin/pip" "${args[@]}" -r "$VENV/requirements.lock" >&2 ||
         aihpc_die "pip could not install the lock from $INDEX_URL: check that the index is reachable from $(hostname) (workstation.mlRuntime.indexUrl) and has these versions, then re-run"
       printf '%s\n' "$want" >"$stamp"
       aihpc_log "installed the lock into $VENV"
@@ -36,7 +39,8 @@ case "$AIHPC_ACTION" in
     info="$("$py" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' 2>&1)" ||
       aihpc_die "torch does not import in $VENV: $info"
     aihpc_log "torch $info (version, CUDA, GPU available)"
-    case "$info" in *"+$TORCH_CUDA "*) ;; *) aihpc_die "torch in $VENV is not built for $TORCH_CUDA: $info" ;; esac
+    # PyPI's wheels carry no local version (`2.7.1`, not `2.7.1+cu126`).
+    case "$info" in "$TORCH $TORCH_CUDA "* | "$TORCH+"*" $TORCH_CUDA "*) ;; *) aihpc_die "torch in $VENV is not $TORCH built for CUDA $TORCH_CUDA: $info" ;; esac
     ;;
   delete)
     if aihpc_retain ml-runtime; then
