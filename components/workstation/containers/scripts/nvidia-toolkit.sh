@@ -1,34 +1,26 @@
 #!/usr/bin/env bash
 # NVIDIA container toolkit from NVIDIA's libnvidia-container repository at a
-# pinned version; Docker's nvidia runtime through `nvidia-ctk runtime
+# pinned version, its signing key (KEY_URL) verified against the pinned
+# fingerprint set (FINGERPRINTS, KEY_SHA256 when set) before it is trusted
+# (lib.sh aihpc_apt_repo); Docker's nvidia runtime through `nvidia-ctk runtime
 # configure --runtime=docker` (the docker step already writes the same entry,
 # so this normally changes nothing); CDI specs (`nvidia-ctk cdi generate`) in
 # /etc/cdi/nvidia.yaml when nvidia-smi sees a GPU, regenerated when the GPUs or
 # the driver change.
-list=/etc/apt/sources.list.d/aihpc-nvidia-container-toolkit.list
-keyring=/usr/share/keyrings/aihpc-nvidia-container-toolkit.gpg
-pin=/etc/apt/preferences.d/aihpc-nvidia-container-toolkit
+repo=nvidia-container-toolkit
+# Where an earlier aihpc put the key, unverified.
+old_keyring=/usr/share/keyrings/aihpc-nvidia-container-toolkit.gpg
 cdi=/etc/cdi/nvidia.yaml
 tag=nvidia-container-toolkit
 case "$AIHPC_ACTION" in
   apply)
-    : "${TOOLKIT_VERSION:?}" "${TOOLKIT_REPO:?}"
-    aihpc_put "$pin" 0644 root:root "# Managed by aihpc (workstation.containers.nvidiaToolkit.version)
+    : "${TOOLKIT_VERSION:?}" "${TOOLKIT_REPO:?}" "${KEY_URL:?}" "${FINGERPRINTS:?}"
+    aihpc_apt_repo "$repo" "$KEY_URL" "$FINGERPRINTS" "${KEY_SHA256:-}" workstation.containers.nvidiaToolkit "# Managed by aihpc (workstation.containers.nvidiaToolkit.repository)
+deb [signed-by=/etc/apt/keyrings/aihpc-$repo.gpg] $TOOLKIT_REPO/\$(ARCH) /" "# Managed by aihpc (workstation.containers.nvidiaToolkit.version)
 Package: nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1
 Pin: version $TOOLKIT_VERSION-*
 Pin-Priority: 1001"
-    if [ ! -s "$keyring" ]; then
-      tmp="$(mktemp)"
-      trap 'rm -f "$tmp"' EXIT
-      curl -fsSL --retry 3 --connect-timeout 20 -o "$tmp" "$TOOLKIT_REPO/gpgkey" ||
-        aihpc_die "could not download $TOOLKIT_REPO/gpgkey: NVIDIA's container toolkit repository must be reachable from $(hostname) (or set workstation.containers.nvidiaToolkit.repository to a mirror), then re-run"
-      gpg --dearmor <"$tmp" >"$keyring.new" && chmod 0644 "$keyring.new" && mv -f "$keyring.new" "$keyring"
-      aihpc_log "installed $keyring ($(gpg --show-keys --with-colons "$keyring" | awk -F: '$1 == "fpr" { print $10; exit }'))"
-      aihpc_mark_changed
-    fi
-    aihpc_put "$list" 0644 root:root "# Managed by aihpc (workstation.containers.nvidiaToolkit.repository)
-deb [signed-by=$keyring] $TOOLKIT_REPO/\$(ARCH) /"
-    if [ "$AIHPC_WROTE" = 1 ]; then aihpc_apt_retry update >&2 || aihpc_die "apt-get update failed with $TOOLKIT_REPO"; fi
+    aihpc_rm "$old_keyring"
     v="$(dpkg-query -W -f='${Version}' nvidia-container-toolkit 2>/dev/null || true)"
     if [ "${v%%-*}" != "$TOOLKIT_VERSION" ]; then
       aihpc_lock
@@ -63,12 +55,13 @@ deb [signed-by=$keyring] $TOOLKIT_REPO/\$(ARCH) /"
     fi
     ;;
   delete)
-    aihpc_rm "$cdi" "$list" "$pin"
+    aihpc_rm "$cdi" "/etc/apt/sources.list.d/aihpc-$repo.list" "/etc/apt/preferences.d/aihpc-$repo"
     if aihpc_retain containers; then
       aihpc_log "retain: keeping the NVIDIA container toolkit"
     else
       aihpc_apt_remove "$tag"
-      aihpc_rm "$keyring"
+      aihpc_apt_repo_remove "$repo"
+      aihpc_rm "$old_keyring"
     fi
     ;;
 esac

@@ -170,6 +170,115 @@ aihpc_apt_remove() {
 }
 
 aihpc_have_systemd() { [ -d /run/systemd/system ]; }
+# ---- third-party apt repositories: verified before they are trusted --------
+
+# aihpc_key_fprs FILE: the primary-key fingerprints in an OpenPGP key file
+# (armored or binary), upper case, sorted, one a line. Nothing is imported:
+# gpg runs in a throw-away home.
+aihpc_key_fprs() {
+  local home
+  home="$(mktemp -d)"
+  gpg --homedir "$home" --batch --no-autostart --show-keys --with-colons "$1" 2>/dev/null |
+    awk -F: '$1 == "pub" { p = 1; next } $1 == "fpr" && p { print toupper($10); p = 0 }' | sort -u
+  rm -rf "$home"
+}
+
+# aihpc_fetch URL DEST [SHA256]: download URL to DEST with apt's own
+# downloader (workstation.aptProxy and its credentials in auth.conf.d apply),
+# then check DEST's sha256 when SHA256 is given. Returns 1 (DEST removed) when
+# the download fails or the sha256 differs, saying which on stderr.
+aihpc_fetch() {
+  local url="$1" dest="$2" sha="${3:-}" dir got
+  dir="$(mktemp -d)"
+  chmod 0755 "$dir"
+  ! getent passwd _apt >/dev/null || chown _apt "$dir"
+  if ! /usr/lib/apt/apt-helper -o Acquire::Retries=2 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 \
+    download-file "$url" "$dir/file" >/dev/null 2>"$dir/err"; then
+    cat "$dir/err" >&2
+    rm -rf "$dir"
+    return 1
+  fi
+  if [ -n "$sha" ]; then
+    got="$(sha256sum "$dir/file" | cut -d' ' -f1)"
+    if [ "$got" != "$sha" ]; then
+      printf 'aihpc: %s has sha256 %s, but %s is pinned\n' "$url" "$got" "$sha" >&2
+      rm -rf "$dir"
+      return 1
+    fi
+  fi
+  install -m 0644 -o root -g root "$dir/file" "$dest"
+  rm -rf "$dir"
+}
+
+# aihpc_apt_repo NAME KEY_URL FINGERPRINTS KEY_SHA256 SETTING SOURCE [PIN]
+# One third-party apt repository, the only way steps add one:
+#  1. its signing key: KEY_URL is downloaded to a temporary file, its sha256
+#     checked when KEY_SHA256 is set, and the set of its primary-key
+#     fingerprints must EQUAL the pinned set FINGERPRINTS (space-separated):
+#     a missing key or any extra key stops the step with nothing installed.
+#     Only then is it installed (binary, 0644) as
+#     /etc/apt/keyrings/aihpc-NAME.gpg. A keyring already there holding
+#     exactly that set is kept without a download;
+#  2. SOURCE (its lines carry [signed-by=/etc/apt/keyrings/aihpc-NAME.gpg],
+#     only that key) in /etc/apt/sources.list.d/aihpc-NAME.list, and PIN (apt
+#     preferences; none when empty) in /etc/apt/preferences.d/aihpc-NAME;
+#  3. when anything changed, `apt-get update` of that source alone, failing on
+#     any error; a failure removes the source again (a dead source would break
+#     every other step's update).
+# SETTING names the config that holds the pins, for messages. Sets
+# AIHPC_WROTE=1 when it changed something, 0 when not.
+aihpc_apt_repo() {
+  local name="$1" key_url="$2" fprs="$3" key_sha="$4" setting="$5" source="$6" pin="${7:-}"
+  local keyring="/etc/apt/keyrings/aihpc-$name.gpg" list="/etc/apt/sources.list.d/aihpc-$name.list" prefs="/etc/apt/preferences.d/aihpc-$name"
+  local want got tmp changed=0
+  want="$(printf '%s\n' "$fprs" | tr -s '[:blank:]' '\n' | grep -v '^$' | tr 'a-f' 'A-F' | sort -u || true)"
+  [ -n "$want" ] || aihpc_die "no key fingerprint pinned for $name: set $setting.keyFingerprints"
+  case "$source" in *"[signed-by=$keyring]"*) ;; *) aihpc_die "the source for $name must be signed by $keyring alone" ;; esac
+  if [ ! -f "$keyring" ] || [ "$(aihpc_key_fprs "$keyring")" != "$want" ]; then
+    tmp="$(mktemp -d)"
+    aihpc_fetch "$key_url" "$tmp/key" "$key_sha" ||
+      aihpc_die "could not fetch the signing key $key_url${key_sha:+ with the pinned sha256} from $(hostname): the repository must be reachable (workstation.aptProxy applies), or point $setting at a mirror${key_sha:+; check $setting.keySha256}; nothing was installed"
+    got="$(aihpc_key_fprs "$tmp/key")"
+    if [ "$got" != "$want" ]; then
+      rm -rf "$tmp"
+      aihpc_die "the key file $key_url holds the key(s) [$(echo "$got" | xargs)], but exactly [$(echo "$want" | xargs)] is pinned ($setting.keyFingerprints, default in config/versions.ts aptKeys): nothing was installed. Check the vendor's published fingerprints before changing the pin"
+    fi
+    if grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' "$tmp/key"; then
+      gpg --batch --yes --dearmor -o "$tmp/key.gpg" "$tmp/key" || aihpc_die "$key_url: could not convert the armored key"
+    else
+      cp "$tmp/key" "$tmp/key.gpg"
+    fi
+    [ "$(aihpc_key_fprs "$tmp/key.gpg")" = "$want" ] || aihpc_die "$key_url: the converted keyring does not hold exactly the pinned keys; nothing was installed"
+    install -d -m 0755 "$(dirname "$keyring")"
+    install -m 0644 -o root -g root "$tmp/key.gpg" "$keyring.aihpc-new"
+    mv -f "$keyring.aihpc-new" "$keyring"
+    rm -rf "$tmp"
+    aihpc_log "installed $keyring ($(echo "$want" | xargs), verified)"
+    AIHPC_CHANGED=1
+    changed=1
+  fi
+  aihpc_put "$list" 0644 root:root "$source"
+  [ "$AIHPC_WROTE" = 0 ] || changed=1
+  if [ -n "$pin" ]; then
+    aihpc_put "$prefs" 0644 root:root "$pin"
+    [ "$AIHPC_WROTE" = 0 ] || changed=1
+  else
+    aihpc_rm "$prefs"
+  fi
+  if [ "$changed" = 1 ]; then
+    if ! aihpc_apt_retry update --error-on=any -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >&2; then
+      aihpc_rm "$list"
+      aihpc_die "apt-get update of the $name repository failed (source removed again): check $setting and workstation.aptProxy, then re-run"
+    fi
+  fi
+  AIHPC_WROTE="$changed"
+}
+
+# aihpc_apt_repo_remove NAME: remove what aihpc_apt_repo NAME installed.
+aihpc_apt_repo_remove() {
+  aihpc_rm "/etc/apt/sources.list.d/aihpc-$1.list" "/etc/apt/preferences.d/aihpc-$1" "/etc/apt/keyrings/aihpc-$1.gpg"
+}
+
 aihpc_require_systemd() {
   aihpc_have_systemd || aihpc_die "systemd is not running as PID 1 on $(hostname); aihpc manages services with systemd: boot the host with systemd"
 }

@@ -1,36 +1,25 @@
 #!/usr/bin/env bash
 # Grafana from Grafana's apt repository (it is not in Debian), pinned to one
-# version. Fails with what to do when the repository is out of reach.
-keyring=/etc/apt/keyrings/aihpc-grafana.gpg
-list=/etc/apt/sources.list.d/aihpc-grafana.list
-pin=/etc/apt/preferences.d/aihpc-grafana
+# version. The repository's key (REPO/gpg.key) is verified against the pinned
+# fingerprint set (FINGERPRINTS, KEY_SHA256 when set) before it is trusted
+# (lib.sh aihpc_apt_repo; apt's downloader, so workstation.aptProxy applies).
+# Fails with what to do when the repository is out of reach.
+repo=grafana
 case "$AIHPC_ACTION" in
   apply)
-    : "${REPO:?}" "${VERSION:?}"
+    : "${REPO:?}" "${VERSION:?}" "${FINGERPRINTS:?}"
     aihpc_require_systemd
-    installed="$(dpkg-query -W -f='${Version}' grafana 2>/dev/null || true)"
-    if [ "$installed" != "$VERSION" ] || [ ! -f "$list" ]; then
-      proxy=()
-      [ -n "${APT_PROXY:-}" ] && proxy=(--proxy "$APT_PROXY")
-      key="$(mktemp)"
-      trap 'rm -f "$key"' EXIT
-      curl -fsSL --max-time 30 "${proxy[@]}" "$REPO/gpg.key" -o "$key" ||
-        aihpc_die "cannot reach Grafana's apt repository $REPO from $(hostname): allow it (and its https) through workstation.aptProxy, point monitoring.grafana.aptRepository at a mirror, or set monitoring.grafana.enabled=false"
-      install -d -m 0755 /etc/apt/keyrings
-      gpg --batch --yes --dearmor -o "$keyring.new" "$key" || aihpc_die "$REPO/gpg.key is not a PGP key: check monitoring.grafana.aptRepository"
-      chmod 0644 "$keyring.new"
-      mv -f "$keyring.new" "$keyring"
-      aihpc_put "$list" 0644 root:root "deb [signed-by=$keyring] $REPO stable main"
-      aihpc_put "$pin" 0644 root:root "# Managed by aihpc (versions.grafana / monitoring.grafana.version)
+    aihpc_apt_repo "$repo" "$REPO/gpg.key" "$FINGERPRINTS" "${KEY_SHA256:-}" workstation.monitoring.grafana "# Managed by aihpc (workstation.monitoring.grafana.aptRepository)
+deb [signed-by=/etc/apt/keyrings/aihpc-$repo.gpg] $REPO stable main" "# Managed by aihpc (versions.grafana / monitoring.grafana.version)
 Package: grafana
 Pin: version $VERSION
 Pin-Priority: 1001"
-      aihpc_apt_retry update -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 ||
-        aihpc_die "apt-get update of $REPO failed: check the proxy and the repository, or set monitoring.grafana.enabled=false"
+    installed="$(dpkg-query -W -f='${Version}' grafana 2>/dev/null || true)"
+    if [ "$installed" != "$VERSION" ]; then
       if [ -z "$installed" ]; then
         aihpc_apt_install grafana grafana
       else
-        aihpc_apt_retry install --allow-downgrades "grafana=$VERSION" || aihpc_die "could not install grafana=$VERSION from $REPO: is the version published there?"
+        aihpc_apt_retry install --allow-downgrades "grafana=$VERSION" >&2 || aihpc_die "could not install grafana=$VERSION from $REPO: is the version published there?"
         aihpc_mark_changed
       fi
       [ "$(dpkg-query -W -f='${Version}' grafana 2>/dev/null || true)" = "$VERSION" ] ||
@@ -43,7 +32,7 @@ Pin-Priority: 1001"
       aihpc_log "retain: keeping grafana and its data"
     else
       aihpc_apt_remove grafana
-      aihpc_rm "$list" "$pin" "$keyring"
+      aihpc_apt_repo_remove "$repo"
     fi
     ;;
 esac
