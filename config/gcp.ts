@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { managedPath } from "./formats";
 
 // GCP label rules: keys start with a lowercase letter; both up to 63 chars of
 // lowercase letters, digits, '_' and '-'.
@@ -122,8 +123,66 @@ export const acceleratorZones: Record<string, Partial<Record<WorkbenchAccelerato
     },
 };
 
-/** Regions whose zones do not include `-a`, so the default zone would not exist. */
-export const regionsWithoutZoneA: Record<string, string> = { "europe-west1": "b, c, d", "us-east1": "b, c, d" };
+/**
+ * Google Cloud regions and the letters of their zones: a region or zone not
+ * here is refused before anything is created (a typo would otherwise fail
+ * minutes into `pulumi up`). Extend it from `gcloud compute zones list` when
+ * Google opens a region.
+ */
+export const gcpRegions: Record<string, readonly string[]> = {
+    "africa-south1": ["a", "b", "c"],
+    "asia-east1": ["a", "b", "c"],
+    "asia-east2": ["a", "b", "c"],
+    "asia-northeast1": ["a", "b", "c"],
+    "asia-northeast2": ["a", "b", "c"],
+    "asia-northeast3": ["a", "b", "c"],
+    "asia-south1": ["a", "b", "c"],
+    "asia-south2": ["a", "b", "c"],
+    "asia-southeast1": ["a", "b", "c"],
+    "asia-southeast2": ["a", "b", "c"],
+    "australia-southeast1": ["a", "b", "c"],
+    "australia-southeast2": ["a", "b", "c"],
+    "europe-central2": ["a", "b", "c"],
+    "europe-north1": ["a", "b", "c"],
+    "europe-north2": ["a", "b", "c"],
+    "europe-southwest1": ["a", "b", "c"],
+    "europe-west1": ["b", "c", "d"],
+    "europe-west2": ["a", "b", "c"],
+    "europe-west3": ["a", "b", "c"],
+    "europe-west4": ["a", "b", "c"],
+    "europe-west6": ["a", "b", "c"],
+    "europe-west8": ["a", "b", "c"],
+    "europe-west9": ["a", "b", "c"],
+    "europe-west10": ["a", "b", "c"],
+    "europe-west12": ["a", "b", "c"],
+    "me-central1": ["a", "b", "c"],
+    "me-central2": ["a", "b", "c"],
+    "me-west1": ["a", "b", "c"],
+    "northamerica-northeast1": ["a", "b", "c"],
+    "northamerica-northeast2": ["a", "b", "c"],
+    "northamerica-south1": ["a", "b", "c"],
+    "southamerica-east1": ["a", "b", "c"],
+    "southamerica-west1": ["a", "b", "c"],
+    "us-central1": ["a", "b", "c", "f"],
+    "us-east1": ["b", "c", "d"],
+    "us-east4": ["a", "b", "c"],
+    "us-east5": ["a", "b", "c"],
+    "us-south1": ["a", "b", "c"],
+    "us-west1": ["a", "b", "c"],
+    "us-west2": ["a", "b", "c"],
+    "us-west3": ["a", "b", "c"],
+    "us-west4": ["a", "b", "c"],
+};
+
+/**
+ * Currencies a Cloud Billing account (and so its budget) can be in. A budget's
+ * currency must be its billing account's; a code not here is refused.
+ */
+export const billingCurrencies: readonly string[] = [
+    "AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR",
+    "ILS", "INR", "JPY", "KRW", "KZT", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PLN", "RON", "RUB", "SAR", "SEK", "SGD",
+    "THB", "TRY", "TWD", "UAH", "USD", "VND", "ZAR",
+];
 
 const workbench = z.strictObject({
     enabled: z.boolean().default(false),
@@ -154,7 +213,10 @@ const budget = z.strictObject({
         .regex(/^[A-F0-9]{6}-[A-F0-9]{6}-[A-F0-9]{6}$/, "expected a billing account id such as \"012345-6789AB-CDEF01\""),
     /** Monthly amount in `currency` units. */
     amount: z.number().positive("expected a positive monthly amount"),
-    currency: z.string().regex(/^[A-Z]{3}$/, "expected an ISO 4217 currency code such as \"USD\"").default("USD"),
+    currency: z
+        .string()
+        .refine((c) => billingCurrencies.includes(c), "expected the ISO 4217 code of a currency Cloud Billing accounts use, such as \"USD\" or \"EUR\" (table: config/gcp.ts)")
+        .default("USD"),
     /** Fractions of the amount that notify, e.g. [0.5, 0.9, 1.0]. */
     thresholds: z.array(z.number().gt(0).max(10)).min(1).default([0.5, 0.9, 1.0]),
     pubsubNotifications: z.boolean().default(false),
@@ -167,7 +229,10 @@ const github = z.strictObject({
     repositoryId: z.string().regex(/^[1-9]\d{0,19}$/, "expected the numeric GitHub repository id, not empty or 0 (gh api repos/OWNER/NAME --jq .id)"),
     ownerId: z.string().regex(/^[1-9]\d{0,19}$/, "expected the numeric GitHub owner id, not empty or 0 (gh api users/OWNER --jq .id)"),
     /** Branch that may deploy (the preview identity is allowed on every ref). */
-    deployBranch: z.string().min(1).default("main"),
+    deployBranch: z
+        .string()
+        .regex(/^(?!\/|.*(\.\.|\/\/|\/$|\.lock$|@\{))[A-Za-z0-9._/-]{1,200}$/, "expected a branch name such as \"main\" or \"release/1.x\" (letters, digits, '.', '_', '-', '/'; no '..')")
+        .default("main"),
 });
 
 const network = z.strictObject({
@@ -195,7 +260,7 @@ const workstationIdentity = z.strictObject({
     /** An X.509 workload identity provider and a client certificate for the workstation. */
     enabled: z.boolean().default(true),
     /** Where the workstation keeps its certificate, key and credential files. */
-    certDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "expected an absolute path such as \"/etc/aihpc/gcp\"").default("/etc/aihpc/gcp"),
+    certDir: managedPath.default("/etc/aihpc/gcp"),
     /** Client certificate lifetime; Pulumi renews it on the first `up` after 80% of it. */
     certValidityDays: days(7, 825).default(365),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { httpUrl, managedPath } from "./formats";
 import { acceleratorsFor, workbenchAccelerators } from "./gcp";
 import { versions } from "./versions";
 
@@ -18,7 +19,6 @@ export function pytorchBaseImage(torch: string, cuda: string): string | undefine
     return pytorchImageCuda[torch]?.includes(cuda) ? `pytorch/pytorch:${torch}-cuda${cuda}-cudnn9-runtime` : undefined;
 }
 
-const absPath = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "expected an absolute path without spaces or shell characters");
 const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "expected an image reference such as \"nvcr.io/nvidia/pytorch:25.01-py3\"");
 
 const gcloudCli = z.strictObject({
@@ -26,7 +26,7 @@ const gcloudCli = z.strictObject({
     install: z.boolean().default(true),
     version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a google-cloud-cli version such as \"520.0.0\"").default(versions.googleCloudCli),
     /** Google's apt repository, or a mirror of it (it must serve `doc/apt-key.gpg` too). */
-    aptRepository: z.url({ protocol: /^https?$/ }).default("https://packages.cloud.google.com/apt"),
+    aptRepository: httpUrl().default("https://packages.cloud.google.com/apt"),
 });
 
 const image = z.strictObject({
@@ -47,8 +47,8 @@ const data = z.strictObject({
      * Default: `rsync` when the datasets and checkpoints buckets are on, else `off`.
      */
     mode: z.enum(["rsync", "gcsfuse", "off"]).optional(),
-    datasetsPath: absPath.default("/srv/aihpc/datasets"),
-    checkpointsPath: absPath.default("/srv/aihpc/checkpoints"),
+    datasetsPath: managedPath.default("/srv/aihpc/datasets"),
+    checkpointsPath: managedPath.default("/srv/aihpc/checkpoints"),
     /** How often the timer syncs (a systemd time span). */
     interval: z.string().regex(/^\d+(s|min|h)$/, "expected a systemd time span such as \"15min\" or \"1h\"").default("15min"),
     gcsfuseVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.gcsfuse),

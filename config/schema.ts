@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { acceleratorsFor, acceleratorZones, GcpConfig, gcpSchema, gcpZone, n1MaxCount, regionsWithoutZoneA } from "./gcp";
+import { urlHost } from "./formats";
+import { acceleratorsFor, acceleratorZones, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { versions } from "./versions";
@@ -144,12 +145,46 @@ function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
         issue(ctx, ["workstation", "nvidia", "driver", "allowReboot"], "transport 'local' provisions the machine that runs Pulumi, which cannot reboot itself mid-deployment: reboot by hand when the driver asks");
     }
     const ct = cfg.workstation.containers;
-    if (ct.enabled && ct.apptainer.enabled && ct.apptainer.sha256 === undefined) {
-        issue(ctx, ["workstation", "containers", "apptainer", "sha256"], `required when Apptainer is enabled: the sha256 of apptainer_${ct.apptainer.version}_amd64.deb from the release's sha256sums (https://github.com/apptainer/apptainer/releases)`);
-    }
     const m = cfg.workstation.monitoring;
     if (m.enabled && m.gpuExporter === "dcgm" && !(ct.enabled && ct.nvidiaToolkit.enabled)) {
         issue(ctx, ["workstation", "monitoring", "gpuExporter"], "'dcgm' runs NVIDIA's dcgm-exporter container: turn workstation.containers (and its nvidiaToolkit) on, or use 'nvidia-smi'");
+    }
+}
+
+function checkContainers(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const ct = cfg.workstation.containers;
+    if (ct.enabled && ct.apptainer.enabled && ct.apptainer.sha256 === undefined) {
+        issue(ctx, ["workstation", "containers", "apptainer", "sha256"], `required when Apptainer is enabled: the sha256 of apptainer_${ct.apptainer.version}_amd64.deb from the release's sha256sums (https://github.com/apptainer/apptainer/releases)`);
+    }
+}
+
+/**
+ * Every URL a package repository or index is fetched from: plain http:// only
+ * for hosts listed in workstation.httpRepositoryHosts (an explicit opt-in).
+ * Proxies and webhooks are not repositories.
+ */
+function checkRepositories(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const ws = cfg.workstation;
+    const urls: [(string | number)[], string | undefined][] = [
+        [["workstation", "base", "aptMirror"], ws.base.aptMirror],
+        [["workstation", "base", "aptSecurityMirror"], ws.base.aptSecurityMirror],
+        [["workstation", "nvidia", "repository"], ws.nvidia.repository],
+        [["workstation", "containers", "nvidiaToolkit", "repository"], ws.containers.nvidiaToolkit.repository],
+        [["workstation", "containers", "apptainer", "url"], ws.containers.apptainer.url],
+        [["workstation", "monitoring", "grafana", "aptRepository"], ws.monitoring.grafana.aptRepository],
+        [["workstation", "mlRuntime", "indexUrl"], ws.mlRuntime.indexUrl],
+        [["gcp", "hybrid", "gcloudCli", "aptRepository"], cfg.gcp?.hybrid.gcloudCli.aptRepository],
+    ];
+    const allowed = new Set(ws.httpRepositoryHosts.map((h) => h.toLowerCase()));
+    for (const [path, url] of urls) {
+        if (typeof url !== "string" || !url.startsWith("http://")) continue;
+        const host = urlHost(url);
+        if (allowed.has(host)) continue;
+        issue(
+            ctx,
+            path,
+            `${JSON.stringify(url)} is plain http://, so what it serves can be read and changed on the way: use https://, or opt in for this host with workstation.httpRepositoryHosts: [${[...allowed, host].map((h) => JSON.stringify(h)).join(", ")}]`,
+        );
     }
 }
 
@@ -187,11 +222,17 @@ function checkMonitoring(cfg: z.output<typeof shape>, ctx: Ctx): void {
 function checkGcp(cfg: z.output<typeof shape>, ctx: Ctx): void {
     const g = cfg.gcp;
     if (!g) return;
-    if (g.zone !== undefined && !g.zone.startsWith(`${g.region}-`)) {
-        issue(ctx, ["gcp", "zone"], `zone '${g.zone}' is not in region '${g.region}': expected '${g.region}-<letter>'`);
-    }
-    if (g.zone === undefined && regionsWithoutZoneA[g.region] !== undefined) {
-        issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.region}-a' (its zones: ${regionsWithoutZoneA[g.region]}): set gcp.zone`);
+    const zones = gcpRegions[g.region];
+    if (zones === undefined) {
+        const family = g.region.split("-")[0];
+        const near = Object.keys(gcpRegions).filter((r) => r.startsWith(`${family}-`));
+        issue(ctx, ["gcp", "region"], `unknown Google Cloud region '${g.region}': expected ${near.length ? `one of ${near.join(", ")}` : `a region such as europe-west4 or us-central1 (${Object.keys(gcpRegions).length} known, in config/gcp.ts)`}`);
+    } else if (g.zone !== undefined && !g.zone.startsWith(`${g.region}-`)) {
+        issue(ctx, ["gcp", "zone"], `zone '${g.zone}' is not in region '${g.region}': expected one of ${zones.map((z) => `${g.region}-${z}`).join(", ")}`);
+    } else if (g.zone !== undefined && !zones.includes(g.zone.slice(g.region.length + 1))) {
+        issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.zone}': expected one of ${zones.map((z) => `${g.region}-${z}`).join(", ")}`);
+    } else if (g.zone === undefined && !zones.includes("a")) {
+        issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.region}-a' (the default): set gcp.zone to one of ${zones.map((z) => `${g.region}-${z}`).join(", ")}`);
     }
     const wb = g.vertex.workbench;
     if (wb.enabled) checkWorkbench(g, ctx);
@@ -293,7 +334,7 @@ export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
     return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkMonitoring, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkRepositories, checkMonitoring, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

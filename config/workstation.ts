@@ -1,16 +1,18 @@
 import { z } from "zod";
 import { versions } from "./versions";
 import { hostname, port, toggle } from "./common";
+import { devicePath, httpUrl, managedPath, networkHost } from "./formats";
+import { parseSshPublicKey } from "./ssh-key";
 
-const absPath = z.string().regex(/^\/[A-Za-z0-9._\/-]*$/, "expected an absolute path without spaces or shell characters");
-
-/** A public host key as `ssh-keyscan` or `/etc/ssh/ssh_host_*_key.pub` prints it. */
-const hostKey = z
-    .string()
-    .regex(
-        /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}( \S.*)?$/,
-        "expected an SSH public host key line such as 'ssh-ed25519 AAAA...' (from `ssh-keyscan -t ed25519 HOST`)",
-    );
+/** A public host key as `ssh-keyscan` or `/etc/ssh/ssh_host_*_key.pub` prints it (parsed: config/ssh-key.ts). */
+const hostKey = z.string().transform((s, ctx) => {
+    const r = parseSshPublicKey(s, { hostKey: true });
+    if ("problem" in r) {
+        ctx.issues.push({ code: "custom", message: r.problem, input: s });
+        return z.NEVER;
+    }
+    return r.key.line;
+});
 
 export const hostRoles = ["controller", "compute"] as const;
 
@@ -24,7 +26,7 @@ const gpus = z.strictObject({
      * none (nvidia-smi absent): a test host's stand-in device such as
      * `/dev/fakegpu0`. GPUs that nvidia-smi lists always win.
      */
-    devices: z.array(absPath).max(16).optional(),
+    devices: z.array(devicePath).max(16).optional(),
     /** Slurm GRES type (`--gres=gpu:TYPE:1`); default from the nvidia-smi name, or `fake` for `devices`. */
     gresType: z.string().regex(/^[a-z0-9_]{1,32}$/, "expected a GRES type: lowercase letters, digits and '_'").optional(),
 });
@@ -49,22 +51,41 @@ export const hostSchema = z.strictObject({
     gpus: gpus.prefault({}),
 });
 
-const researchUser = z.strictObject({
-    name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix user name"),
-    uid: z.number().int().min(1000).max(60000).optional(),
-    /** Extra groups beyond the research group (docker, video, render are added by their components). */
-    groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name")).default([]),
-    sshKeys: z.array(z.string().min(1)).default([]),
-});
+const researchUser = z
+    .strictObject({
+        name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix user name"),
+        uid: z.number().int().min(1000).max(60000).optional(),
+        /** Extra groups beyond the research group (docker, video, render are added by their components). */
+        groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name")).default([]),
+        /** Public keys, one per item, as in ~/.ssh/id_ed25519.pub (parsed: config/ssh-key.ts). */
+        sshKeys: z.array(z.string()).default([]),
+        /** Allow authorized_keys options (`from=`, `command=`, `restrict`, ...) before this user's keys. */
+        allowKeyOptions: z.boolean().default(false),
+    })
+    .transform((u, ctx) => {
+        const keys = u.sshKeys.map((k, i) => {
+            const r = parseSshPublicKey(k, { allowOptions: u.allowKeyOptions });
+            if ("problem" in r) {
+                ctx.issues.push({ code: "custom", message: r.problem, input: k, path: ["sshKeys", i] });
+                return k;
+            }
+            return r.key.line;
+        });
+        return { ...u, sshKeys: keys };
+    });
 
 const base = z.strictObject({
     ...toggle,
     /** Debian mirror for main, contrib, non-free and non-free-firmware. */
-    aptMirror: z.url({ protocol: /^https?$/ }).default("http://deb.debian.org/debian"),
-    aptSecurityMirror: z.url({ protocol: /^https?$/ }).default("http://deb.debian.org/debian-security"),
+    aptMirror: httpUrl().default("http://deb.debian.org/debian"),
+    aptSecurityMirror: httpUrl().default("http://deb.debian.org/debian-security"),
     packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "expected a Debian package name")).default([]),
-    timezone: z.string().min(1).default("Etc/UTC"),
-    ntpServers: z.array(z.string().min(1)).default([]),
+    timezone: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/, "expected a time zone name such as \"Europe/Berlin\" or \"Etc/UTC\"")
+        .default("Etc/UTC"),
+    /** Extra NTP servers for chrony, one host name or IPv4 address per item. */
+    ntpServers: z.array(networkHost).default([]),
     swappiness: z.number().int().min(0).max(100).default(10),
     /** Open files per process; ML data loaders open many. */
     nofile: z.number().int().min(1024).max(16777216).default(1048576),
@@ -74,6 +95,13 @@ const base = z.strictObject({
     researchGroup: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name").default("research"),
     users: z.array(researchUser).default([]),
 });
+
+/**
+ * CUDA toolkits NVIDIA's Debian 12 repository publishes (`cuda-toolkit-X-Y`):
+ * another version would fail on the host, minutes into `pulumi up`. Extend it
+ * from `apt-cache search --names-only '^cuda-toolkit-[0-9]+-[0-9]+$'` on a host.
+ */
+export const cudaRepoVersions: readonly string[] = ["12.2", "12.3", "12.4", "12.5", "12.6", "12.8", "12.9", "13.0"];
 
 const nvidia = z.strictObject({
     ...toggle,
@@ -101,7 +129,12 @@ const nvidia = z.strictObject({
     cuda: z
         .strictObject({
             versions: z
-                .array(z.string().regex(/^\d{2}\.\d$/, "expected a CUDA version such as \"12.8\""))
+                .array(
+                    z
+                        .string()
+                        .regex(/^\d{2}\.\d$/, "expected a CUDA version such as \"12.8\"")
+                        .refine((v) => cudaRepoVersions.includes(v), `expected a CUDA version NVIDIA's Debian 12 repository publishes (${cudaRepoVersions.join(", ")}; the table is config/workstation.ts)`),
+                )
                 .min(1)
                 .default([versions.cuda]),
             default: z.string().optional(),
@@ -112,7 +145,7 @@ const nvidia = z.strictObject({
         })
         .prefault({}),
     /** NVIDIA's CUDA repository for Debian 12 (or a mirror of it): the driver with source `cuda-repo`, CUDA, cuDNN, NCCL, the container toolkit's CUDA side. */
-    repository: z.url({ protocol: /^https?$/ }).default("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64"),
+    repository: httpUrl().default("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64"),
 });
 
 const containers = z.strictObject({
@@ -121,7 +154,7 @@ const containers = z.strictObject({
         .strictObject({
             /** Debian 12's docker.io, pinned to this upstream version by an apt preference. */
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.dockerIo),
-            dataRoot: absPath.default("/var/lib/docker"),
+            dataRoot: managedPath.default("/var/lib/docker"),
             logMaxSize: z.string().regex(/^\d+[kmg]$/, "expected a size such as \"50m\"").default("50m"),
             logMaxFiles: z.number().int().min(1).max(100).default(5),
             cgroupDriver: z.enum(["systemd", "cgroupfs"]).default("systemd"),
@@ -132,7 +165,7 @@ const containers = z.strictObject({
             enabled: z.boolean().default(true),
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.nvidiaContainerToolkit),
             /** NVIDIA's container toolkit apt repository (or a mirror). */
-            repository: z.url({ protocol: /^https?$/ }).default("https://nvidia.github.io/libnvidia-container/stable/deb"),
+            repository: httpUrl().default("https://nvidia.github.io/libnvidia-container/stable/deb"),
         })
         .prefault({}),
     apptainer: z
@@ -143,9 +176,7 @@ const containers = z.strictObject({
             /** sha256 of apptainer_<version>_amd64.deb from the release's sha256sums; required when enabled. */
             sha256: z.string().regex(/^[a-f0-9]{64}$/, "expected a sha256 hex digest").optional(),
             /** Where the .deb comes from; `{version}` is replaced. */
-            url: z
-                .url({ protocol: /^https?$/ })
-                .default("https://github.com/apptainer/apptainer/releases/download/v{version}/apptainer_{version}_amd64.deb"),
+            url: httpUrl({ placeholders: ["{version}"] }).default("https://github.com/apptainer/apptainer/releases/download/v{version}/apptainer_{version}_amd64.deb"),
         })
         .prefault({}),
 });
@@ -201,7 +232,7 @@ const monitoring = z.strictObject({
             enabled: z.boolean().default(true),
             port: port.default(9093),
             /** Where alerts go (a webhook receiver); without it Alertmanager only shows them. */
-            webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+            webhookUrl: httpUrl({ credentials: true }).optional(),
         })
         .prefault({}),
     grafana: z
@@ -210,7 +241,7 @@ const monitoring = z.strictObject({
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.grafana),
             port: port.default(3000),
             /** Grafana's apt repository (Grafana is not in Debian); a local mirror of it works too. */
-            aptRepository: z.url({ protocol: /^https?$/ }).default("https://apt.grafana.com"),
+            aptRepository: httpUrl().default("https://apt.grafana.com"),
         })
         .prefault({}),
     /**
@@ -231,13 +262,13 @@ const monitoring = z.strictObject({
 
 const mlRuntime = z.strictObject({
     ...toggle,
-    path: absPath.default("/opt/aihpc/ml"),
+    path: managedPath.default("/opt/aihpc/ml"),
     torch: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.torch),
     /**
      * Package index for pip: default PyTorch's index for the default CUDA (`https://download.pytorch.org/whl/cuXYZ`),
      * or an Artifact Registry Python repository acting as cache (`https://REGION-python.pkg.dev/PROJECT/REPO/simple/`).
      */
-    indexUrl: z.url({ protocol: /^https?$/ }).optional(),
+    indexUrl: httpUrl().optional(),
     /** A second index for the packages PyTorch's index lacks; default PyPI (unused with an Artifact Registry remote). */
     extraIndexUrl: z.url({ protocol: /^https?$/ }).optional(),
     jupyterKernel: z.boolean().default(true),
@@ -258,8 +289,13 @@ const acceptance = z.strictObject({
 export const workstationSchema = z.strictObject({
     /** `ssh` to each host, or `local`: the machine that runs Pulumi is the one host. */
     transport: z.enum(["ssh", "local"]).default("ssh"),
-    /** HTTP proxy for apt on hosts without direct access to the Debian mirrors. */
-    aptProxy: z.url({ protocol: /^https?$/ }).optional(),
+    /** HTTP proxy for apt on hosts without direct access to the Debian mirrors (no credentials: they would show in the plan). */
+    aptProxy: httpUrl().optional(),
+    /**
+     * Hosts whose package repositories may be fetched over plain http:// (an explicit opt-in; https:// needs none).
+     * Default Debian's CDN, whose archive apt verifies against debian-archive-keyring; a pip index gets no such check.
+     */
+    httpRepositoryHosts: z.array(networkHost).default(["deb.debian.org"]),
     hosts: z.array(hostSchema).min(1),
     base: base.prefault({}),
     nvidia: nvidia.prefault({}),

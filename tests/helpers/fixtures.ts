@@ -1,7 +1,7 @@
 // Small valid configs that tests modify. Host keys are syntactically valid
 // placeholders; the private key is a secret placeholder (never a real key).
-export const HOST_KEY_1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgb25lIG5vdCByZWFsIQ==";
-export const HOST_KEY_2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgdHdvIG5vdCByZWFsIQ==";
+export const HOST_KEY_1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgb25lIG5vdCByZWFsISEh";
+export const HOST_KEY_2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgdHdvIG5vdCByZWFsISEh";
 
 export function oneHost(): Record<string, any> {
     return {

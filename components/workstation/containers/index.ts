@@ -53,10 +53,8 @@ export class Containers extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainersArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Containers", name, {}, opts);
+        // Validated config: the schema requires apptainer.sha256 with Apptainer on (config/schema.ts checkContainers).
         const c = args.config;
-        if (c.apptainer.enabled && !c.apptainer.sha256) {
-            throw new pulumi.ResourceError("containers.apptainer.sha256: required when Apptainer is enabled (from the release's sha256sums)", this);
-        }
         this.steps = {};
         for (const h of args.hosts) {
             const t = h.transport;
