@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { namingProblems } from "../components/gcp/naming";
 import { StackConfig, stackConfigSchema } from "./schema";
 import { SecretValue } from "./secret";
 
@@ -127,6 +128,14 @@ function toProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
             case "invalid_format":
                 problems.push({ path: formatPath(i.path), message: customOr(i, `expected ${i.format === "url" ? "a URL" : `a ${i.format}`}, got ${show(got)}`, got) });
                 continue;
+            case "custom":
+                // A refinement's "expected ..." gets the value, as zod's own issues do, unless it says
+                // what it got itself (a secret's check says "got plain text" and never shows the value).
+                problems.push({
+                    path: formatPath(i.path),
+                    message: i.message.startsWith("expected ") && !/\bgot\b/.test(i.message) && typeof got !== "object" && got !== undefined ? `${i.message}, got ${show(got)}` : i.message,
+                });
+                continue;
             case "not_multiple_of":
             case "invalid_union":
                 problems.push({ path: formatPath(i.path), message: `${i.message}, got ${show(got)}` });
@@ -149,10 +158,29 @@ function customOr(i: z.core.$ZodIssue, fallback: string, got: unknown): string {
 const structuredKeys = new Set(["workstation", "gcp"]);
 
 /**
- * Validate raw config as Pulumi hands it to a program: `namespace:key` ->
- * string (structured values as JSON), plus which keys are secret.
+ * Google Cloud names come from gcp.prefix and the stack name: each must fit its
+ * resource type, checked for every resource the stack could create. Runs on
+ * the raw input too, so that the names show up with any other problem.
  */
-export function parseStackConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string>): StackConfig {
+function gcpNaming(input: Record<string, unknown>, parsed: StackConfig | undefined, stack: string): ConfigProblem[] {
+    const raw = input.gcp as Record<string, any> | undefined;
+    if (raw === null || typeof raw !== "object") return [];
+    const g = parsed?.gcp;
+    const prefix = g?.prefix ?? (raw.prefix === undefined ? "aihpc" : raw.prefix);
+    const project = g?.project ?? raw.project;
+    const repository = g?.artifactRegistry.repository ?? (raw.artifactRegistry?.repository === undefined ? "training" : raw.artifactRegistry.repository);
+    const secrets = Object.keys(g?.secrets ?? (raw.secrets && typeof raw.secrets === "object" ? raw.secrets : {}));
+    // A malformed prefix, project or repository is reported by the schema already.
+    if (![prefix, project, repository].every((v) => typeof v === "string" && /^[a-z][a-z0-9-]*$/.test(v))) return [];
+    return namingProblems({ prefix, stack, project, repository, secrets }).map((message) => ({ path: `${NAMESPACE}:gcp.prefix`, message }));
+}
+
+/**
+ * Validate raw config as Pulumi hands it to a program: `namespace:key` ->
+ * string (structured values as JSON), plus which keys are secret. With the
+ * stack name, the Google Cloud names made from it are checked as well.
+ */
+export function parseStackConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string>, stack?: string): StackConfig {
     const input: Record<string, unknown> = {};
     const problems: ConfigProblem[] = [];
     for (const [fullKey, value] of Object.entries(raw)) {
@@ -179,6 +207,7 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Readon
     }
     const result = stackConfigSchema.safeParse(input);
     if (!result.success) problems.push(...toProblems(result.error, input));
+    if (stack !== undefined) problems.push(...gcpNaming(input, result.success ? result.data : undefined, stack));
     if (problems.length > 0) throw new ConfigError(problems);
     return result.data as StackConfig;
 }
@@ -187,7 +216,7 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Readon
 export function loadStackConfig(): StackConfig {
     const raw = pulumi.runtime.allConfig();
     const secret = new Set(Object.keys(raw).filter((k) => isConfigSecret(k)));
-    return parseStackConfig(raw, secret);
+    return parseStackConfig(raw, secret, pulumi.getStack());
 }
 
 function isConfigSecret(key: string): boolean {

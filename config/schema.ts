@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
@@ -156,6 +157,11 @@ function checkContainers(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (ct.enabled && ct.apptainer.enabled && ct.apptainer.sha256 === undefined) {
         issue(ctx, ["workstation", "containers", "apptainer", "sha256"], `required when Apptainer is enabled: the sha256 of apptainer_${ct.apptainer.version}_amd64.deb from the release's sha256sums (https://github.com/apptainer/apptainer/releases)`);
     }
+}
+
+/** The ML runtime's own rule (components/workstation/ml-runtime/problems.ts). */
+function checkMlRuntime(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    for (const [path, message] of mlRuntimeProblems(cfg.workstation)) issue(ctx, ["workstation", "mlRuntime", ...path], message);
 }
 
 /**
@@ -334,7 +340,7 @@ export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
     return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkRepositories, checkMonitoring, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkMonitoring, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -75,16 +75,8 @@ export class GcpEnvironment extends pulumi.ComponentResource {
     constructor(name: string, args: GcpEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:gcp:Environment", name, {}, opts);
         const c = args.config;
-        let naming: Naming;
-        try {
-            naming = new Naming(c.prefix, args.stack ?? pulumi.getStack(), c.project);
-            // Check the longest names up front, before any child exists.
-            naming.global("checkpoints");
-            naming.accountId("ci-preview");
-            naming.poolId("pool");
-        } catch (err) {
-            throw new pulumi.ResourceError(`gcp naming: ${(err as Error).message}`, this);
-        }
+        // Every name was checked against its limit with the config, before any resource (config/load.ts, namingProblems).
+        const naming = new Naming(c.prefix, args.stack ?? pulumi.getStack(), c.project);
         const ctx: GcpContext = { project: c.project, region: c.region, zone: gcpZone(c), naming, labels: stackLabels(c.labels, naming), allowUserMembers: c.allowUserMembers };
         this.ctx = ctx;
 

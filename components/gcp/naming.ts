@@ -58,6 +58,54 @@ export class Naming {
     }
 }
 
+/** Service account ids by identity (`<prefix>-<stack>-<id>`): every one is checked up front, created or not. */
+export const serviceAccountIds = { workstation: "ws", training: "training", workbench: "workbench", ciPreview: "ci-preview", ciDeploy: "ci-deploy" } as const;
+
+/** What the names depend on besides prefix, stack and project. */
+export interface NamingInput {
+    prefix: string;
+    stack: string;
+    project: string;
+    /** gcp.artifactRegistry.repository */
+    repository: string;
+    /** gcp.secrets ids */
+    secrets: string[];
+}
+
+/**
+ * Every name the stack could give a Google Cloud resource, whichever parts are
+ * switched on, checked against its type's limit: problems (empty when all
+ * fit). The config check runs this before any resource exists, so turning a
+ * part on later never fails half-way for a name that does not fit.
+ */
+export function namingProblems(i: NamingInput): string[] {
+    let n: Naming;
+    try {
+        n = new Naming(i.prefix, i.stack, i.project);
+    } catch (err) {
+        return [(err as Error).message];
+    }
+    const full = (role: string) => n.name(role, Infinity);
+    const names: [what: string, name: string, max: number][] = [
+        ...Object.values(serviceAccountIds).map((id): [string, string, number] => ["service account id", full(id), 30]),
+        ["workload identity pool id", full("pool"), 32],
+        ...["datasets", "artifacts", "checkpoints"].map((role): [string, string, number] => ["bucket name", full(`${role}-${i.project}`), 63]),
+        ...[i.repository, "dockerhub", "budget", "workbench", "tensorboard", "endpoint", "vpc", "subnet", "router", "nat", "allow-iap-ssh", "deny-ingress"].map((role): [string, string, number] => ["resource name", full(role), 63]),
+        ["metadata store name", full("metadata"), 60],
+        ...i.secrets.map((id): [string, string, number] => ["secret id", full(id), 255]),
+    ];
+    const over = names.filter(([, name, max]) => name.length > max);
+    const out: string[] = [];
+    if (over.length) {
+        const by = Math.max(...over.map(([, name, max]) => name.length - max));
+        out.push(
+            `gcp.prefix '${n.prefix}' and the stack name '${n.stack}' make ${over.length} name(s) longer than Google Cloud allows: ${over.map(([what, name, max]) => `${what} '${name}' (${name.length} > ${max})`).join(", ")}. Every name is checked, created or not: shorten the prefix and stack name together by at least ${by} character(s)`,
+        );
+    }
+    if (full("pool").startsWith("gcp-")) out.push(`workload identity id '${full("pool")}' starts with the reserved 'gcp-': use another gcp.prefix`);
+    return out;
+}
+
 export function sanitize(s: string): string {
     return s
         .toLowerCase()

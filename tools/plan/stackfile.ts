@@ -12,7 +12,25 @@ export interface StackFile {
     secretKeys: string[];
 }
 
+/** A stack file or project folder that cannot be read: one message, exit 1. */
 export class StackFileError extends Error {}
+
+/** A malformed argument (a stack name that is not one): usage, exit 2. */
+export class PlanArgumentError extends Error {}
+
+/**
+ * Pulumi's rule for stack names (letters, digits, '-', '_', '.'), and never
+ * '.' or '..': the name becomes a file name, `Pulumi.<stack>.yaml`, so a
+ * separator or '..' would read a file outside the project. Checked before any
+ * file is touched.
+ */
+export function checkStackName(stack: string): void {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack) || /^\.+$/.test(stack) || stack.includes("..")) {
+        throw new PlanArgumentError(
+            `--stack ${JSON.stringify(stack)}: expected a stack name (letters, digits, '-', '_' and '.', no '..' or path separators), e.g. --stack local`,
+        );
+    }
+}
 
 function isSecure(v: unknown): v is { secure: string } {
     return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
@@ -47,8 +65,17 @@ export function listStacks(root: string): string[] {
  * keys are marked secret.
  */
 export function readStackFile(root: string, stack: string): StackFile {
+    checkStackName(stack);
     const projectFile = path.join(root, "Pulumi.yaml");
-    const project = (YAML.parse(fs.readFileSync(projectFile, "utf8")) as { name?: string })?.name;
+    if (!fs.existsSync(projectFile)) {
+        throw new StackFileError(`no Pulumi project in ${root}: ${projectFile} does not exist (--dir names the folder that holds Pulumi.yaml and the Pulumi.<stack>.yaml files)`);
+    }
+    let project: string | undefined;
+    try {
+        project = (YAML.parse(fs.readFileSync(projectFile, "utf8")) as { name?: string })?.name;
+    } catch (err) {
+        throw new StackFileError(`${projectFile}: not valid YAML: ${(err as Error).message}`);
+    }
     if (!project) throw new StackFileError(`${projectFile}: no project name`);
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {

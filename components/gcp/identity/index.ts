@@ -2,16 +2,11 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GcpContext } from "../context";
 import { applyIam, IamArgs, IamGrant, IamTarget } from "../iam";
+import { serviceAccountIds } from "../naming";
 
 export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy";
 
-const accountIds: Record<Identity, string> = {
-    workstation: "ws",
-    training: "training",
-    workbench: "workbench",
-    ciPreview: "ci-preview",
-    ciDeploy: "ci-deploy",
-};
+const accountIds: Record<Identity, string> = serviceAccountIds;
 
 const descriptions: Record<Identity, string> = {
     workstation: "aihpc workstation: pushes images, syncs data, submits Vertex jobs (keyless: X.509 workload identity)",

@@ -7,6 +7,16 @@ saved="$AIHPC_STATE/saved/apt"
 case "$AIHPC_ACTION" in
   apply)
     : "${MIRROR:?}" "${SECURITY_MIRROR:?}"
+    # One URI each, nothing that ends the field: the schema re-serialises both; refuse anything else here too.
+    for u in "$MIRROR" "$SECURITY_MIRROR"; do
+      case "$u" in
+        http://* | https://*) ;;
+        *) aihpc_die "workstation.base.aptMirror/aptSecurityMirror: expected an http:// or https:// URL, got '$u'" ;;
+      esac
+      case "$u" in
+        *[!A-Za-z0-9._~:/@%+=,[\]-]*) aihpc_die "workstation.base.aptMirror/aptSecurityMirror: refusing a URL with spaces, newlines or characters no URL needs (it would add lines or URIs to the deb822 file)" ;;
+      esac
+    done
     # shellcheck disable=SC1091
     codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
     [ "$codename" = bookworm ] || aihpc_die "expected Debian 12 (bookworm), found '${codename:-unknown}': aihpc supports Debian 12 only"

@@ -6,6 +6,9 @@ sources=/etc/chrony/sources.d/aihpc.sources
 case "$AIHPC_ACTION" in
   apply)
     : "${TIMEZONE:?}"
+    case "$TIMEZONE" in
+      *..* | /* | *[!A-Za-z0-9_+/-]*) aihpc_die "workstation.base.timezone: '$TIMEZONE' is not a time zone name such as Europe/Berlin" ;;
+    esac
     [ -f "/usr/share/zoneinfo/$TIMEZONE" ] || aihpc_die "unknown time zone '$TIMEZONE' (no /usr/share/zoneinfo/$TIMEZONE): use a name such as Europe/Berlin"
     if [ "$(readlink /etc/localtime || true)" != "/usr/share/zoneinfo/$TIMEZONE" ]; then
       ln -sfn "/usr/share/zoneinfo/$TIMEZONE" /etc/localtime
@@ -16,8 +19,15 @@ case "$AIHPC_ACTION" in
     restart=0
     if [ -n "${NTP_SERVERS:-}" ]; then
       lines="# Managed by aihpc (workstation.base.ntpServers)."
-      for s in $NTP_SERVERS; do lines="$lines
-server $s iburst"; done
+      # Space-separated host names, read without globbing; each checked before it is written.
+      read -r -a servers <<<"$NTP_SERVERS"
+      for s in "${servers[@]}"; do
+        case "$s" in
+          -* | *[!A-Za-z0-9.-]*) aihpc_die "workstation.base.ntpServers: '$s' is not a host name or IPv4 address" ;;
+        esac
+        lines="$lines
+server $s iburst"
+      done
       aihpc_put "$sources" 0644 root:root "$lines"
     else
       aihpc_rm "$sources"

@@ -6,7 +6,10 @@
 # INDEX_URL alone (PyPI or one mirror of it: no second index that could shadow
 # a name), with pip's config files and PIP_* variables ignored. Re-installs
 # only when the lock or the index changed; checks that torch imports and is
-# TORCH built for CUDA TORCH_CUDA.
+# TORCH built for CUDA TORCH_CUDA. The folder is the stack's only when this
+# step created it (or found it empty, or holding nothing but a venv): it then
+# writes VENV/.aihpc-venv, and teardown removes VENV only where that marker is
+# (never on pyvenv.cfg, which any venv has).
 case "$AIHPC_ACTION" in
   apply)
     : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH:?}" "${TORCH_CUDA:?}"
@@ -16,6 +19,16 @@ case "$AIHPC_ACTION" in
       aihpc_die "the ML lock names a package index of its own: regenerate it with tools/ml-lock.sh runtime $TORCH"
     fi
     aihpc_apt_install ml-runtime python3-venv python3-dev
+    marker="$VENV/.aihpc-venv"
+    if [ ! -f "$marker" ] || [ -L "$VENV" ]; then
+      if [ -e "$VENV" ] || [ -L "$VENV" ]; then
+        { [ -d "$VENV" ] && [ ! -L "$VENV" ]; } || aihpc_die "workstation.mlRuntime.path: $VENV exists and is not a folder: choose a folder of the stack's own"
+        other="$(find "$VENV" -mindepth 1 -maxdepth 1 ! -name bin ! -name include ! -name lib ! -name lib64 ! -name share ! -name pyvenv.cfg ! -name requirements.lock ! -name .aihpc-installed -print -quit)"
+        [ -z "$other" ] || aihpc_die "workstation.mlRuntime.path: $VENV already exists and holds $other, which is not part of a venv: it is not the stack's to fill or to remove on destroy. Choose a new folder (or empty this one), then re-run"
+      fi
+      install -d -m 0755 "$VENV"
+      aihpc_put "$marker" 0644 root:root "# Created by aihpc (workstation.mlRuntime.path); pulumi destroy removes this folder."
+    fi
     py="$VENV/bin/python"
     if [ ! -x "$py" ]; then
       install -d -m 0755 "$(dirname "$VENV")"
@@ -46,8 +59,11 @@ case "$AIHPC_ACTION" in
     if aihpc_retain ml-runtime; then
       aihpc_log "retain: keeping $VENV"
     else
-      if [ -d "$VENV" ] && [ -f "$VENV/pyvenv.cfg" ]; then
+      # Only a folder this step created or claimed (its marker), never one that merely looks like a venv.
+      if [ -d "$VENV" ] && [ ! -L "$VENV" ] && [ -f "$VENV/.aihpc-venv" ]; then
         rm -rf "$VENV" && aihpc_log "removed $VENV" && aihpc_mark_changed
+      elif [ -e "$VENV" ]; then
+        aihpc_warn "keeping $VENV: it has no .aihpc-venv marker, so this stack did not create it"
       fi
       aihpc_apt_remove ml-runtime
     fi
