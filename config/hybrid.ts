@@ -145,9 +145,7 @@ export function hybridProblems(c: HybridContext): [(string | number)[], string][
     if (h.data.mode !== "off") {
         if (!c.buckets.datasets) out.push([["data", "mode"], `'${h.data.mode}' needs the datasets bucket (gcp.buckets.datasets.enabled), or set mode 'off'`]);
         if (!c.buckets.checkpoints) out.push([["data", "mode"], `'${h.data.mode}' pushes checkpoints: it needs gcp.buckets.checkpoints.enabled, or set mode 'off'`]);
-        if (h.data.datasetsPath === h.data.checkpointsPath || h.data.checkpointsPath.startsWith(`${h.data.datasetsPath}/`) || h.data.datasetsPath.startsWith(`${h.data.checkpointsPath}/`)) {
-            out.push([["data", "checkpointsPath"], "datasets and checkpoints need separate directories (neither inside the other)"]);
-        }
+        // Datasets and checkpoints in folders of their own: config/schema.ts checkManagedFolders (all managed folders).
     }
     const acc = h.burst.accelerator;
     const fit = acceleratorsFor(h.burst.machineType);

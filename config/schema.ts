@@ -159,6 +159,36 @@ function checkContainers(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
+/**
+ * Folders the stack creates, owns and removes on destroy (each already checked
+ * against the system folders, config/formats.ts): no two may be the same or one
+ * inside another, or one part's teardown would remove the other's files.
+ */
+function checkManagedFolders(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const ws = cfg.workstation;
+    const folders: [string[], string][] = [];
+    if (ws.mlRuntime.enabled) folders.push([["workstation", "mlRuntime", "path"], ws.mlRuntime.path]);
+    if (ws.containers.enabled) folders.push([["workstation", "containers", "docker", "dataRoot"], ws.containers.docker.dataRoot]);
+    if (cfg.gcp?.workstationIdentity.enabled) folders.push([["gcp", "workstationIdentity", "certDir"], cfg.gcp.workstationIdentity.certDir]);
+    if (cfg.gcp) {
+        const h = resolveHybrid(hybridContext(cfg));
+        if (h.enabled && h.data.mode !== "off") {
+            folders.push([["gcp", "hybrid", "data", "datasetsPath"], h.data.datasetsPath], [["gcp", "hybrid", "data", "checkpointsPath"], h.data.checkpointsPath]);
+        }
+    }
+    folders.forEach(([path, dir], i) => {
+        for (const [otherPath, other] of folders.slice(0, i)) {
+            if (typeof dir !== "string" || typeof other !== "string") continue;
+            // Reported at the folder that is inside the other (or the later one of two equal ones).
+            const [at, inner, outer, outerPath] = other.startsWith(`${dir}/`) ? [otherPath, other, dir, path] : [path, dir, other, otherPath];
+            const how = inner === outer ? "is also" : inner.startsWith(`${outer}/`) ? "is inside" : undefined;
+            if (how) {
+                issue(ctx, at, `"${inner}" ${how} ${outerPath.join(".")} ("${outer}"): every folder the stack manages needs a place of its own (neither inside another), or one part's teardown would remove the other's files`);
+            }
+        }
+    });
+}
+
 /** The ML runtime's own rule (components/workstation/ml-runtime/problems.ts). */
 function checkMlRuntime(cfg: z.output<typeof shape>, ctx: Ctx): void {
     for (const [path, message] of mlRuntimeProblems(cfg.workstation)) issue(ctx, ["workstation", "mlRuntime", ...path], message);
@@ -340,7 +370,7 @@ export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
     return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkMonitoring, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WorkstationConfig } from "../../config";
-import { HybridConfig, pytorchBaseImage, workstationCuda } from "../../config/hybrid";
+import { HybridConfig } from "../../config/hybrid";
 import { GcpEnvironment } from "../gcp";
 import { Host } from "../workstation/host";
 import { Workstation } from "../workstation";
@@ -60,10 +60,7 @@ export class Hybrid extends pulumi.ComponentResource {
         const ctx = gcpEnv.ctx;
         const credential = gcpEnv.workloadIdentity.workstation;
         if (!credential) throw new pulumi.ResourceError("gcp.hybrid needs gcp.workstationIdentity.enabled: the workstation authenticates with its X.509 credential", this);
-        if (c.image.enabled && !gcpEnv.registry) throw new pulumi.ResourceError("gcp.hybrid.image needs gcp.artifactRegistry.enabled", this);
-        const datasets = gcpEnv.storage.buckets.datasets;
-        const checkpoints = gcpEnv.storage.buckets.checkpoints;
-        if (c.data.mode !== "off" && (!datasets || !checkpoints)) throw new pulumi.ResourceError(`gcp.hybrid.data.mode '${c.data.mode}' needs the datasets and checkpoints buckets`, this);
+        // Validated config (config/hybrid.ts hybridProblems): the image has its registry, data sync its buckets, a base image.
         const training = gcpEnv.identities.accounts.training;
         if (!training) throw new pulumi.ResourceError("the training service account is missing", this);
 
@@ -90,18 +87,17 @@ export class Hybrid extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const cuda = workstationCuda(ws.nvidia);
-        const baseImage = c.image.baseImage ?? pytorchBaseImage(ws.mlRuntime.torch, cuda);
+        // Pinned by digest; the schema requires it with the image (config/hybrid.ts).
+        const baseImage = c.image.baseImage;
         const buildHost = buildHostOf(hosts, c.buildHost);
         if (c.image.enabled) {
-            if (!baseImage) throw new pulumi.ResourceError(`gcp.hybrid.image.baseImage: no PyTorch ${ws.mlRuntime.torch} image for CUDA ${cuda}`, this);
             this.image = new TrainingImage(
                 `${name}-image`,
                 {
                     config: c.image,
                     host: buildHost,
                     repositoryUrl: gcpEnv.registry!.url,
-                    baseImage,
+                    baseImage: baseImage!,
                     // Built once the workstation is provisioned (Docker) and the repository and its grants exist.
                     dependsOn: [args.workstation, gcpEnv.registry!],
                 },

@@ -171,6 +171,8 @@ export const hardeningConfigs: BadConfig[] = [
         "aihpc:workstation.containers.apptainer.sha256",
         /required when Apptainer is enabled/,
     ],
+    ["the ML venv inside Docker's data root", mutate(oneHost(), (c) => (c.workstation.mlRuntime = { path: "/var/lib/docker/ml" })), ["sshPrivateKey"], "aihpc:workstation.mlRuntime.path", /inside workstation\.containers\.docker\.dataRoot \("\/var\/lib\/docker"\): every folder the stack manages needs a place of its own/],
+    ["the credentials folder the same as the venv", onGcp((c) => (c.gcp.workstationIdentity = { certDir: "/opt/aihpc/ml" })), ["sshPrivateKey"], "aihpc:gcp.workstationIdentity.certDir", /is also workstation\.mlRuntime\.path/],
     ["a torch version without a lock", mutate(oneHost(), (c) => (c.workstation.mlRuntime = { torch: "2.0.0" })), ["sshPrivateKey"], "aihpc:workstation.mlRuntime.torch", /no committed lock for torch 2\.0\.0 .*tools\/ml-lock\.sh runtime 2\.0\.0/],
     ["a CUDA version NVIDIA does not publish", mutate(oneHost(), (c) => (c.workstation.nvidia = { cuda: { versions: ["13.5"] } })), ["sshPrivateKey"], "aihpc:workstation.nvidia.cuda.versions[0]", /CUDA version NVIDIA's Debian 12 repository publishes.*got "13\.5"/],
 ];

@@ -98,12 +98,8 @@ export class Nvidia extends pulumi.ComponentResource {
         super("aihpc:workstation:Nvidia", name, {}, opts);
         const c = args.config;
         const d = c.driver;
-        if (d.source === "debian" && driverBranch(c) !== versions.debianDriverBranch) {
-            throw new pulumi.ResourceError(`nvidia.driver.branch: Debian 12 ships only ${versions.debianDriverBranch}; use source 'cuda-repo' for ${driverBranch(c)}`, this);
-        }
-        if (d.openKernelModules && d.source !== "cuda-repo") throw new pulumi.ResourceError("nvidia.driver.openKernelModules: open kernel modules come from source 'cuda-repo'", this);
+        // Validated config (config/schema.ts checkNvidia): branch, open modules and the default CUDA fit together.
         this.defaultCuda = defaultCuda(c);
-        if (!c.cuda.versions.includes(this.defaultCuda)) throw new pulumi.ResourceError(`nvidia.cuda.default: '${this.defaultCuda}' is not in cuda.versions`, this);
         this.steps = {};
         for (const h of args.hosts) {
             if (h.config.gpus.count === 0) continue;

@@ -74,7 +74,7 @@ describe("gcp.hybrid config", () => {
             "aihpc:gcp.hybrid.burst.accelerator.count: machine type 'a2-highgpu-2g' has 2 NVIDIA_TESLA_A100, got count 1",
         ]);
         expect(problems((r) => (r.gcp.hybrid = { data: { checkpointsPath: "/srv/aihpc/datasets/ckpt" } }))).toEqual([
-            "aihpc:gcp.hybrid.data.checkpointsPath: datasets and checkpoints need separate directories (neither inside the other)",
+            'aihpc:gcp.hybrid.data.checkpointsPath: "/srv/aihpc/datasets/ckpt" is inside gcp.hybrid.data.datasetsPath ("/srv/aihpc/datasets"): every folder the stack manages needs a place of its own (neither inside another), or one part\'s teardown would remove the other\'s files',
         ]);
         expect(problems((r) => (r.gcp.hybrid = { data: { mode: "nfs", interval: "often" }, gcloudCli: { aptRepository: "ftp://x" } }))).toEqual([
             expect.stringMatching(/^aihpc:gcp\.hybrid\.gcloudCli\.aptRepository: /),
