@@ -27,9 +27,10 @@ describe("one test command: README, .ci/run, pull-request workflow", () => {
     });
 
     test(".ci/run runs exactly the README's commands, and installs nothing itself", () => {
+        // A list in a subshell `( ... )` stops the script when any part fails.
         const code = read(".ci/run")
             .split("\n")
-            .map((l) => l.trim())
+            .map((l) => l.trim().replace(/^\((.*)\)$/, "$1"))
             .filter((l) => l && !l.startsWith("#"));
         expect(code.filter((l) => /^npm\b/.test(l))).toEqual(readmeTestCommands());
         expect(code.join("\n")).not.toMatch(/apt-get|apt |dpkg/);
@@ -46,6 +47,21 @@ describe("one test command: README, .ci/run, pull-request workflow", () => {
     test("npm test runs tools/test-deps.sh first", () => {
         expect(JSON.parse(read("package.json")).scripts.pretest).toBe("bash tools/test-deps.sh");
     });
+});
+
+test(".ci/run stops when npm ci fails (set -e and &&)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-ci-run-"));
+    try {
+        fs.mkdirSync(`${dir}/.ci`);
+        fs.copyFileSync(path.join(ROOT, ".ci/run"), `${dir}/.ci/run`);
+        fs.writeFileSync(`${dir}/npm`, `#!/bin/sh\necho "npm $*" >>${dir}/npm.log\n[ "$1" = ci ] && exit 1\nexit 0\n`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/node`, "#!/bin/sh\necho v20\n", { mode: 0o755 });
+        const r = spawnSync("bash", [`${dir}/.ci/run`], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+        expect(r.status).not.toBe(0);
+        expect(fs.readFileSync(`${dir}/npm.log`, "utf8")).toBe("npm ci\n");
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 });
 
 describe("tools/test-deps.sh", () => {
