@@ -4,6 +4,27 @@ conf=/etc/apt/apt.conf.d/80aihpc-proxy
 case "$AIHPC_ACTION" in
   apply)
     if [ -n "${APT_PROXY:-}" ]; then
+      # Fail here, in seconds and before anything is written, when the proxy
+      # does not answer (apt-get update would only warn, and the first
+      # install would fail minutes later). Host and port only: never the
+      # credentials a proxy URL may carry.
+      hp="${APT_PROXY#*://}"
+      hp="${hp%%/*}"
+      hp="${hp##*@}"
+      case "$hp" in
+        \[*\]:*) host="${hp%]:*}" host="${host#[}" port="${hp##*]:}" ;;
+        \[*\]) host="${hp#[}" host="${host%]}" port="" ;;
+        *:*) host="${hp%:*}" port="${hp##*:}" ;;
+        *) host="$hp" port="" ;;
+      esac
+      if [ -z "$port" ]; then
+        case "$APT_PROXY" in https:*) port=443 ;; *) port=80 ;; esac
+      fi
+      # shellcheck disable=SC2016
+      at="$host:$port"
+      case "$host" in *:*) at="[$host]:$port" ;; esac
+      timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' aihpc-probe "$host" "$port" 2>/dev/null ||
+        aihpc_die "workstation.aptProxy: nothing answers at $at from $(hostname) (5 s): start the proxy or correct the setting, then re-run"
       # The schema hands only a re-serialised http(s) URL; refuse anything else
       # here too, since the value is written inside quotes into apt.conf.
       case "$APT_PROXY" in

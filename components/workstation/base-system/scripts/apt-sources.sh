@@ -44,7 +44,13 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
     fi
     aihpc_put "$sources" 0644 root:root "$want"
     if [ "$AIHPC_WROTE" = 1 ] || [ ! -d /var/lib/apt/lists ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit)" ]; then
-      aihpc_apt_retry update || aihpc_die "apt-get update failed: check that $MIRROR is reachable from $(hostname) (set workstation.aptProxy for a proxy), then re-run"
+      # apt-get update exits 0 when downloads fail (it only warns); with
+      # --error-on=any an unreachable mirror or proxy fails here, in seconds
+      # (apt's own three retries), not at the first install of a later step.
+      via="set workstation.aptProxy if it needs a proxy"
+      [ -f /etc/apt/apt.conf.d/80aihpc-proxy ] && via="through workstation.aptProxy"
+      aihpc_apt_get update --error-on=any ||
+        aihpc_die "apt-get update failed (errors above): check that workstation.base.aptMirror ($MIRROR) and aptSecurityMirror ($SECURITY_MIRROR) are reachable from $(hostname) ($via), then re-run"
       aihpc_mark_changed
     fi
     ;;
