@@ -44,6 +44,8 @@ DefaultLimitMEMLOCK=$sd"
     aihpc_rm "$sysctl_conf" "$limits_conf"
     aihpc_rm "$systemd_conf"
     if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reexec; fi
+    # Debian has no system.conf.d: aihpc_put made it; gone once empty.
+    rmdir "$(dirname "$systemd_conf")" 2>/dev/null || true
     sysctl -q --system >/dev/null 2>&1 || true
     ;;
 esac

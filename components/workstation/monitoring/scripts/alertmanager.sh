@@ -38,6 +38,14 @@ ExecStart=/usr/bin/prometheus-alertmanager --config.file=$conf --storage.path=/v
     else
       aihpc_apt_remove alertmanager
       aihpc_rm "$conf"
+      # The folders (rules/ is ours, /etc/prometheus the packages'), once
+      # empty: whichever of prometheus and alertmanager goes last removes them.
+      for d in /etc/prometheus/rules /etc/prometheus; do
+        if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then
+          aihpc_log "removed $d"
+          aihpc_mark_changed
+        fi
+      done
     fi
     ;;
 esac

@@ -42,6 +42,14 @@ ExecStart=/usr/bin/prometheus --config.file=$conf --storage.tsdb.path=/var/lib/p
     else
       aihpc_apt_remove prometheus
       aihpc_rm "$conf"
+      # The folders (rules/ is ours, /etc/prometheus the packages'), once
+      # empty: whichever of prometheus and alertmanager goes last removes them.
+      for d in /etc/prometheus/rules /etc/prometheus; do
+        if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then
+          aihpc_log "removed $d"
+          aihpc_mark_changed
+        fi
+      done
     fi
     ;;
 esac
