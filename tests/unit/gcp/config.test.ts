@@ -39,9 +39,9 @@ describe("gcp config validation", () => {
     });
 
     test("zone outside the region, and a region without zone -a", () => {
-        expect(problems((g) => (g.zone = "us-central1-a"))).toEqual(["aihpc:gcp.zone: zone 'us-central1-a' is not in region 'europe-west4': expected 'europe-west4-<letter>'"]);
+        expect(problems((g) => (g.zone = "us-central1-a"))).toEqual(["aihpc:gcp.zone: zone 'us-central1-a' is not in region 'europe-west4': expected one of europe-west4-a, europe-west4-b, europe-west4-c"]);
         expect(problems((g) => (g.region = "europe-west1"))).toEqual([
-            "aihpc:gcp.zone: region 'europe-west1' has no zone 'europe-west1-a' (its zones: b, c, d): set gcp.zone",
+            "aihpc:gcp.zone: region 'europe-west1' has no zone 'europe-west1-a' (the default): set gcp.zone to one of europe-west1-b, europe-west1-c, europe-west1-d",
         ]);
         expect(problems((g) => ((g.region = "europe-west1"), (g.zone = "europe-west1-b")))).toEqual([]);
     });

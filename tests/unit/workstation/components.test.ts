@@ -169,7 +169,7 @@ describe("fine-grained triggers: one setting changes only the steps that depend 
         ["aptProxy", (w: any) => (w.aptProxy = "http://10.213.0.1:8080"), ["ws-monitoring-ws1-grafana", "ws-ws1-base-apt-proxy", "ws-ws2-base-apt-proxy"]],
         ["base.retain", (w: any) => (w.base = { retain: true }), ["ws-ws1-base-retain", "ws-ws2-base-retain"]],
         ["slurm.retain", (w: any) => (w.slurm = { retain: true }), ["ws-slurm-ws1-retain", "ws-slurm-ws2-retain"]],
-        ["base.users", (w: any) => (w.base = { users: [{ name: "alice", uid: 2001, sshKeys: ["ssh-ed25519 AAAA alice"] }] }), ["ws-ws1-base-users", "ws-ws2-base-users"]],
+        ["base.users", (w: any) => (w.base = { users: [{ name: "alice", uid: 2001, sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIhUeXXbexzZoiLqPefvDpgz4u38N8nv0gISGcaWzUs1 alice"] }] }), ["ws-ws1-base-users", "ws-ws2-base-users"]],
         ["monitoring.nodeExporterPort", (w: any) => (w.monitoring = { nodeExporterPort: 9101 }), ["ws-monitoring-ws1-node-exporter", "ws-monitoring-ws1-prometheus", "ws-monitoring-ws2-node-exporter"]],
         ["monitoring.prometheus.retentionDays", (w: any) => (w.monitoring = { prometheus: { retentionDays: 30 } }), ["ws-monitoring-ws1-prometheus"]],
         ["a fake GPU on ws2 only", (w: any) => (w.hosts[1].gpus = { count: 2, devices: ["/dev/fakegpu0", "/dev/fakegpu1"] }), ["ws-slurm-ws1-config", "ws-slurm-ws2-config", "ws-slurm-ws2-health"]],

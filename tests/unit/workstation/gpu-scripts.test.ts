@@ -32,7 +32,8 @@ describe("GPU stack step scripts", () => {
         const script = stepScript(path.join(ROOT, "nvidia", "scripts"), "modules.sh")
             .replace("dir=/etc/lmod/modules/cuda", `dir=${tmp}/cuda`)
             .replace("aihpc_apt_install lmod lmod", ": lmod stubbed");
-        const b64 = (s: string) => Buffer.from(s).toString("base64");
+        // Module files as the component renders them: the step removes only files with its header.
+        const b64 = (s: string) => Buffer.from(`-- Managed by aihpc (Pulumi): workstation.nvidia.cuda.versions\n${s}`).toString("base64");
         const runIt = (files: string, def: string) =>
             spawnSync("bash", ["-c", script, "x"], { env: { ...process.env, AIHPC_ACTION: "apply", MODULE_FILES: files, DEFAULT_VERSION: def }, encoding: "utf8" });
         let r = runIt(`12.8.lua=${b64("a")} 12.9.lua=${b64("b")}`, "12.9");
