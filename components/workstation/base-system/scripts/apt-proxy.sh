@@ -20,9 +20,9 @@ case "$AIHPC_ACTION" in
       if [ -z "$port" ]; then
         case "$APT_PROXY" in https:*) port=443 ;; *) port=80 ;; esac
       fi
-      # shellcheck disable=SC2016
       at="$host:$port"
       case "$host" in *:*) at="[$host]:$port" ;; esac
+      # shellcheck disable=SC2016 # $1 and $2 are the probe's arguments
       timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' aihpc-probe "$host" "$port" 2>/dev/null ||
         aihpc_die "workstation.aptProxy: nothing answers at $at from $(hostname) (5 s): start the proxy or correct the setting, then re-run"
       # The schema hands only a re-serialised http(s) URL; refuse anything else
