@@ -20,7 +20,10 @@ const gpus = z.strictObject({
     /** GPUs the host must show; the driver step and the acceptance suite check it. */
     count: z.number().int().min(0).max(16).default(0),
     /** Marketing name as nvidia-smi prints it, e.g. "NVIDIA RTX A5500"; optional. */
-    model: z.string().min(1).optional(),
+    model: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9 ._()/+-]{0,63}$/, "expected a GPU name as nvidia-smi prints it, such as \"NVIDIA RTX A5500\" (letters, digits, spaces, '.', '_', '-', '/', '+', parentheses)")
+        .optional(),
     /**
      * Device files Slurm schedules as this host's GPUs when the driver lists
      * none (nvidia-smi absent): a test host's stand-in device such as

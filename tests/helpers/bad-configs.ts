@@ -171,6 +171,9 @@ export const hardeningConfigs: BadConfig[] = [
         "aihpc:workstation.containers.apptainer.sha256",
         /required when Apptainer is enabled/,
     ],
+    ...["NVIDIA H100\nEXTRA", "H100'; reboot #", "*"].map(
+        (m): BadConfig => [`gpus.model ${JSON.stringify(m)}`, mutate(oneHost(), (c) => (c.workstation.hosts[0].gpus = { count: 1, model: m })), ["sshPrivateKey"], "aihpc:workstation.hosts[0].gpus.model", /expected a GPU name as nvidia-smi prints it/],
+    ),
     ["the ML venv inside Docker's data root", mutate(oneHost(), (c) => (c.workstation.mlRuntime = { path: "/var/lib/docker/ml" })), ["sshPrivateKey"], "aihpc:workstation.mlRuntime.path", /inside workstation\.containers\.docker\.dataRoot \("\/var\/lib\/docker"\): every folder the stack manages needs a place of its own/],
     ["the credentials folder the same as the venv", onGcp((c) => (c.gcp.workstationIdentity = { certDir: "/opt/aihpc/ml" })), ["sshPrivateKey"], "aihpc:gcp.workstationIdentity.certDir", /is also workstation\.mlRuntime\.path/],
     ["a torch version without a lock", mutate(oneHost(), (c) => (c.workstation.mlRuntime = { torch: "2.0.0" })), ["sshPrivateKey"], "aihpc:workstation.mlRuntime.torch", /no committed lock for torch 2\.0\.0 .*tools\/ml-lock\.sh runtime 2\.0\.0/],

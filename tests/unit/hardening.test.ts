@@ -144,7 +144,7 @@ describe("the plan command as a process", () => {
         ["an apt proxy that would inject apt config", ["--stack", "inject"], /aihpc:workstation\.aptProxy: got .*expected an http/],
         ["a gcp stack name too long for its service account ids", ["--stack", "production-europe-west"], /aihpc:gcp\.prefix: .*service account id/],
         ["a torch version without a lock", ["--stack", "torch"], /aihpc:workstation\.mlRuntime\.torch: no committed lock for torch 1\.0\.0/],
-        ["the deliberately broken fixture", ["--dir", "tests/fixtures/stacks", "--stack", "broken"], /^Invalid stack configuration/],
+        ["a stack that does not exist", ["--stack", "nosuchstack"], /no stack 'nosuchstack': .*Pulumi\.nosuchstack\.yaml does not exist/],
         ["a missing --dir", ["--dir", "/nonexistent/aihpc"], /no Pulumi project in \/nonexistent\/aihpc/],
         ["a missing --policy-config file", ["--policy-config", "/nonexistent/policy.json"], /--policy-config \/nonexistent\/policy\.json: no such file/],
     ])("%s: exit 1, the message, no stack trace", (_what, args, message) => {
