@@ -19,6 +19,10 @@ export interface TestbedStackOptions {
     partitions?: PartitionOverride[];
     /** Per-host overrides (address, port, hostKey) for the bad-input tests. */
     override?: Record<string, { address?: string; port?: number; hostKey?: string }>;
+    /** Instead of the testbed's proxy (tests of an unreachable proxy). */
+    aptProxy?: string;
+    /** workstation.base.aptMirror (tests of an unreachable mirror). */
+    aptMirror?: string;
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -47,7 +51,8 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
         {
             workstation: {
                 transport: "ssh",
-                aptProxy: tb.proxyUrl,
+                aptProxy: opts.aptProxy ?? tb.proxyUrl,
+                ...(opts.aptMirror ? { base: { aptMirror: opts.aptMirror } } : {}),
                 hosts,
                 nvidia: { enabled: false },
                 containers: { enabled: false },

@@ -3,12 +3,14 @@
 // hosts. One testbed for the whole file: ws1 (controller + compute) and ws2
 // (compute), one fake GPU each, plus "nosd", a host without systemd.
 //
-// Order: bad inputs on bare hosts (6), provision (1), no-op (2), one partition
+// Order: bad inputs on bare hosts (6), unreachable apt proxy and mirror (6b),
+// provision (1), no-op (2), one partition
 // setting (3), destroy (5), then a fresh first apply cut mid-way and resumed (4).
 import { bootTestbed, Testbed, TestHost } from "./hosts";
 import { countOps, Executor, RanCommand } from "./executor";
 import { DEFAULT_PARTITIONS, testbedStackConfig, TestbedStackOptions } from "./stack-config";
 import { eventually, nodeExportersUp, runGpuTemplateJob, waitIdle } from "./cluster";
+import { fileTree, TREE_IGNORE, treeDiff } from "./tree";
 
 jest.setTimeout(1_800_000);
 
@@ -49,6 +51,8 @@ describe("workstation stack on booted hosts (issue 3)", () => {
     let nosd: TestHost;
     let ex: Executor;
     const timings: Record<string, number> = {};
+    /** Each host's whole file tree before anything was applied (see tree.ts). */
+    const bareTree: Record<string, string[]> = {};
     const cfg = (o: Partial<TestbedStackOptions> = {}) => testbedStackConfig(tb, { hosts: [ws1, ws2], ...o });
     const apply = async (label: string, e: Executor, o: Partial<TestbedStackOptions> = {}) => {
         const { config, secretKeys } = cfg(o);
@@ -64,6 +68,7 @@ describe("workstation stack on booted hosts (issue 3)", () => {
         tb = await bootTestbed({ names: ["ws1", "ws2", "nosd"], fakeGpus: true, withoutSystemd: ["nosd"], log });
         [ws1, ws2, nosd] = tb.hosts;
         log(`booted 3 hosts in ${Date.now() - t0} ms`);
+        for (const h of [ws1, ws2]) bareTree[h.name] = await fileTree(tb, h);
         ex = new Executor({ log: (m) => log(`  ${m}`) });
     });
 
@@ -101,6 +106,35 @@ describe("workstation stack on booted hosts (issue 3)", () => {
                 changing: [],
             });
         });
+    });
+
+    test("6b. an unreachable apt proxy, then mirror, fails in seconds in the step that owns the setting; destroy restores the tree", async () => {
+        // One host per apply, a fresh executor each time, destroyed at once.
+        const badApply = async (label: string, o: Partial<TestbedStackOptions>) => {
+            const e = new Executor({ log: (m) => log(`  ${m}`) });
+            try {
+                const r = await apply(label, e, { hosts: [ws1], ...o });
+                const d = await e.destroy();
+                log(`destroy after ${label}: ${summary(d.ran)}${d.error ? ` -- failed: ${d.error.message.split("\n")[0]}` : ""}`);
+                const failed = r.ran.filter((c) => c.exitCode !== 0).map((c) => ({ step: c.name.replace(/^.*-(?=apt-)/, ""), seconds: Math.ceil(c.durationMs / 1000) }));
+                return { message: r.error?.message ?? "", failed, destroyError: d.error?.message };
+            } finally {
+                e.dispose();
+            }
+        };
+        // Nothing listens on this port of the bridge.
+        const proxy = await badApply("bad: unreachable apt proxy", { aptProxy: "http://10.213.0.1:3999" });
+        expect(proxy.message).toMatch(/workstation\.aptProxy: nothing answers at 10\.213\.0\.1:3999 from ws1 \(5 s\)/);
+        expect(proxy.failed.map((f) => f.step)).toEqual(["apt-proxy"]);
+        expect(proxy.failed[0].seconds).toBeLessThanOrEqual(10);
+        expect(proxy.destroyError).toBeUndefined();
+        // The proxy lets deb.debian.org through; this path is not a mirror.
+        const mirror = await badApply("bad: unreachable apt mirror", { aptMirror: "http://deb.debian.org/no-such-debian" });
+        expect(mirror.message).toMatch(/apt-get update failed \(errors above\): check that workstation\.base\.aptMirror \(http:\/\/deb\.debian\.org\/no-such-debian\)/);
+        expect(mirror.failed.map((f) => f.step)).toEqual(["apt-sources"]);
+        expect(mirror.failed[0].seconds).toBeLessThanOrEqual(20);
+        expect(mirror.destroyError).toBeUndefined();
+        for (const h of [ws1, ws2]) expect({ host: h.name, ...treeDiff(bareTree[h.name], await fileTree(tb, h)) }).toEqual({ host: h.name, added: [], removed: [] });
     });
 
     describe("on ws1 + ws2", () => {
@@ -156,7 +190,7 @@ describe("workstation stack on booted hosts (issue 3)", () => {
             expect((await tb.sshOk(ws1, "scontrol show partition gpu")).match(/MaxTime=\S+/)?.[0]).toBe("MaxTime=UNLIMITED");
         });
 
-        test("5. destroy leaves neither host with the stack's services, config files or packages", async () => {
+        test("5. destroy leaves neither host with the stack's services, config files or packages: each host's file tree is the one before the first apply", async () => {
             const r = await ex.destroy();
             timings.destroy = r.durationMs;
             log(`destroy: ${summary(r.ran)} in ${r.durationMs} ms`);
@@ -170,6 +204,11 @@ describe("workstation stack on booted hosts (issue 3)", () => {
                 expect({ host: h.name, installed: pkgs.stdout.trim() }).toEqual({ host: h.name, installed: "" });
                 const files = await tb.ssh(h, `for f in ${STACK_FILES.join(" ")}; do if test -e "$f"; then find "$f" | head -20; fi; done`);
                 expect({ host: h.name, left: files.stdout.trim() }).toEqual({ host: h.name, left: "" });
+                // And the whole tree (paths, types, modes, owners) is the one
+                // before the first apply, but for TREE_IGNORE.
+                const diff = treeDiff(bareTree[h.name], await fileTree(tb, h));
+                if (diff.added.length || diff.removed.length) log(`${h.name}: tree differs (ignored: ${TREE_IGNORE.map((i) => i.path).join(" ")}): ${JSON.stringify(diff, null, 1)}`);
+                expect({ host: h.name, ...diff }).toEqual({ host: h.name, added: [], removed: [] });
             }
         });
 
