@@ -16,7 +16,12 @@ export interface StackOutputs {
 
 /** Compose the whole graph from validated config. */
 export function defineStack(cfg: StackConfig): StackOutputs {
-    const workstation = new Workstation("ws", { config: cfg.workstation, sshPrivateKey: cfg.sshPrivateKey });
+    const workstation = new Workstation("ws", {
+        config: cfg.workstation,
+        sshPrivateKey: cfg.sshPrivateKey,
+        aptProxyCredentials: cfg.aptProxyCredentials,
+        alertWebhookSecret: cfg.alertWebhookSecret,
+    });
     const hosts = pulumi.output(
         Object.fromEntries(
             workstation.hosts.map((h) => [

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { httpUrl, managedPath } from "./formats";
 import { acceleratorsFor, workbenchAccelerators } from "./gcp";
+import { imageByDigest, keyFingerprints, sha256 } from "./common";
 import { versions } from "./versions";
 
 /**
@@ -19,7 +20,6 @@ export function pytorchBaseImage(torch: string, cuda: string): string | undefine
     return pytorchImageCuda[torch]?.includes(cuda) ? `pytorch/pytorch:${torch}-cuda${cuda}-cudnn9-runtime` : undefined;
 }
 
-const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, "expected an image reference such as \"nvcr.io/nvidia/pytorch:25.01-py3\"");
 
 const gcloudCli = z.strictObject({
     /** Install the Google Cloud CLI (gcloud, docker-credential-gcloud) from Google's apt repository; off when the host has it from elsewhere. */
@@ -27,6 +27,13 @@ const gcloudCli = z.strictObject({
     version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a google-cloud-cli version such as \"520.0.0\"").default(versions.googleCloudCli),
     /** Google's apt repository, or a mirror of it (it must serve `doc/apt-key.gpg` too). */
     aptRepository: httpUrl().default("https://packages.cloud.google.com/apt"),
+    /**
+     * The exact set of fingerprints `<aptRepository>/doc/apt-key.gpg` must hold; required with `install` (none is
+     * pinned in config/versions.ts: see gcloudCliKeyProblem).
+     */
+    keyFingerprints: keyFingerprints.optional(),
+    /** sha256 of `<aptRepository>/doc/apt-key.gpg`, checked before the key is used when set. */
+    keySha256: sha256.optional(),
 });
 
 const image = z.strictObject({
@@ -34,8 +41,11 @@ const image = z.strictObject({
     enabled: z.boolean().optional(),
     /** Image name inside the repository. */
     name: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, "expected an image name: lowercase letters, digits, '.', '_' and '-'").default("training"),
-    /** Default: PyTorch's image for workstation.mlRuntime.torch and the workstation's CUDA version. */
-    baseImage: imageRef.optional(),
+    /**
+     * The base (FROM), pinned by digest: `name[:tag]@sha256:<digest>`, e.g. PyTorch's image for
+     * workstation.mlRuntime.torch and the workstation's CUDA (pytorchBaseImage). Required with the image.
+     */
+    baseImage: imageByDigest.optional(),
     platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
 });
 
@@ -129,16 +139,29 @@ export function hybridProblems(c: HybridContext): [(string | number)[], string][
     }
     const h = resolveHybrid(c);
     if (!h.enabled || !c.workstationIdentity) return out;
+    if (h.gcloudCli.install && h.gcloudCli.keyFingerprints === undefined) {
+        out.push([
+            ["gcloudCli", "keyFingerprints"],
+            `required with gcloudCli.install: the exact fingerprints of the keys in ${h.gcloudCli.aptRepository}/${versions.aptKeys.googleCloud.path} (Google publishes the file with its install guide, https://cloud.google.com/sdk/docs/install#deb; list them with \`curl -fsSL ${h.gcloudCli.aptRepository}/${versions.aptKeys.googleCloud.path} | gpg --show-keys --with-colons | awk -F: '$1 == "pub" { p = 1 } $1 == "fpr" && p { print $10; p = 0 }'\` and check them against Google's), or set gcloudCli.install=false`,
+        ]);
+    }
     if (h.buildHost !== undefined && !c.hostNames.includes(h.buildHost)) {
         out.push([["buildHost"], `unknown host '${h.buildHost}': expected one of ${c.hostNames.join(", ")}`]);
     }
     if (h.image.enabled) {
         if (!c.artifactRegistry) out.push([["image", "enabled"], "the training image is pushed to the stack's Artifact Registry: turn gcp.artifactRegistry.enabled on, or image.enabled off"]);
-        if (h.image.baseImage === undefined && !pytorchBaseImage(c.torch, c.cudaVersion)) {
+        const suggested = pytorchBaseImage(c.torch, c.cudaVersion);
+        if (h.image.baseImage === undefined && !suggested) {
             const known = pytorchImageCuda[c.torch];
             out.push([
                 ["image", "baseImage"],
-                `no PyTorch ${c.torch} image for CUDA ${c.cudaVersion} (the workstation's): ${known ? `PyTorch ${c.torch} is built for CUDA ${known.join(", ")}` : `torch ${c.torch} is not in config/hybrid.ts`}; set image.baseImage`,
+                `no PyTorch ${c.torch} image for CUDA ${c.cudaVersion} (the workstation's): ${known ? `PyTorch ${c.torch} is built for CUDA ${known.join(", ")}` : `torch ${c.torch} is not in config/hybrid.ts`}; set image.baseImage to an image pinned by digest (name:tag@sha256:<digest>)`,
+            ]);
+        } else if (h.image.baseImage === undefined) {
+            // A tag can be moved to other content: the build starts FROM a digest, which nobody could read here.
+            out.push([
+                ["image", "baseImage"],
+                `required with the training image: its base pinned by digest, ${suggested}@sha256:<digest> (Docker Hub lists it under https://hub.docker.com/r/pytorch/pytorch/tags; \`docker buildx imagetools inspect ${suggested}\` prints the digest), or set image.enabled: false`,
             ]);
         }
     }

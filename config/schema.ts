@@ -23,6 +23,10 @@ const shape = z.strictObject({
     gcp: gcpSchema.extend({ hybrid: hybridSchema.prefault({}) }).optional(),
     /** Private key for every `ssh` host (OpenSSH or PEM text). */
     sshPrivateKey: secret("sshPrivateKey").optional(),
+    /** `user:password` for workstation.aptProxy: written to /etc/apt/auth.conf.d (0600) from stdin, never in a command. */
+    aptProxyCredentials: secret("aptProxyCredentials").optional(),
+    /** The bearer token or basic-auth password of monitoring.alertmanager.webhookUrl (webhookAuth): a 0600 file Alertmanager reads. */
+    alertWebhookSecret: secret("alertWebhookSecret").optional(),
 });
 
 type Ctx = z.core.$RefinementCtx<z.output<typeof shape>>;
@@ -147,6 +151,13 @@ function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
     const ct = cfg.workstation.containers;
     const m = cfg.workstation.monitoring;
+    if (m.enabled && m.gpuExporter === "dcgm" && m.dcgmExporter.image === undefined) {
+        issue(
+            ctx,
+            ["workstation", "monitoring", "dcgmExporter", "image"],
+            `required with gpuExporter 'dcgm': the image pinned by digest, ${versions.dcgmExporterImage}@sha256:<digest> (NVIDIA publishes it on NGC, https://catalog.ngc.nvidia.com/orgs/nvidia/teams/k8s/containers/dcgm-exporter; \`docker buildx imagetools inspect ${versions.dcgmExporterImage}\` prints the digest)`,
+        );
+    }
     if (m.enabled && m.gpuExporter === "dcgm" && !(ct.enabled && ct.nvidiaToolkit.enabled)) {
         issue(ctx, ["workstation", "monitoring", "gpuExporter"], "'dcgm' runs NVIDIA's dcgm-exporter container: turn workstation.containers (and its nvidiaToolkit) on, or use 'nvidia-smi'");
     }
@@ -206,6 +217,7 @@ function checkRepositories(cfg: z.output<typeof shape>, ctx: Ctx): void {
         [["workstation", "base", "aptSecurityMirror"], ws.base.aptSecurityMirror],
         [["workstation", "nvidia", "repository"], ws.nvidia.repository],
         [["workstation", "containers", "nvidiaToolkit", "repository"], ws.containers.nvidiaToolkit.repository],
+        [["workstation", "containers", "nvidiaToolkit", "keyUrl"], ws.containers.nvidiaToolkit.keyUrl],
         [["workstation", "containers", "apptainer", "url"], ws.containers.apptainer.url],
         [["workstation", "monitoring", "grafana", "aptRepository"], ws.monitoring.grafana.aptRepository],
         [["workstation", "mlRuntime", "indexUrl"], ws.mlRuntime.indexUrl],
@@ -370,7 +382,42 @@ export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
     return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkGcp, checkHybrid];
+/**
+ * Secret keys belong to a setting: refused without it, required with it, and
+ * checked for a form the file they are written to can hold. Messages never
+ * show a secret's value (the offline plan does not even decrypt it).
+ */
+function checkSecrets(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const ws = cfg.workstation;
+    const cred = cfg.aptProxyCredentials;
+    if (cred !== undefined && ws.aptProxy === undefined) {
+        issue(ctx, ["aptProxyCredentials"], "set, but workstation.aptProxy is not: remove the secret (`pulumi config rm aihpc:aptProxyCredentials`) or set the proxy");
+    }
+    // apt's auth.conf separates tokens by white space: none may be in the user or the password.
+    if (cred?.value !== undefined && !/^[^\s:]+:\S+$/.test(cred.value)) {
+        issue(ctx, ["aptProxyCredentials"], "expected `user:password` on one line, with no space, tab or line break in either (apt's auth.conf cannot hold them): `printf '%s' 'USER:PASSWORD' | pulumi config set --secret aihpc:aptProxyCredentials`");
+    }
+    const am = ws.monitoring.alertmanager;
+    const on = ws.monitoring.enabled && am.enabled;
+    const secret = cfg.alertWebhookSecret;
+    if (on && am.webhookAuth !== "none") {
+        if (am.webhookUrl === undefined) {
+            issue(ctx, ["workstation", "monitoring", "alertmanager", "webhookAuth"], `'${am.webhookAuth}' authenticates to webhookUrl, which is not set`);
+        }
+        if (secret === undefined) {
+            issue(ctx, ["alertWebhookSecret"], `required with workstation.monitoring.alertmanager.webhookAuth '${am.webhookAuth}': \`printf '%s' 'THE-${am.webhookAuth === "basic" ? "PASSWORD" : "TOKEN"}' | pulumi config set --secret aihpc:alertWebhookSecret\``);
+        } else if (secret.value !== undefined && (secret.value.length === 0 || /[\r\n]/.test(secret.value))) {
+            issue(ctx, ["alertWebhookSecret"], "expected one line (a token or a password), without a line break");
+        }
+        if (am.webhookAuth === "basic" && am.webhookUser === undefined) {
+            issue(ctx, ["workstation", "monitoring", "alertmanager", "webhookUser"], "required with webhookAuth 'basic': the user name the webhook expects");
+        }
+    } else if (secret !== undefined) {
+        issue(ctx, ["alertWebhookSecret"], "set, but workstation.monitoring.alertmanager.webhookAuth is 'none' (or Alertmanager is off): set webhookAuth to 'bearer' or 'basic', or remove the secret");
+    }
+}
+
+const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkSecrets, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

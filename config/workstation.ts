@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { versions } from "./versions";
-import { hostname, port, toggle } from "./common";
+import { hostname, imageByDigest, keyFingerprints, port, sha256, toggle } from "./common";
 import { devicePath, httpUrl, managedPath, networkHost } from "./formats";
 import { parseSshPublicKey } from "./ssh-key";
 
@@ -149,6 +149,10 @@ const nvidia = z.strictObject({
         .prefault({}),
     /** NVIDIA's CUDA repository for Debian 12 (or a mirror of it): the driver with source `cuda-repo`, CUDA, cuDNN, NCCL, the container toolkit's CUDA side. */
     repository: httpUrl().default("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64"),
+    /** The exact set of fingerprints `<repository>/3bf863cc.pub` must hold (default: config/versions.ts aptKeys.cuda). */
+    keyFingerprints: keyFingerprints.default([...versions.aptKeys.cuda.fingerprints]),
+    /** sha256 of `<repository>/3bf863cc.pub`, checked before the key is used when set. */
+    keySha256: sha256.optional(),
 });
 
 const containers = z.strictObject({
@@ -169,6 +173,12 @@ const containers = z.strictObject({
             version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.nvidiaContainerToolkit),
             /** NVIDIA's container toolkit apt repository (or a mirror). */
             repository: httpUrl().default("https://nvidia.github.io/libnvidia-container/stable/deb"),
+            /** The repository's signing key (NVIDIA's install guide: https://nvidia.github.io/libnvidia-container/gpgkey). */
+            keyUrl: httpUrl().default(versions.aptKeys.nvidiaContainerToolkit.url),
+            /** The exact set of fingerprints the key file must hold (default: config/versions.ts aptKeys.nvidiaContainerToolkit). */
+            keyFingerprints: keyFingerprints.default([...versions.aptKeys.nvidiaContainerToolkit.fingerprints]),
+            /** sha256 of the key file, checked before the key is used when set. */
+            keySha256: sha256.optional(),
         })
         .prefault({}),
     apptainer: z
@@ -234,8 +244,15 @@ const monitoring = z.strictObject({
         .strictObject({
             enabled: z.boolean().default(true),
             port: port.default(9093),
-            /** Where alerts go (a webhook receiver); without it Alertmanager only shows them. */
-            webhookUrl: httpUrl({ credentials: true }).optional(),
+            /**
+             * Where alerts go (a webhook receiver); without it Alertmanager only shows them. No credentials in it (they
+             * would be in the plan, the state and a 0644 file): use webhookAuth and the secret aihpc:alertWebhookSecret.
+             */
+            webhookUrl: httpUrl().optional(),
+            /** How Alertmanager authenticates to webhookUrl: a bearer token or basic auth, the token/password in aihpc:alertWebhookSecret. */
+            webhookAuth: z.enum(["none", "bearer", "basic"]).default("none"),
+            /** The user name for webhookAuth `basic`. */
+            webhookUser: z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/, "expected a user name: letters, digits and . _ @ + -").optional(),
         })
         .prefault({}),
     grafana: z
@@ -245,6 +262,10 @@ const monitoring = z.strictObject({
             port: port.default(3000),
             /** Grafana's apt repository (Grafana is not in Debian); a local mirror of it works too. */
             aptRepository: httpUrl().default("https://apt.grafana.com"),
+            /** The exact set of fingerprints `<aptRepository>/gpg.key` must hold (default: config/versions.ts aptKeys.grafana). */
+            keyFingerprints: keyFingerprints.default([...versions.aptKeys.grafana.fingerprints]),
+            /** sha256 of `<aptRepository>/gpg.key`, checked before the key is used when set. */
+            keySha256: sha256.optional(),
         })
         .prefault({}),
     /**
@@ -254,10 +275,11 @@ const monitoring = z.strictObject({
     gpuExporter: z.enum(["auto", "dcgm", "nvidia-smi"]).default("auto"),
     dcgmExporter: z
         .strictObject({
-            image: z
-                .string()
-                .regex(/^[a-z0-9.\-/]+:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/, "expected an image reference with a tag, e.g. nvcr.io/nvidia/k8s/dcgm-exporter:TAG[@sha256:DIGEST]")
-                .default(versions.dcgmExporterImage),
+            /**
+             * The image by digest, e.g. `nvcr.io/nvidia/k8s/dcgm-exporter:<tag>@sha256:<digest>` (tag: config/versions.ts).
+             * Required with gpuExporter `dcgm`; with `auto`, dcgm-exporter runs only where one is set.
+             */
+            image: imageByDigest.optional(),
             port: port.default(9400),
         })
         .prefault({}),
@@ -268,12 +290,16 @@ const mlRuntime = z.strictObject({
     path: managedPath.default("/opt/aihpc/ml"),
     torch: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.torch),
     /**
-     * Package index for pip: default PyTorch's index for the default CUDA (`https://download.pytorch.org/whl/cuXYZ`),
-     * or an Artifact Registry Python repository acting as cache (`https://REGION-python.pkg.dev/PROJECT/REPO/simple/`).
+     * The one package index pip installs the hashed lock from: default PyPI (`https://pypi.org/simple`), or a mirror
+     * of PyPI such as an Artifact Registry Python remote repository (`https://REGION-python.pkg.dev/PROJECT/REPO/simple/`).
      */
     indexUrl: httpUrl().optional(),
-    /** A second index for the packages PyTorch's index lacks; default PyPI (unused with an Artifact Registry remote). */
-    extraIndexUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Refused: a second index lets a package of the same name shadow the locked one (dependency confusion). */
+    extraIndexUrl: z
+        .custom<never>(() => false, {
+            error: "a second package index is refused: a package of the same name there could shadow the locked one (dependency confusion). Remove it; the lock comes from PyPI alone, and indexUrl may point at one mirror of PyPI",
+        })
+        .optional(),
     jupyterKernel: z.boolean().default(true),
 });
 

@@ -21,6 +21,10 @@ export { Acceptance } from "./acceptance";
 export interface WorkstationArgs {
     config: WorkstationConfig;
     sshPrivateKey?: SecretValue;
+    /** aihpc:aptProxyCredentials (`user:password` for workstation.aptProxy). */
+    aptProxyCredentials?: SecretValue;
+    /** aihpc:alertWebhookSecret (monitoring.alertmanager.webhookAuth). */
+    alertWebhookSecret?: SecretValue;
 }
 
 /**
@@ -51,7 +55,7 @@ export class Workstation extends pulumi.ComponentResource {
         for (const h of this.hosts) {
             after[h.name] = [];
             if (cfg.base.enabled) {
-                const b = new BaseSystem(`${name}-${h.name}-base`, { host: h, config: cfg.base, aptProxy: cfg.aptProxy }, { parent: this });
+                const b = new BaseSystem(`${name}-${h.name}-base`, { host: h, config: cfg.base, aptProxy: cfg.aptProxy, aptProxyCredentials: args.aptProxyCredentials }, { parent: this });
                 this.base[h.name] = b;
                 after[h.name] = [b];
             }
@@ -109,7 +113,7 @@ export class Workstation extends pulumi.ComponentResource {
                     hosts: this.hosts,
                     transport: cfg.transport,
                     config: cfg.monitoring,
-                    aptProxy: cfg.aptProxy,
+                    alertWebhookSecret: args.alertWebhookSecret,
                     after,
                     slurmController: this.slurm?.steps[this.slurm.controller.name].config,
                     gpus: this.nvidia !== undefined,

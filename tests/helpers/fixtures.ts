@@ -32,6 +32,18 @@ export function withGcp(base: Record<string, any> = oneHost()): Record<string, a
             region: "europe-west4",
             budget: { billingAccount: "012345-6789AB-CDEF01", amount: 100 },
             github: { repository: "example/aihpc", repositoryId: "111", ownerId: "222" },
+            hybrid: hybridPins(),
         },
     };
+}
+
+/**
+ * The pins the bridge requires (config/hybrid.ts): TEST values. The fingerprint is the Google Cloud key Debian 12's
+ * extrepo-offline-data records (google_cloud.asc); the digest is a placeholder, not any image's.
+ */
+export const TEST_GOOGLE_KEY = "A362B822F6DEDC652817EA46B53DC80D13EDEF05";
+export const TEST_BASE_IMAGE = `pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime@sha256:${"0123456789abcdef".repeat(4)}`;
+export function hybridPins(over: { gcloudCli?: Record<string, any>; image?: Record<string, any>; [k: string]: any } = {}): Record<string, any> {
+    const { gcloudCli, image, ...rest } = over;
+    return { ...rest, gcloudCli: { keyFingerprints: [TEST_GOOGLE_KEY], ...gcloudCli }, image: { baseImage: TEST_BASE_IMAGE, ...image } };
 }

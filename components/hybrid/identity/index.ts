@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
+import { versions } from "../../../config/versions";
 import { WorkstationCredential } from "../../gcp/workload-identity";
 import { Host } from "../../workstation/host";
 import { scriptStep, stepOptions } from "../../workstation/steps";
@@ -78,7 +79,14 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                     {
                         dir: SCRIPTS,
                         file: "gcloud-cli.sh",
-                        env: { REPO: args.config.gcloudCli.aptRepository.replace(/\/+$/, ""), PACKAGES: gcloudPackages(args.config, args.gcsfuse) },
+                        env: {
+                            REPO: args.config.gcloudCli.aptRepository.replace(/\/+$/, ""),
+                            PACKAGES: gcloudPackages(args.config, args.gcsfuse),
+                            KEY_PATH: versions.aptKeys.googleCloud.path,
+                            // Required by the schema with gcloudCli.install (config/hybrid.ts).
+                            FINGERPRINTS: (args.config.gcloudCli.keyFingerprints ?? []).join(" "),
+                            KEY_SHA256: args.config.gcloudCli.keySha256 ?? "",
+                        },
                     },
                     after(),
                 );

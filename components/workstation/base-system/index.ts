@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SecretValue, UNDECRYPTED_SECRET } from "../../../config/secret";
 import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../steps";
@@ -8,11 +9,19 @@ const SCRIPTS = `${__dirname}/scripts`;
 /** Installed on every host before the configured extras; chrony keeps clocks in step for Slurm and munge. */
 export const BASE_PACKAGES = ["chrony", "ca-certificates", "curl", "gnupg", "pciutils", "numactl", "hwloc", "rsync", "jq", "htop", "tmux", "lsof"];
 
+/** The `machine` apt's auth.conf matches a proxy by: scheme, host and port as the URL gives them. */
+export function proxyMachine(url: string): string {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+}
+
 export interface BaseSystemArgs {
     host: Host;
     config: BaseConfig;
     /** workstation.aptProxy */
     aptProxy?: string;
+    /** aihpc:aptProxyCredentials, `user:password` for the proxy: on the step's stdin, written 0600 to apt's auth.conf.d. */
+    aptProxyCredentials?: SecretValue;
 }
 
 /**
@@ -33,7 +42,19 @@ export class BaseSystem extends pulumi.ComponentResource {
         const after = stepOptions(this, host);
 
         const retain = retainStep(`${name}-retain`, t, "base", c.retain, after());
-        const proxy = scriptStep(`${name}-apt-proxy`, t, { dir: SCRIPTS, file: "apt-proxy.sh", env: { APT_PROXY: args.aptProxy ?? "" } }, after(retain));
+        const auth = args.aptProxy && args.aptProxyCredentials ? args.aptProxyCredentials : undefined;
+        const proxy = scriptStep(
+            `${name}-apt-proxy`,
+            t,
+            {
+                dir: SCRIPTS,
+                file: "apt-proxy.sh",
+                // apt matches a proxy's credentials by `machine scheme://host[:port]` (apt_auth.conf(5)).
+                env: { APT_PROXY: args.aptProxy ?? "", PROXY_AUTH: auth ? 1 : 0, PROXY_MACHINE: args.aptProxy ? proxyMachine(args.aptProxy) : "" },
+                stdin: auth ? pulumi.secret(auth.value ?? UNDECRYPTED_SECRET) : undefined,
+            },
+            after(retain),
+        );
         const sources = scriptStep(
             `${name}-apt-sources`,
             t,

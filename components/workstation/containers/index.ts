@@ -78,7 +78,17 @@ export class Containers extends pulumi.ComponentResource {
                 steps.nvidiaToolkit = scriptStep(
                     `${n}-nvidia-toolkit`,
                     t,
-                    { dir: SCRIPTS, file: "nvidia-toolkit.sh", env: { TOOLKIT_VERSION: c.nvidiaToolkit.version, TOOLKIT_REPO: c.nvidiaToolkit.repository } },
+                    {
+                        dir: SCRIPTS,
+                        file: "nvidia-toolkit.sh",
+                        env: {
+                            TOOLKIT_VERSION: c.nvidiaToolkit.version,
+                            TOOLKIT_REPO: c.nvidiaToolkit.repository,
+                            KEY_URL: c.nvidiaToolkit.keyUrl,
+                            FINGERPRINTS: c.nvidiaToolkit.keyFingerprints.join(" "),
+                            KEY_SHA256: c.nvidiaToolkit.keySha256 ?? "",
+                        },
+                    },
                     after(docker),
                 );
             }

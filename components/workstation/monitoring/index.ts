@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
-import { HostConfig } from "../../../config";
+import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { readScript } from "../host/script";
@@ -55,10 +55,13 @@ export function isDataCentreGpu(model: string): boolean {
 
 export type GpuExporterMode = "dcgm" | "nvidia-smi";
 
-/** `auto`: dcgm-exporter for a configured data-centre model when containers can run it, else the nvidia-smi collector. */
+/**
+ * `auto`: dcgm-exporter for a configured data-centre model when containers can run it and its image is pinned by
+ * digest (dcgmExporter.image), else the nvidia-smi collector. `dcgm` requires the image (config/schema.ts).
+ */
 export function gpuExporterMode(m: MonitoringConfig, host: HostConfig, dockerWithNvidia: boolean): GpuExporterMode {
     if (m.gpuExporter !== "auto") return m.gpuExporter;
-    return dockerWithNvidia && host.gpus.model !== undefined && isDataCentreGpu(host.gpus.model) ? "dcgm" : "nvidia-smi";
+    return dockerWithNvidia && m.dcgmExporter.image !== undefined && host.gpus.model !== undefined && isDataCentreGpu(host.gpus.model) ? "dcgm" : "nvidia-smi";
 }
 
 /** Where Prometheus reaches a host's node exporter. */
@@ -88,11 +91,26 @@ export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; add
     };
     return `# Managed by aihpc (Pulumi): workstation.monitoring and the host list.\n${YAML.stringify(cfg)}`;
 }
+/** The webhook's token or password (aihpc:alertWebhookSecret): 0600, owned by the user Alertmanager runs as. */
+export const ALERT_WEBHOOK_SECRET_FILE = "/etc/prometheus/alertmanager-webhook.secret";
 
+/**
+ * alertmanager.yml. Credentials never appear in it: the webhook authenticates
+ * with a bearer token or basic-auth password read from ALERT_WEBHOOK_SECRET_FILE
+ * (`credentials_file`, `password_file`; Debian 12's Alertmanager 0.25 has no `url_file`).
+ */
+
+    const am = m.alertmanager;
+    const auth =
+        am.webhookAuth === "bearer"
+            ? { http_config: { authorization: { type: "Bearer", credentials_file: ALERT_WEBHOOK_SECRET_FILE } } }
+            : am.webhookAuth === "basic"
+              ? { http_config: { basic_auth: { username: am.webhookUser, password_file: ALERT_WEBHOOK_SECRET_FILE } } }
+              : {};
 export function alertmanagerConfig(m: MonitoringConfig): string {
     const cfg = {
         route: { receiver: "default", group_by: ["alertname", "instance"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" },
-        receivers: [{ name: "default", ...(m.alertmanager.webhookUrl ? { webhook_configs: [{ url: m.alertmanager.webhookUrl, send_resolved: true }] } : {}) }],
+        receivers: [{ name: "default", ...(am.webhookUrl ? { webhook_configs: [{ url: am.webhookUrl, send_resolved: true, ...auth }] } : {}) }],
     };
     return `# Managed by aihpc (Pulumi): workstation.monitoring.alertmanager.\n${YAML.stringify(cfg)}`;
 }
@@ -106,7 +124,8 @@ export interface MonitoringArgs {
     hosts: Host[];
     transport: "ssh" | "local";
     config: MonitoringConfig;
-    aptProxy?: string;
+    /** aihpc:alertWebhookSecret, with alertmanager.webhookAuth `bearer` or `basic` (the schema pairs them). */
+    alertWebhookSecret?: SecretValue;
     /** What each host's steps wait for (its base system), by host name. */
     after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
     /** With Slurm: the controller's Slurm config step, which the metrics collector waits for. */
@@ -132,6 +151,8 @@ export class Monitoring extends pulumi.ComponentResource {
         const m = args.config;
         const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
         if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
+        const webhookSecret =
+            m.alertmanager.webhookAuth !== "none" && args.alertWebhookSecret ? pulumi.secret(args.alertWebhookSecret.value ?? UNDECRYPTED_SECRET) : undefined;
         this.steps = {};
         const gpuHosts = args.gpus ? args.hosts.filter((h) => h.config.gpus.count > 0) : [];
         const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.dockerWithNvidia === true)]));
@@ -148,9 +169,15 @@ export class Monitoring extends pulumi.ComponentResource {
             if (mode) {
                 const env: StepEnv =
                     mode === "dcgm"
-                        ? { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, IMAGE: m.dcgmExporter.image, PORT: m.dcgmExporter.port }
-                        : { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, COLLECTOR: fileText(readScript(SCRIPTS, "gpu-metrics.sh")) };
-                steps.gpuExporter = scriptStep(`${n}-gpu-exporter`, t, { dir: SCRIPTS, file: "gpu-exporter.sh", env }, after(nodeExporter, ...(args.gpuAfter?.[h.name] ?? [])));
+                        ? { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, IMAGE: m.dcgmExporter.image!, PORT: m.dcgmExporter.port }
+                        : { MODE: mode, INTERVAL: m.prometheus.scrapeInterval };
+                const bundled = mode === "dcgm" ? undefined : { COLLECTOR: path.join(SCRIPTS, "gpu-metrics.sh") };
+                steps.gpuExporter = scriptStep(
+                    `${n}-gpu-exporter`,
+                    t,
+                    { dir: SCRIPTS, file: "gpu-exporter.sh", env, bundled },
+                    after(nodeExporter, ...(args.gpuAfter?.[h.name] ?? [])),
+                );
             }
             if (h === controller) {
                 const targets = args.hosts.map((x) => ({ name: x.name, address: scrapeAddress(x.config, args.transport) }));
@@ -171,7 +198,14 @@ export class Monitoring extends pulumi.ComponentResource {
                     steps.alertmanager = scriptStep(
                         `${n}-alertmanager`,
                         t,
-                        { dir: SCRIPTS, file: "alertmanager.sh", env: { PORT: m.alertmanager.port, ALERTMANAGER_YML: fileText(alertmanagerConfig(m)) } },
+                        {
+                            dir: SCRIPTS,
+                            file: "alertmanager.sh",
+                            env: { PORT: m.alertmanager.port, WEBHOOK_SECRET: webhookSecret ? 1 : 0 },
+                            files: { ALERTMANAGER_YML: fileText(alertmanagerConfig(m)) },
+                            // aihpc:alertWebhookSecret: on stdin only (never in the command), a secret in state.
+                            stdin: webhookSecret,
+                        },
                         after(retain),
                     );
                 }
@@ -190,7 +224,8 @@ export class Monitoring extends pulumi.ComponentResource {
                         {
                             dir: SCRIPTS,
                             file: "grafana.sh",
-                            env: { REPO: m.grafana.aptRepository, VERSION: m.grafana.version, APT_PROXY: args.aptProxy ?? "" },
+                            // The key comes through apt's downloader: the apt-proxy step's settings (and credentials) apply.
+                            env: { REPO: m.grafana.aptRepository, VERSION: m.grafana.version, FINGERPRINTS: m.grafana.keyFingerprints.join(" "), KEY_SHA256: m.grafana.keySha256 ?? "" },
                         },
                         after(retain),
                     );

@@ -112,7 +112,11 @@ export class Nvidia extends pulumi.ComponentResource {
             const repo = scriptStep(
                 `${n}-cuda-repo`,
                 t,
-                { dir: SCRIPTS, file: "cuda-repo.sh", env: { REPO: c.repository, KEYRING_VERSION: versions.cudaKeyring, FINGERPRINT: versions.cudaRepoKeyFingerprint } },
+                {
+                    dir: SCRIPTS,
+                    file: "cuda-repo.sh",
+                    env: { REPO: c.repository, KEY_FILE: versions.aptKeys.cuda.path, FINGERPRINTS: c.keyFingerprints.join(" "), KEY_SHA256: c.keySha256 ?? "" },
+                },
                 after(aptPin),
             );
             const nouveau = scriptStep(`${n}-nouveau`, t, { dir: SCRIPTS, file: "nouveau.sh", env: {} }, after(retain));

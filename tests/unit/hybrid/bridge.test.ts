@@ -3,7 +3,7 @@
 // of creation and teardown, secrets only on stdin), the training image's
 // inputs, and the `summary` output.
 import { contextTag, TRAINING_CONTEXT } from "../../../components/hybrid";
-import { HOST_KEY_1, twoHosts, withGcp } from "../../helpers/fixtures";
+import { HOST_KEY_1, TEST_BASE_IMAGE, TEST_GOOGLE_KEY, twoHosts, withGcp, hybridPins } from "../../helpers/fixtures";
 import { containsSecret, PlannedResource, Recorded, runProgram } from "../../helpers/harness";
 
 const PROJECT = "test-project-1";
@@ -61,7 +61,7 @@ describe("the bridge exists only in the gcp stack", () => {
 
     test("gcp.hybrid.enabled false: the cloud side without the bridge", async () => {
         const raw = withGcp();
-        raw.gcp.hybrid = { enabled: false };
+        raw.gcp.hybrid = hybridPins({ enabled: false });
         const r = await runProgram(raw);
         expect(r.resources.filter((x) => x.type.startsWith("aihpc:hybrid:"))).toEqual([]);
         expect(r.ofType("gcp:storage/bucket:Bucket")).toHaveLength(3);
@@ -119,14 +119,16 @@ describe("keyless identity on the workstation", () => {
         const cmd = run.inputsOf("hybrid-identity-ws1-gcloud").create as string;
         expect(envOf(cmd, "REPO")).toBe("https://packages.cloud.google.com/apt");
         expect(envOf(cmd, "PACKAGES")).toBe("google-cloud-cli=520.0.0-0");
-        expect(cmd).toContain("Pin-Priority: 1001");
+        // The repository's key is checked against the pinned fingerprint set (lib.sh aihpc_apt_repo).
+        expect(envOf(cmd, "FINGERPRINTS")).toBe(TEST_GOOGLE_KEY);
+        expect(envOf(cmd, "KEY_PATH")).toBe("doc/apt-key.gpg");
         const raw = withGcp();
-        raw.gcp.hybrid = { gcloudCli: { aptRepository: "http://mirror.example/google-apt/", version: "530.0.0" }, data: { mode: "gcsfuse" } };
+        raw.gcp.hybrid = hybridPins({ gcloudCli: { aptRepository: "http://mirror.example/google-apt/", version: "530.0.0" }, data: { mode: "gcsfuse" } });
         const r = await runProgram(raw);
         const c2 = r.inputsOf("hybrid-identity-ws1-gcloud").create as string;
         expect(envOf(c2, "REPO")).toBe("http://mirror.example/google-apt");
         expect(envOf(c2, "PACKAGES")).toBe("google-cloud-cli=530.0.0-0 gcsfuse=2.11.1");
-        raw.gcp.hybrid = { gcloudCli: { install: false } };
+        raw.gcp.hybrid = hybridPins({ gcloudCli: { install: false } });
         expect((await runProgram(raw)).resources.filter((x) => x.name === "hybrid-identity-ws1-gcloud")).toEqual([]);
     });
 
@@ -206,7 +208,7 @@ describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () 
 
     test("data mode off: no sync step; image off: no image and no AIHPC_IMAGE", async () => {
         const raw = withGcp();
-        raw.gcp.hybrid = { data: { mode: "off" }, image: { enabled: false } };
+        raw.gcp.hybrid = hybridPins({ data: { mode: "off" }, image: { enabled: false } });
         const r = await runProgram(raw);
         expect(r.resources.filter((x) => x.name === "hybrid-data-ws1-sync" || x.type.startsWith("docker:"))).toEqual([]);
         expect(envOf(r.inputsOf("hybrid-data-ws1-env").create, "ENV_FILE")).not.toContain("AIHPC_IMAGE=");
@@ -216,12 +218,13 @@ describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () 
 describe("the training image", () => {
     test("built on the workstation over SSH with its pinned host key, pushed to the stack's repository by content tag", () => {
         const img = run.inputsOf("hybrid-image-push");
-        const tag = contextTag(TRAINING_CONTEXT, { BASE_IMAGE: "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime", platform: "linux/amd64" });
+        const tag = contextTag(TRAINING_CONTEXT, { BASE_IMAGE: TEST_BASE_IMAGE, platform: "linux/amd64" });
         expect(img.imageName).toBe(`${REPO}/training:${tag}`);
         expect(img.build).toMatchObject({
             context: "components/hybrid/images/training",
             dockerfile: "components/hybrid/images/training/Dockerfile",
-            args: { BASE_IMAGE: "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime" },
+            // The base by digest, as configured (gcp.hybrid.image.baseImage).
+            args: { BASE_IMAGE: TEST_BASE_IMAGE },
             platform: "linux/amd64",
         });
         expect(img.registry).toMatchObject({ server: "europe-west4-docker.pkg.dev", username: "oauth2accesstoken" });
@@ -243,13 +246,15 @@ describe("the training image", () => {
         expect(again.inputsOf("hybrid-image-push").imageName).toBe(run.inputsOf("hybrid-image-push").imageName);
         const raw = withGcp();
         raw.gcp.budget.amount = 999;
-        raw.gcp.hybrid = { burst: { experiment: "other" } };
+        raw.gcp.hybrid = hybridPins({ burst: { experiment: "other" } });
         expect((await runProgram(raw)).inputsOf("hybrid-image-push").imageName).toBe(run.inputsOf("hybrid-image-push").imageName);
         const cuda = withGcp();
         cuda.workstation.nvidia = { cuda: { versions: ["12.6"] } };
         cuda.workstation.mlRuntime = { enabled: false };
+        const base126 = `pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime@sha256:${"a".repeat(64)}`;
+        cuda.gcp.hybrid = hybridPins({ image: { baseImage: base126 } });
         const r = await runProgram(cuda);
-        expect(r.inputsOf("hybrid-image-push").build.args.BASE_IMAGE).toBe("pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime");
+        expect(r.inputsOf("hybrid-image-push").build.args.BASE_IMAGE).toBe(base126);
         expect(r.inputsOf("hybrid-image-push").imageName).not.toBe(run.inputsOf("hybrid-image-push").imageName);
     });
 
@@ -258,7 +263,7 @@ describe("the training image", () => {
         let r = await runProgram(raw);
         expect(hybridCommands(r).filter((x) => x.name.includes("-ws2"))).toHaveLength(6);
         expect(r.inputsOf("hybrid-image-docker").host).toBe("ssh://root@10.0.0.11:22");
-        raw.gcp.hybrid = { buildHost: "ws2" };
+        raw.gcp.hybrid = hybridPins({ buildHost: "ws2" });
         r = await runProgram(raw);
         expect(r.inputsOf("hybrid-image-docker").host).toBe("ssh://root@10.0.0.12:22");
     });

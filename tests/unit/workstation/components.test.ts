@@ -166,7 +166,7 @@ describe("fine-grained triggers: one setting changes only the steps that depend 
 
     test.each([
         ["base.swappiness", (w: any) => (w.base = { swappiness: 1 }), ["ws-ws1-base-tuning", "ws-ws2-base-tuning"]],
-        ["aptProxy", (w: any) => (w.aptProxy = "http://10.213.0.1:8080"), ["ws-monitoring-ws1-grafana", "ws-ws1-base-apt-proxy", "ws-ws2-base-apt-proxy"]],
+        ["aptProxy", (w: any) => (w.aptProxy = "http://10.213.0.1:8080"), ["ws-ws1-base-apt-proxy", "ws-ws2-base-apt-proxy"]],
         ["base.retain", (w: any) => (w.base = { retain: true }), ["ws-ws1-base-retain", "ws-ws2-base-retain"]],
         ["slurm.retain", (w: any) => (w.slurm = { retain: true }), ["ws-slurm-ws1-retain", "ws-slurm-ws2-retain"]],
         ["base.users", (w: any) => (w.base = { users: [{ name: "alice", uid: 2001, sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIhUeXXbexzZoiLqPefvDpgz4u38N8nv0gISGcaWzUs1 alice"] }] }), ["ws-ws1-base-users", "ws-ws2-base-users"]],

@@ -81,8 +81,12 @@ describe("GPU monitoring", () => {
         expect(isDataCentreGpu("NVIDIA L4")).toBe(true);
         expect(isDataCentreGpu("NVIDIA RTX A5500")).toBe(false);
         expect(isDataCentreGpu("NVIDIA GeForce RTX 4090")).toBe(false);
-        const m = parseConfig(oneHost()).workstation.monitoring;
+        const pinned = oneHost();
+        pinned.workstation.monitoring = { dcgmExporter: { image: `nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04@sha256:${"c".repeat(64)}` } };
+        const m = parseConfig(pinned).workstation.monitoring;
         const host = (model?: string) => ({ ...parseConfig(oneHost()).workstation.hosts[0], gpus: { count: 1, model } });
+        // Containers run by digest only: without a pinned image, `auto` keeps to the nvidia-smi collector.
+        expect(gpuExporterMode(parseConfig(oneHost()).workstation.monitoring, host("NVIDIA H200"), true)).toBe("nvidia-smi");
         expect(gpuExporterMode(m, host("NVIDIA H200"), true)).toBe("dcgm");
         expect(gpuExporterMode(m, host("NVIDIA H200"), false)).toBe("nvidia-smi");
         expect(gpuExporterMode(m, host("NVIDIA RTX A5500"), true)).toBe("nvidia-smi");
@@ -158,6 +162,10 @@ describe("GPU config checks", () => {
         expect(problems((r) => (r.workstation.containers = { apptainer: { enabled: true } }))).toContain("containers.apptainer.sha256: required when Apptainer is enabled");
         expect(problems((r) => (r.workstation.containers = { apptainer: { enabled: true, sha256: "a".repeat(64) } }))).toBe("");
         expect(problems((r) => Object.assign(r.workstation, { containers: { enabled: false }, monitoring: { gpuExporter: "dcgm" } }))).toContain("'dcgm' runs NVIDIA's dcgm-exporter container");
+        // dcgm-exporter by digest only: required with `dcgm`, never a tag alone.
+        expect(problems((r) => (r.workstation.monitoring = { gpuExporter: "dcgm" }))).toMatch(/monitoring\.dcgmExporter\.image: required with gpuExporter 'dcgm': the image pinned by digest, nvcr\.io\/nvidia\/k8s\/dcgm-exporter:4\.2\.3-4\.1\.3-ubuntu22\.04@sha256:<digest>/);
+        expect(problems((r) => (r.workstation.monitoring = { gpuExporter: "dcgm", dcgmExporter: { image: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04" } }))).toMatch(/dcgmExporter\.image: expected an image pinned by digest/);
+        expect(problems((r) => (r.workstation.monitoring = { gpuExporter: "dcgm", dcgmExporter: { image: `nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04@sha256:${"c".repeat(64)}` } }))).toBe("");
         expect(problems((r) => (r.workstation.nvidia = { driver: { version: "570.124.06" } }))).toContain("Debian 12 ships the 535 branch");
         expect(
             problems((r) => {

@@ -127,8 +127,10 @@ describe("pinned versions in the command strings", () => {
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("DRIVER_BRANCH='575'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("OPEN_MODULES='true'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain('meta="nvidia-open-$DRIVER_BRANCH"');
-        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("KEYRING_VERSION='1.1-1'");
-        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("FINGERPRINT='EB693B3035CD5710E231E123A4B469963BF863CC'");
+        // NVIDIA's key itself (no cuda-keyring .deb), checked against the pinned fingerprint set before use.
+        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("KEY_FILE='3bf863cc.pub'");
+        expect(create(r, "ws-nvidia-ws1-cuda-repo")).toContain("FINGERPRINTS='EB693B3035CD5710E231E123A4B469963BF863CC'");
+        expect(create(r, "ws-nvidia-ws1-cuda-repo")).not.toMatch(/cuda-keyring_|dpkg -i/);
     });
 
     test("CUDA, cuDNN and NCCL pinned; container toolkit and docker pinned", async () => {

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # apt's HTTP proxy (workstation.aptProxy): one file of ours, removed when unset.
+# Its credentials (aihpc:aptProxyCredentials, `user:password`) arrive on stdin
+# when PROXY_AUTH=1, never in the command or the proxy URL, and go to apt's
+# auth.conf.d (0600 root:root; `machine PROXY_MACHINE`, apt_auth.conf(5)).
 conf=/etc/apt/apt.conf.d/80aihpc-proxy
+auth=/etc/apt/auth.conf.d/80aihpc-proxy.conf
 case "$AIHPC_ACTION" in
   apply)
     if [ -n "${APT_PROXY:-}" ]; then
@@ -40,7 +44,23 @@ Acquire::https::Proxy \"$APT_PROXY\";"
     else
       aihpc_rm "$conf"
     fi
+    if [ -n "${APT_PROXY:-}" ] && [ "${PROXY_AUTH:-0}" = 1 ]; then
+      : "${PROXY_MACHINE:?}"
+      IFS= read -r cred || [ -n "${cred:-}" ] || aihpc_die "no proxy credentials on stdin: this step must be run by Pulumi, which sends aihpc:aptProxyCredentials"
+      case "$cred" in
+        *[[:space:]]* | :* | *:) aihpc_die "aihpc:aptProxyCredentials must be user:password without white space" ;;
+        *:*) ;;
+        *) aihpc_die "aihpc:aptProxyCredentials must be user:password without white space" ;;
+      esac
+      aihpc_put "$auth" 0600 root:root "# Managed by aihpc (aihpc:aptProxyCredentials for workstation.aptProxy).
+machine $PROXY_MACHINE
+login ${cred%%:*}
+password ${cred#*:}"
+      unset cred
+    else
+      aihpc_rm "$auth"
+    fi
     ;;
-  delete) aihpc_rm "$conf" ;;
+  delete) aihpc_rm "$conf" "$auth" ;;
 esac
 aihpc_done

@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # Alertmanager on the controller, single instance (clustering off), config
-# checked with amtool first.
+# checked with amtool first. With WEBHOOK_SECRET=1 the webhook's token or
+# password (aihpc:alertWebhookSecret) arrives on stdin, never in the command,
+# and is written 0600 for the user Alertmanager runs as; the config names the
+# file (credentials_file / password_file), never the secret.
 conf=/etc/prometheus/alertmanager.yml
+secret=/etc/prometheus/alertmanager-webhook.secret
 dropin=/etc/systemd/system/prometheus-alertmanager.service.d/aihpc.conf
 case "$AIHPC_ACTION" in
   apply)
     : "${PORT:?}" "${ALERTMANAGER_YML:?}"
     aihpc_require_systemd
     aihpc_apt_install alertmanager prometheus-alertmanager
+    secret_changed=0
+    if [ "${WEBHOOK_SECRET:-0}" = 1 ]; then
+      value="$(cat)"
+      [ -n "$value" ] || aihpc_die "no webhook secret on stdin: this step must be run by Pulumi, which sends aihpc:alertWebhookSecret"
+      user="$(systemctl show -p User --value prometheus-alertmanager.service 2>/dev/null || true)"
+      user="${user:-prometheus}"
+      aihpc_put "$secret" 0600 "$user:$(id -gn "$user")" "$value"
+      secret_changed="$AIHPC_WROTE"
+      unset value
+    else
+      aihpc_rm "$secret"
+    fi
     tmp="$(mktemp --suffix=.yml)"
     trap 'rm -f "$tmp"' EXIT
     printf '%s\n' "$ALERTMANAGER_YML" >"$tmp"
@@ -21,6 +37,7 @@ ExecStart=/usr/bin/prometheus-alertmanager --config.file=$conf --storage.path=/v
     restart="$AIHPC_WROTE"
     [ "$restart" = 1 ] && systemctl daemon-reload
     [ "$reload" = 1 ] && restart=1
+    [ "$secret_changed" = 1 ] && restart=1
     aihpc_service prometheus-alertmanager.service "$restart"
     for _ in $(seq 1 20); do
       curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" && break
@@ -30,7 +47,8 @@ ExecStart=/usr/bin/prometheus-alertmanager --config.file=$conf --storage.path=/v
     ;;
   delete)
     aihpc_service_off prometheus-alertmanager.service
-    aihpc_rm "$dropin"
+    # A secret is not data to retain.
+    aihpc_rm "$dropin" "$secret"
     rmdir "$(dirname "$dropin")" 2>/dev/null || true
     aihpc_have_systemd && systemctl daemon-reload
     if aihpc_retain monitoring; then
