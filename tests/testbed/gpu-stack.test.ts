@@ -118,7 +118,8 @@ describe("GPU stack on a booted Debian 12 host (issue 6, the parts that need no 
     test("NVIDIA: driver pin and nouveau blacklist for real; NVIDIA's repository out of reach fails clearly", async () => {
         const r = await apply("nvidia (debian source)", { containers: true, logMaxFiles: 3, nvidia: true });
         expect(r.error).toBeDefined();
-        expect(r.error!.message).toMatch(/could not download https:\/\/developer\.download\.nvidia\.com\/compute\/cuda\/repos\/debian12\/x86_64\/cuda-keyring_1\.1-1_all\.deb: NVIDIA's CUDA repository must be reachable/);
+        // NVIDIA's key is fetched and checked before anything is trusted; no cuda-keyring .deb runs.
+        expect(r.error!.message).toMatch(/could not fetch the signing key https:\/\/developer\.download\.nvidia\.com\/compute\/cuda\/repos\/debian12\/x86_64\/3bf863cc\.pub from ws1: .*workstation\.nvidia.*nothing was installed/);
         const ok = r.ran.filter((c) => c.exitCode === 0).map((c) => c.name);
         expect(ok).toEqual(expect.arrayContaining(["ws-nvidia-ws1-apt-pin", "ws-nvidia-ws1-nouveau"]));
         // Debian's non-free driver (base enables non-free) is held at the pinned version with priority 1001.

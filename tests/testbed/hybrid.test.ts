@@ -54,7 +54,7 @@ const HYBRID_FILES = [
 ];
 
 /** The gcp stack for one testbed host: workstation as in issue 3, plus gcp with the bridge pointed at the local mirror. */
-function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?: string }): { config: Record<string, string>; secretKeys: string[] } {
+function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?: string; mirrorKey?: string }): { config: Record<string, string>; secretKeys: string[] } {
     const { config, secretKeys } = testbedStackConfig(tb, { hosts: [host] });
     const ws = JSON.parse(config["aihpc:workstation"]);
     ws.base = { ...(ws.base ?? {}), users: [{ name: "alice" }] };
@@ -64,15 +64,20 @@ function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?:
             project: PROJECT,
             region: "europe-west4",
             budget: { billingAccount: "012345-6789AB-CDEF01", amount: 100 },
-            hybrid: { gcloudCli: { aptRepository: opts.mirror ?? "https://packages.cloud.google.com/apt", version: GCLOUD_VERSION } },
+            hybrid: {
+                // The mirror's own key is the pinned fingerprint set: the step installs it only after checking it.
+                gcloudCli: { aptRepository: opts.mirror ?? "https://packages.cloud.google.com/apt", version: GCLOUD_VERSION, keyFingerprints: [opts.mirrorKey ?? "0".repeat(40)] },
+                // The testbed builds no image; a placeholder digest (not any image's) satisfies the pin.
+                image: { baseImage: `pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime@sha256:${"0".repeat(64)}` },
+            },
         };
     }
     const extra = toCliConfig(raw);
     return { config: { ...config, ...extra.config }, secretKeys };
 }
 
-/** A signed apt repository with a stand-in google-cloud-cli (gcloud and docker-credential-gcloud that say they are stand-ins). */
-function buildMirror(dir: string): void {
+/** A signed apt repository with a stand-in google-cloud-cli (gcloud and docker-credential-gcloud that say they are stand-ins); returns its key's fingerprint. */
+function buildMirror(dir: string): string {
     const arch = spawnSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).stdout.trim();
     const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
         const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env } });
@@ -123,6 +128,10 @@ function buildMirror(dir: string): void {
     g(["--clearsign", "-o", path.join(dist, "InRelease"), path.join(dist, "Release")]);
     fs.mkdirSync(path.join(dir, "repo", "doc"), { recursive: true });
     fs.writeFileSync(path.join(dir, "repo", "doc", "apt-key.gpg"), g(["--armor", "--export"]));
+    return g(["--with-colons", "--list-keys"])
+        .split("\n")
+        .find((l) => l.startsWith("fpr:"))!
+        .split(":")[9];
 }
 
 /** `stat` of files as "mode owner:group path" lines. */
@@ -137,11 +146,12 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
     let mirrorDir: string;
     let server: ChildProcess | undefined;
     let mirror: string;
+    let mirrorKey: string;
     let first: RanCommand[] = [];
 
     beforeAll(async () => {
         mirrorDir = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-mirror-"));
-        buildMirror(mirrorDir);
+        mirrorKey = buildMirror(mirrorDir);
         tb = await bootTestbed({ names: ["ws1"], fakeGpus: true, log });
         [ws1] = tb.hosts;
         mirror = `http://${BRIDGE_ADDRESS}:${MIRROR_PORT}`;
@@ -162,7 +172,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
     });
 
     test("1. apply: workstation and bridge provisioned for real", async () => {
-        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror })) as [Record<string, string>, string[]]);
+        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror, mirrorKey })) as [Record<string, string>, string[]]);
         log(`first apply: ${r.ran.length} commands in ${r.durationMs} ms${r.error ? ` -- failed: ${r.error.message.slice(0, 2000)}` : ""}`);
         if (r.error) throw r.error;
         first = r.ran;
@@ -268,7 +278,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
     });
 
     test("7. a second apply runs nothing; each step run again by hand says unchanged", async () => {
-        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror })) as [Record<string, string>, string[]]);
+        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror, mirrorKey })) as [Record<string, string>, string[]]);
         if (r.error) throw r.error;
         expect(r.ran.map((c) => c.name)).toEqual([]);
         for (const c of first.filter((x) => x.name.startsWith("hybrid-"))) {
@@ -289,7 +299,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         await tb.sshOk(ws1, "mv /etc/apt/sources.list.d/aihpc-google-cloud.list /root/saved.list");
         const r = await tb.ssh(ws1, cmd, { timeoutMs: 300_000 });
         expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/aihpc: error: cannot reach Google's apt repository https:\/\/packages\.cloud\.google\.com\/apt from ws1 .*gcp\.hybrid\.gcloudCli\.aptRepository/);
+        expect(r.stderr).toMatch(/aihpc: error: could not fetch the signing key https:\/\/packages\.cloud\.google\.com\/apt\/doc\/apt-key\.gpg from ws1: .*gcp\.hybrid\.gcloudCli.*nothing was installed/);
         expect((await tb.ssh(ws1, "test -e /etc/apt/sources.list.d/aihpc-google-cloud.list")).code).not.toBe(0);
         await tb.sshOk(ws1, "mv /root/saved.list /etc/apt/sources.list.d/aihpc-google-cloud.list");
     });

@@ -237,7 +237,7 @@ aihpc_apt_repo() {
   if [ ! -f "$keyring" ] || [ "$(aihpc_key_fprs "$keyring")" != "$want" ]; then
     tmp="$(mktemp -d)"
     aihpc_fetch "$key_url" "$tmp/key" "$key_sha" ||
-      aihpc_die "could not fetch the signing key $key_url${key_sha:+ with the pinned sha256} from $(hostname): the repository must be reachable (workstation.aptProxy applies), or point $setting at a mirror${key_sha:+; check $setting.keySha256}; nothing was installed"
+      aihpc_die "could not fetch the signing key $key_url${key_sha:+ with the pinned sha256} from $(hostname): the repository must be reachable (workstation.aptProxy applies), or mirrored (the repository setting under $setting)${key_sha:+; check $setting.keySha256}; nothing was installed"
     got="$(aihpc_key_fprs "$tmp/key")"
     if [ "$got" != "$want" ]; then
       rm -rf "$tmp"
