@@ -1,9 +1,12 @@
-// Shared by the workstation components: turn a step script shipped beside a
-// component into the exact command string a host runs, with the step library
-// (host/scripts/lib.sh) in front and the step's settings as variables.
+// Shared by the workstation components: a step is a script shipped beside a
+// component, run on a host from the step bundle (host/bundle.ts) with the step
+// library (host/scripts/lib.sh) in front. The command names the two files by
+// their content hash and carries the step's small settings; file payloads
+// travel as bundled files or on stdin (lib.sh `aihpc_inputs`), never in argv.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { readScript, scriptCommand } from "./host/script";
+import { bundlePath } from "./host/bundle";
+import { readScript, shellQuote } from "./host/script";
 import { hostStep, Transport } from "./host/step";
 
 const LIB_DIR = path.join(__dirname, "host", "scripts");
@@ -11,18 +14,76 @@ const LIB_DIR = path.join(__dirname, "host", "scripts");
 export type StepAction = "apply" | "delete";
 export type StepEnv = Record<string, string | number | boolean>;
 
-/** The bash text a step runs: lib.sh, then the step's script (its shebang dropped). */
+/** The bash text of lib.sh then a step's script (its shebang dropped): for tests that run a step in place. */
 export function stepScript(dir: string, file: string): string {
     const body = readScript(dir, file).replace(/^#!.*\n/, "");
     return `${readScript(LIB_DIR, "lib.sh")}\n# ---- ${file}\n${body}`;
 }
 
-/** The command string: `VAR='..' ... bash -c '<lib + script>' aihpc-step`. */
-export function stepCommand(dir: string, file: string, action: StepAction, env: StepEnv): string {
-    return scriptCommand(stepScript(dir, file), { ...env, AIHPC_ACTION: action, AIHPC_STEP_NAME: file.replace(/\.sh$/, "") });
+/** Settings longer than this, or with a line break, are file payloads: `files`, `bundled` or `sets`. */
+export const MAX_SETTING_LENGTH = 1024;
+
+/** How a step's inputs that are not settings reach it (see lib.sh `aihpc_inputs`). */
+export interface StepInputs {
+    /** VAR -> a bundled file (its text becomes $VAR). */
+    bundled?: Record<string, string>;
+    /** VAR -> {relative name: bundled file}: $VAR becomes "REL=BASE64 ..." (the file-set encoding). */
+    sets?: Record<string, Record<string, string>>;
+    /** A stdin payload follows (files rendered for this host, a secret). */
+    payload?: boolean;
 }
 
-/** File contents travel in variables; a trailing newline is added on the host. */
+const VAR = /^[A-Z][A-Z0-9_]*$/;
+
+function checkVar(k: string, where: string): void {
+    if (!VAR.test(k) || k.startsWith("AIHPC_")) throw new Error(`${where}: invalid variable name '${k}'`);
+}
+
+/**
+ * The command string: `AIHPC_ACTION=.. VAR='..' ... bash <bundle>/<h>/lib.sh <bundle>/<h>/STEP.sh`.
+ * The exact string is what the provider sends and keeps in state: never a secret, never a file.
+ */
+export function stepCommand(dir: string, file: string, action: StepAction, env: StepEnv, inputs: StepInputs = {}): string {
+    const where = `step ${file}`;
+    const vars: string[] = [`AIHPC_ACTION=${shellQuote(action)}`, `AIHPC_STEP_NAME=${shellQuote(file.replace(/\.sh$/, ""))}`];
+    const bundled = Object.entries(inputs.bundled ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (bundled.length) vars.push(`AIHPC_FILES=${shellQuote(bundled.map(([k, f]) => (checkVar(k, where), `${k}=${bundlePath(f)}`)).join(" "))}`);
+    const sets = Object.entries(inputs.sets ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (sets.length) {
+        const words = sets.map(([k, files]) => {
+            checkVar(k, where);
+            const members = Object.entries(files).map(([rel, f]) => {
+                if (!/^[A-Za-z0-9._/+-]+$/.test(rel) || rel.split("/").includes("..")) throw new Error(`${where}: bad file name '${rel}' in ${k}`);
+                return `${rel}:${bundlePath(f)}`;
+            });
+            return `${k}=${members.join(",")}`;
+        });
+        vars.push(`AIHPC_SETS=${shellQuote(words.join(" "))}`);
+    }
+    if (inputs.payload) vars.push("AIHPC_PAYLOAD='1'");
+    for (const [k, v] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+        checkVar(k, where);
+        const text = String(v);
+        if (text.length > MAX_SETTING_LENGTH || text.includes("\n")) {
+            throw new Error(`${where}: setting ${k} is ${text.length} characters${text.includes("\n") ? " with line breaks" : ""}: pass file contents as \`files\` (stdin) or \`bundled\`, not in the command line`);
+        }
+        vars.push(`${k}=${shellQuote(text)}`);
+    }
+    return [...vars, "bash", bundlePath(path.join(LIB_DIR, "lib.sh")), bundlePath(path.join(dir, file))].join(" ");
+}
+
+/** The stdin payload: files rendered for this host, then the step's own stdin (a secret). */
+export function stepPayload(files: Record<string, string>, stdin?: string): string {
+    const lines = ["aihpc-payload 1"];
+    for (const [k, v] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
+        checkVar(k, "step payload");
+        lines.push(`${k} ${Buffer.from(v).toString("base64")}`);
+    }
+    if (stdin !== undefined) lines.push(`-stdin ${Buffer.from(stdin).toString("base64")}`);
+    return `${lines.join("\n")}\n`;
+}
+
+/** File text as a step receives it (lib.sh strips trailing newlines; aihpc_put adds one). */
 export function fileText(s: string): string {
     return s.replace(/\s+$/, "");
 }
@@ -31,26 +92,35 @@ export interface ScriptStep {
     /** Directory of the component's scripts. */
     dir: string;
     file: string;
-    /** Settings for create/update; may hold Outputs (host facts). Never a secret. */
+    /** Small settings for create/update; may hold Outputs (host facts). Never a secret or a file. */
     env: pulumi.Input<StepEnv>;
     /** Settings the delete command needs (kept small: they sit in state). */
     deleteEnv?: StepEnv;
     /** Omit the delete command (read-only or nothing to undo). */
     noDelete?: boolean;
-    /** A secret or file on stdin. */
+    /** Files rendered for this host, by variable: on stdin, so neither in argv nor in the command. */
+    files?: pulumi.Input<Record<string, string>>;
+    /** Files shipped verbatim, by variable: from the step bundle (see StepInputs). */
+    bundled?: Record<string, string>;
+    /** Sets of files shipped verbatim, by variable (see StepInputs). */
+    sets?: Record<string, Record<string, string>>;
+    /** A secret, handed to the script as its stdin. */
     stdin?: pulumi.Input<string>;
 }
 
 /** One `hostStep` running a component script with `AIHPC_ACTION=apply|delete`. */
 export function scriptStep(name: string, transport: Transport, s: ScriptStep, opts: pulumi.CustomResourceOptions) {
-    const create = pulumi.output(s.env).apply((env) => stepCommand(s.dir, s.file, "apply", env));
+    const payload = s.files !== undefined || s.stdin !== undefined;
+    const inputs: StepInputs = { bundled: s.bundled, sets: s.sets, payload };
+    const create = pulumi.output(s.env).apply((env) => stepCommand(s.dir, s.file, "apply", env, inputs));
+    const stdin = payload ? pulumi.all([s.files ?? {}, s.stdin]).apply(([files, secret]) => stepPayload(files, secret)) : undefined;
     return hostStep(
         name,
         transport,
         {
             create,
-            delete: s.noDelete ? undefined : stepCommand(s.dir, s.file, "delete", s.deleteEnv ?? {}),
-            stdin: s.stdin,
+            delete: s.noDelete ? undefined : stepCommand(s.dir, s.file, "delete", s.deleteEnv ?? {}, inputs),
+            stdin,
         },
         opts,
     );

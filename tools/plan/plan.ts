@@ -43,6 +43,13 @@ export function readPolicyConfig(file: string = DEFAULT_POLICY_CONFIG): PolicyCo
     return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyConfigFile;
 }
 
+function withoutUnknowns(v: unknown): unknown {
+    if (v === UNKNOWN_VALUE) return undefined;
+    if (Array.isArray(v)) return v.map(withoutUnknowns);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutUnknowns(x)]));
+    return v;
+}
+
 /** What a policy rule sees: plain inputs, plus which inputs were secret. */
 export function toRuleResources(recorded: PlannedResource[]): RuleResource[] {
     return recorded
@@ -51,7 +58,8 @@ export function toRuleResources(recorded: PlannedResource[]): RuleResource[] {
             type: r.type,
             name: r.name,
             urn: r.urn,
-            props: reveal(r.inputs) as Record<string, any>,
+            // Unknown during preview: absent, as CrossGuard shows it (not the wire sentinel).
+            props: withoutUnknowns(reveal(r.inputs)) as Record<string, any>,
             protect: r.options.protect,
             retainOnDelete: r.options.retainOnDelete,
             secretInputs: new Set(Object.keys(r.inputs).filter((k) => containsSecret(r.inputs[k]))),

@@ -2,8 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../workstation/host";
-import { readScript } from "../../workstation/host/script";
-import { fileText, scriptStep } from "../../workstation/steps";
+import { scriptStep } from "../../workstation/steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -31,12 +30,12 @@ export class Burst extends pulumi.ComponentResource {
 
     constructor(name: string, args: BurstArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:hybrid:Burst", name, {}, opts);
-        const env = { BURST_PROGRAM: fileText(readScript(SCRIPTS, "aihpc-burst")), TRAIN_TEMPLATE: fileText(trainTemplate()) };
+        const bundled = { BURST_PROGRAM: path.join(SCRIPTS, "aihpc-burst"), TRAIN_TEMPLATE: path.join(__dirname, "templates", "train.sbatch") };
         for (const h of args.hosts) {
             this.steps[h.name] = scriptStep(
                 `${name}-${h.name}`,
                 h.transport,
-                { dir: SCRIPTS, file: "burst.sh", env },
+                { dir: SCRIPTS, file: "burst.sh", env: {}, bundled },
                 { parent: this, dependsOn: [h.ready, ...(args.after[h.name] ?? [])] },
             );
         }

@@ -1,8 +1,8 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
 import { Host } from "../../workstation/host";
-import { readScript } from "../../workstation/host/script";
-import { fileText, scriptStep, stepOptions, StepEnv } from "../../workstation/steps";
+import { scriptStep, stepOptions } from "../../workstation/steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -49,14 +49,13 @@ export class DataSync extends pulumi.ComponentResource {
     constructor(name: string, args: DataArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:hybrid:Data", name, {}, opts);
         const c = args.config;
-        const program = readScript(SCRIPTS, "aihpc-data-sync");
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
             const after = stepOptions(this, h, args.after[h.name]);
             const env = scriptStep(
                 `${n}-env`,
                 h.transport,
-                { dir: SCRIPTS, file: "env.sh", env: pulumi.output(args.envFile).apply((text): StepEnv => ({ ENV_FILE: text })) },
+                { dir: SCRIPTS, file: "env.sh", env: {}, files: pulumi.output(args.envFile).apply((text) => ({ ENV_FILE: text })) },
                 after(),
             );
             let sync: pulumi.Resource | undefined;
@@ -74,8 +73,8 @@ export class DataSync extends pulumi.ComponentResource {
                             INTERVAL: c.interval,
                             GROUP: args.researchGroup,
                             CERT_DIR: args.certDir,
-                            SYNC_PROGRAM: fileText(program),
                         },
+                        bundled: { SYNC_PROGRAM: path.join(SCRIPTS, "aihpc-data-sync") },
                     },
                     after(env),
                 );

@@ -58,13 +58,8 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                 {
                     dir: SCRIPTS,
                     file: "credentials.sh",
-                    env: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({
-                        CERT_DIR: cred.paths.dir,
-                        CREDENTIAL_CONFIG: config,
-                        CERT_PEM: cert.trim(),
-                        PROJECT: args.project,
-                        USERS: users,
-                    })),
+                    env: { CERT_DIR: cred.paths.dir, PROJECT: args.project, USERS: users },
+                    files: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({ CREDENTIAL_CONFIG: config, CERT_PEM: cert.trim() })),
                     deleteEnv: { CERT_DIR: cred.paths.dir },
                     // The private key: stdin only, never in a command string.
                     stdin: cred.keyPem,

@@ -69,7 +69,8 @@ export class Containers extends pulumi.ComponentResource {
                 {
                     dir: SCRIPTS,
                     file: "docker.sh",
-                    env: { DOCKER_VERSION: c.docker.version, DAEMON_JSON: daemonJson(c, gpu).trimEnd(), DATA_ROOT: c.docker.dataRoot, DOCKER_USERS: args.dockerUsers.join(" ") },
+                    env: { DOCKER_VERSION: c.docker.version, DATA_ROOT: c.docker.dataRoot, DOCKER_USERS: args.dockerUsers.join(" ") },
+                    files: { DAEMON_JSON: daemonJson(c, gpu).trimEnd() },
                 },
                 after(retain),
             );

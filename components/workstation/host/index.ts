@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
+import { BUNDLE_ROOT, buildBundle } from "./bundle";
 import { checkFacts, HostFacts, parseFacts } from "./facts";
 import { readScript, scriptCommand } from "./script";
 import { hostStep, Transport } from "./step";
@@ -8,8 +9,12 @@ import { hostStep, Transport } from "./step";
 export { parseFacts, checkFacts, FactsError } from "./facts";
 export type { HostFacts } from "./facts";
 export { hostStep } from "./step";
+export { BUNDLE_ROOT, bundlePath } from "./bundle";
 export type { Transport, StepArgs } from "./step";
 export { scriptCommand, shellQuote, readScript } from "./script";
+
+/** Teardown of the bundle: last on each host, since every step's delete runs from it. */
+const BUNDLE_DELETE = `if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`;
 
 export interface HostArgs {
     host: HostConfig;
@@ -30,13 +35,18 @@ export class Host extends pulumi.ComponentResource {
     public readonly probe: command.remote.Command | command.local.Command;
     /**
      * What every changing step on this host waits for: its facts probe, and
-     * once `gate` is called, a check of every host of the stack, so that one
-     * unfit or unreachable host stops the apply before anything changes.
+     * once `gateOnAllHosts` ran, a check of every host of the stack (so that
+     * one unfit or unreachable host stops the apply before anything changes)
+     * and then the step bundle installed on this host.
      */
     public ready: pulumi.Input<pulumi.Resource>;
+    /** The step bundle on this host (set by `gateOnAllHosts`). */
+    public bundle?: pulumi.Resource;
+    private readonly resourceName: string;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Host", name, {}, opts);
+        this.resourceName = name;
         this.name = args.host.name;
         this.config = args.host;
         if (args.transport === "ssh") {
@@ -68,6 +78,39 @@ export class Host extends pulumi.ComponentResource {
         this.ready = this.probe;
         this.registerOutputs({ facts: this.facts });
     }
+
+    /**
+     * Copy the step bundle (host/bundle.ts) here and unpack it, after `after`.
+     * Over SSH the archive goes to /var/tmp first (writable by any admin user),
+     * and the install step checks its sha256 before unpacking it as root.
+     */
+    installBundle(after: pulumi.Input<pulumi.Resource>): pulumi.Resource {
+        const bundle = pulumi.output(buildBundle());
+        const script = readScript(`${__dirname}/scripts`, "bundle.sh");
+        const opts = { parent: this, dependsOn: [after] };
+        let env: pulumi.Output<{ BUNDLE_TAR: string; BUNDLE_SHA256: string; REMOVE_TAR: string }>;
+        let installAfter: pulumi.Input<pulumi.Resource>[] = [after];
+        if (this.transport.kind === "ssh") {
+            const remotePath = bundle.apply((b) => `/var/tmp/aihpc-bundle-${b.sha256.slice(0, 16)}.tar.gz`);
+            const copy = new command.remote.CopyToRemote(
+                `${this.resourceName}-bundle-copy`,
+                { connection: this.transport.connection, source: bundle.apply((b) => new pulumi.asset.FileAsset(b.file)), remotePath },
+                opts,
+            );
+            installAfter = [copy];
+            env = pulumi.all([bundle, remotePath]).apply(([b, p]) => ({ BUNDLE_TAR: p, BUNDLE_SHA256: b.sha256, REMOVE_TAR: "1" }));
+        } else {
+            env = bundle.apply((b) => ({ BUNDLE_TAR: b.file, BUNDLE_SHA256: b.sha256, REMOVE_TAR: "0" }));
+        }
+        this.bundle = hostStep(
+            `${this.resourceName}-bundle`,
+            this.transport,
+            { create: env.apply((e) => scriptCommand(script, { ...e, AIHPC_ACTION: "apply" })), delete: BUNDLE_DELETE },
+            { parent: this, dependsOn: installAfter },
+        );
+        return this.bundle;
+    }
+
 }
 
 // A RunError: the CLI prints the message alone, without a stack trace.
@@ -90,5 +133,5 @@ export function gateOnAllHosts(hosts: Host[]): void {
         if (problems.length) throw new PreflightError(problems);
         return true;
     });
-    for (const h of hosts) h.ready = checked.apply(() => h.probe);
+    for (const h of hosts) h.ready = h.installBundle(checked.apply(() => h.probe));
 }

@@ -8,7 +8,7 @@ export type Transport =
 
 export interface StepArgs {
     create: pulumi.Input<string>;
-    /** Defaults to `create` (every step is idempotent). */
+    /** Unset: the provider runs `create` again (every step is idempotent), and the state holds it once. */
     update?: pulumi.Input<string>;
     /** Teardown; omitted for read-only steps. */
     delete?: pulumi.Input<string>;
@@ -23,14 +23,13 @@ export interface StepArgs {
  * `local.Command` (through `sudo -n` when Pulumi does not run as root).
  */
 export function hostStep(name: string, transport: Transport, args: StepArgs, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
-    const update = args.update ?? args.create;
     if (transport.kind === "ssh") {
         return new command.remote.Command(
             name,
             {
                 connection: transport.connection,
                 create: args.create,
-                update,
+                update: args.update,
                 delete: args.delete,
                 stdin: args.stdin,
                 triggers: args.triggers,
@@ -44,7 +43,7 @@ export function hostStep(name: string, transport: Transport, args: StepArgs, opt
         name,
         {
             create: args.create,
-            update,
+            update: args.update,
             delete: args.delete,
             stdin: args.stdin,
             triggers: args.triggers,

@@ -6,7 +6,6 @@ import * as YAML from "yaml";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { readScript } from "../host/script";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
@@ -91,6 +90,7 @@ export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; add
     };
     return `# Managed by aihpc (Pulumi): workstation.monitoring and the host list.\n${YAML.stringify(cfg)}`;
 }
+
 /** The webhook's token or password (aihpc:alertWebhookSecret): 0600, owned by the user Alertmanager runs as. */
 export const ALERT_WEBHOOK_SECRET_FILE = "/etc/prometheus/alertmanager-webhook.secret";
 
@@ -99,7 +99,7 @@ export const ALERT_WEBHOOK_SECRET_FILE = "/etc/prometheus/alertmanager-webhook.s
  * with a bearer token or basic-auth password read from ALERT_WEBHOOK_SECRET_FILE
  * (`credentials_file`, `password_file`; Debian 12's Alertmanager 0.25 has no `url_file`).
  */
-
+export function alertmanagerConfig(m: MonitoringConfig): string {
     const am = m.alertmanager;
     const auth =
         am.webhookAuth === "bearer"
@@ -107,7 +107,6 @@ export const ALERT_WEBHOOK_SECRET_FILE = "/etc/prometheus/alertmanager-webhook.s
             : am.webhookAuth === "basic"
               ? { http_config: { basic_auth: { username: am.webhookUser, password_file: ALERT_WEBHOOK_SECRET_FILE } } }
               : {};
-export function alertmanagerConfig(m: MonitoringConfig): string {
     const cfg = {
         route: { receiver: "default", group_by: ["alertname", "instance"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h" },
         receivers: [{ name: "default", ...(am.webhookUrl ? { webhook_configs: [{ url: am.webhookUrl, send_resolved: true, ...auth }] } : {}) }],
@@ -115,10 +114,13 @@ export function alertmanagerConfig(m: MonitoringConfig): string {
     return `# Managed by aihpc (Pulumi): workstation.monitoring.alertmanager.\n${YAML.stringify(cfg)}`;
 }
 
-const b64files = (files: Record<string, string>, minifyJson = false) =>
-    Object.entries(files)
-        .map(([f, text]) => `${f}=${Buffer.from(minifyJson ? JSON.stringify(JSON.parse(text)) : text).toString("base64")}`)
-        .join(" ");
+/** Dashboard files by name, as the grafana-config step installs them (from the step bundle). */
+export function dashboardFiles(gpu: boolean): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (const f of Object.keys(dashboards())) files[f] = path.join(TEMPLATES, "grafana", "dashboards", f);
+    if (gpu) files["gpu.json"] = path.join(TEMPLATES, "grafana", "gpu", "gpu.json");
+    return files;
+}
 
 export interface MonitoringArgs {
     hosts: Host[];
@@ -149,10 +151,10 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Monitoring", name, {}, opts);
         const m = args.config;
-        const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
-        if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
         const webhookSecret =
             m.alertmanager.webhookAuth !== "none" && args.alertWebhookSecret ? pulumi.secret(args.alertWebhookSecret.value ?? UNDECRYPTED_SECRET) : undefined;
+        const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
+        if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
         this.steps = {};
         const gpuHosts = args.gpus ? args.hosts.filter((h) => h.config.gpus.count > 0) : [];
         const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.dockerWithNvidia === true)]));
@@ -188,12 +190,13 @@ export class Monitoring extends pulumi.ComponentResource {
                     {
                         dir: SCRIPTS,
                         file: "prometheus.sh",
-                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays, PROMETHEUS_YML: fileText(prometheusConfig(m, targets, dcgmTargets)) },
+                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays },
+                        files: { PROMETHEUS_YML: fileText(prometheusConfig(m, targets, dcgmTargets)) },
                     },
                     after(retain),
                 );
                 steps.prometheus = prometheus;
-                steps.rules = scriptStep(`${n}-rules`, t, { dir: SCRIPTS, file: "rules.sh", env: { RULES: fileText(alertRules()) } }, after(prometheus));
+                steps.rules = scriptStep(`${n}-rules`, t, { dir: SCRIPTS, file: "rules.sh", env: {}, bundled: { RULES: path.join(TEMPLATES, "rules", "aihpc.rules.yml") } }, after(prometheus));
                 if (m.alertmanager.enabled) {
                     steps.alertmanager = scriptStep(
                         `${n}-alertmanager`,
@@ -213,7 +216,12 @@ export class Monitoring extends pulumi.ComponentResource {
                     steps.slurmMetrics = scriptStep(
                         `${n}-slurm-metrics`,
                         t,
-                        { dir: SCRIPTS, file: "slurm-metrics-install.sh", env: { COLLECTOR: fileText(readScript(SCRIPTS, "slurm-metrics.sh")), INTERVAL: m.prometheus.scrapeInterval } },
+                        {
+                            dir: SCRIPTS,
+                            file: "slurm-metrics-install.sh",
+                            env: { INTERVAL: m.prometheus.scrapeInterval },
+                            bundled: { COLLECTOR: path.join(SCRIPTS, "slurm-metrics.sh") },
+                        },
                         after(nodeExporter, args.slurmController),
                     );
                 }
@@ -232,16 +240,16 @@ export class Monitoring extends pulumi.ComponentResource {
                     const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
                     this.grafanaAdminPassword = pulumi.secret(password.result);
                     const cfg = {
-                        PORT: m.grafana.port,
-                        DATASOURCE: fileText(grafanaDatasource(m)),
-                        DASHBOARD_PROVIDER: fileText(template("grafana/dashboards.yaml")),
-                        DASHBOARDS: b64files({ ...dashboards(), ...(gpuHosts.length ? gpuDashboards() : {}) }, true),
+                        env: { PORT: m.grafana.port },
+                        files: { DATASOURCE: fileText(grafanaDatasource(m)) },
+                        bundled: { DASHBOARD_PROVIDER: path.join(TEMPLATES, "grafana", "dashboards.yaml") },
+                        sets: { DASHBOARDS: dashboardFiles(gpuHosts.length > 0) },
                     };
                     steps.grafana = grafana;
                     steps.grafanaConfig = scriptStep(
                         `${n}-grafana-config`,
                         t,
-                        { dir: SCRIPTS, file: "grafana-config.sh", env: cfg, stdin: this.grafanaAdminPassword },
+                        { dir: SCRIPTS, file: "grafana-config.sh", ...cfg, stdin: this.grafanaAdminPassword },
                         after(grafana, steps.prometheus),
                     );
                 }

@@ -176,7 +176,7 @@ export class Nvidia extends pulumi.ComponentResource {
             const modules = scriptStep(
                 `${n}-cuda-modules`,
                 t,
-                { dir: SCRIPTS, file: "modules.sh", env: { MODULE_FILES: moduleFiles, DEFAULT_VERSION: this.defaultCuda } },
+                { dir: SCRIPTS, file: "modules.sh", env: { DEFAULT_VERSION: this.defaultCuda }, files: { MODULE_FILES: moduleFiles } },
                 after(retain, ...Object.values(cuda)),
             );
             this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, cuda, modules };

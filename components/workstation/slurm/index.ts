@@ -5,7 +5,6 @@ import * as random from "@pulumi/random";
 import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
-import { readScript } from "../host/script";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
 import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
 
@@ -75,11 +74,7 @@ export class Slurm extends pulumi.ComponentResource {
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes])
             .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns }));
-        const healthScript = readScript(SCRIPTS, "node-health.sh");
-        const epilogScript = readScript(SCRIPTS, "gpu-epilog.sh");
-        const jobFiles = Object.entries(jobTemplates())
-            .map(([f, text]) => `${f}=${Buffer.from(text).toString("base64")}`)
-            .join(" ");
+        const jobFiles = Object.fromEntries(Object.keys(jobTemplates()).map((f) => [f, path.join(JOBS, f)]));
 
         this.steps = {};
         const ordered = [this.controller, ...args.hosts.filter((h) => h !== this.controller)];
@@ -96,36 +91,34 @@ export class Slurm extends pulumi.ComponentResource {
             const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : []), ...(nvml ? ["slurm-wlm-nvml-plugin"] : [])];
             const packages = scriptStep(`${n}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" ") } }, after(retain));
             const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
-            const jobs = scriptStep(`${n}-jobs`, t, { dir: SCRIPTS, file: "jobs.sh", env: { JOB_FILES: jobFiles } }, after(retain));
+            const jobs = scriptStep(`${n}-jobs`, t, { dir: SCRIPTS, file: "jobs.sh", env: {}, sets: { JOB_FILES: jobFiles } }, after(retain));
             let health: pulumi.Resource | undefined;
             if (isCompute) {
                 const env = factsOf(h).apply((f): StepEnv => {
                     const gpus = nodeGpus(h.config, f);
                     return {
-                        HEALTH_SCRIPT: fileText(healthScript),
                         NODE_NAME: h.name,
                         EXPECTED_GPUS: gpus.length,
                         GPU_SOURCE: gpus.length ? gpus[0].source : "none",
                         GPU_FILES: gpus.map((g) => g.file).join(" "),
                         MAX_GPU_TEMP: c.gpuMaxTemperature,
-                        EPILOG_SCRIPT: fileText(epilogScript),
                     };
                 });
-                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env }, after(packages));
+                const bundled = { HEALTH_SCRIPT: path.join(SCRIPTS, "node-health.sh"), EPILOG_SCRIPT: path.join(SCRIPTS, "gpu-epilog.sh") };
+                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env, bundled }, after(packages));
             }
-            const configEnv = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]): StepEnv => {
+            const configFiles = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]) => {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
                     SLURM_CONF: fileText(conf),
                     GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0)),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
-                    CONTROLLER: isController ? 1 : 0,
-                    COMPUTE: isCompute ? 1 : 0,
                 };
             });
+            const configEnv: StepEnv = { CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
             const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : [])];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
-            const config = scriptStep(`${n}-config`, t, { dir: SCRIPTS, file: "config.sh", env: configEnv }, after(...configDeps));
+            const config = scriptStep(`${n}-config`, t, { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles }, after(...configDeps));
             this.steps[h.name] = { retain, packages, munge, health, jobs, config };
         }
         this.registerOutputs({ slurmConf: this.slurmConf });

@@ -2,6 +2,7 @@
 import { containsSecret, Recorded, runProgram } from "../../helpers/harness";
 import { twoHosts } from "../../helpers/fixtures";
 import { UNKNOWN_VALUE } from "../../../tools/plan/recorder";
+import { stepReceived, stepText } from "../../helpers/steps";
 import { factsHook } from "./facts";
 
 const STEP = "command:remote:Command";
@@ -51,6 +52,7 @@ describe("workstation components under mocks", () => {
         expect(stepNames(rec, "ws1")).toEqual(
             [
                 "ws-ws1-facts",
+                "ws-ws1-bundle",
                 ...["retain", "apt-proxy", "apt-sources", "packages", "time", "tuning", "cpu-governor", "users"].map((s) => `ws-ws1-base-${s}`),
                 ...["retain", "packages", "munge", "health", "jobs", "config"].map((s) => `ws-slurm-ws1-${s}`),
                 ...["retain", "node-exporter", "prometheus", "rules", "alertmanager", "slurm-metrics", "grafana", "grafana-config"].map((s) => `ws-monitoring-ws1-${s}`),
@@ -61,22 +63,46 @@ describe("workstation components under mocks", () => {
         expect(stepNames(rec, "ws2").filter((n) => n.startsWith("ws-slurm-"))).toHaveLength(6);
     });
 
-    test("every mutating step has a delete command; the facts probe has none", () => {
+    test("every mutating step has a delete command; the facts probe has none; steps run from the bundle", () => {
+        const fromBundle = / bash \/var\/lib\/aihpc\/bundle\/[0-9a-f]{16}\/lib\.sh \/var\/lib\/aihpc\/bundle\/[0-9a-f]{16}\/[\w.-]+\.sh$/;
         for (const r of rec.ofType(STEP)) {
             const i = rec.inputsOf(r.name);
             if (r.name.endsWith("-facts")) {
                 expect(i.delete).toBeUndefined();
                 continue;
             }
+            if (r.name.endsWith("-bundle")) {
+                expect(i.create).toContain("BUNDLE_SHA256=");
+                expect(i.delete).toContain("rm -rf /var/lib/aihpc/bundle");
+                continue;
+            }
             expect(i.delete).toContain("AIHPC_ACTION='delete'");
             expect(i.create).toContain("AIHPC_ACTION='apply'");
-            expect(i.create).toMatch(/ bash -c '.*' aihpc-step$/s);
+            expect(i.create).toMatch(fromBundle);
+            expect(i.delete).toMatch(fromBundle);
+            // Small and readable: settings only, no script or file text.
+            expect(i.create.length).toBeLessThan(1500);
+            expect(i.create).not.toContain("\n");
+        }
+    });
+
+    test("the bundle: copied once per host after the preflight gate, installed before every other step there", () => {
+        for (const h of ["ws1", "ws2"]) {
+            const copy = rec.named(`ws-${h}-bundle-copy`);
+            expect(copy.type).toBe("command:remote:CopyToRemote");
+            expect(rec.inputsOf(copy.name).remotePath).toMatch(/^\/var\/tmp\/aihpc-bundle-[0-9a-f]{16}\.tar\.gz$/);
+            const install = rec.named(`ws-${h}-bundle`);
+            expect(install.dependencies).toContain(copy.urn);
+            expect(copy.dependencies).toEqual(expect.arrayContaining([rec.named("ws-ws1-facts").urn, rec.named("ws-ws2-facts").urn]));
+            for (const r of rec.ofType(STEP).filter((x) => x.name.includes(`-${h}-`) && !/-(facts|bundle)$/.test(x.name))) {
+                expect([r.name, r.dependencies.includes(install.urn)]).toEqual([r.name, true]);
+            }
         }
     });
 
     test("generated slurm.conf reaches each host's config step (facts recorded, not unknown)", () => {
         for (const h of ["ws1", "ws2"]) {
-            const create: string = rec.inputsOf(`ws-slurm-${h}-config`).create;
+            const create = stepText(rec.inputsOf(`ws-slurm-${h}-config`));
             expect(create).toContain("SlurmctldHost=ws1(10.0.0.11)");
             expect(create).toContain("NodeName=ws2 NodeAddr=10.0.0.12 CPUs=2");
             expect(create).toContain(`NodeName=${h} Name=gpu Type=fake File=/dev/fakegpu0`);
@@ -93,7 +119,7 @@ describe("workstation components under mocks", () => {
         for (const h of ["ws1", "ws2"]) {
             const step = rec.named(`ws-slurm-${h}-munge`);
             expect(containsSecret(step.inputs.stdin)).toBe(true);
-            expect(rec.inputsOf(step.name).stdin).toBe(key);
+            expect(stepReceived(rec.inputsOf(step.name)).stdin).toBe(key);
         }
         const grafanaPassword = rec.named("ws-monitoring-grafana-admin").state.result as string;
         expect(containsSecret(rec.named("ws-monitoring-ws1-grafana-config").inputs.stdin)).toBe(true);
@@ -106,7 +132,11 @@ describe("workstation components under mocks", () => {
                 expect(s).not.toContain(key.slice(0, 64));
                 expect(s).not.toContain(grafanaPassword);
             }
-            if (!r.name.endsWith("-munge") && !r.name.endsWith("-grafana-config")) expect(i.stdin).toBeUndefined();
+            // Other steps' stdin holds files rendered for the host, never a secret.
+            if (!r.name.endsWith("-munge") && !r.name.endsWith("-grafana-config")) {
+                expect(containsSecret(r.inputs.stdin)).toBe(false);
+                expect(stepReceived(i).stdin).toBeUndefined();
+            }
         }
     });
 
@@ -135,13 +165,13 @@ describe("workstation components under mocks", () => {
 
     test("apt proxy and Debian components", () => {
         expect(rec.inputsOf("ws-ws1-base-apt-proxy").create).toContain("APT_PROXY='http://10.213.0.1:3128'");
-        const src: string = rec.inputsOf("ws-ws1-base-apt-sources").create;
+        const src = stepText(rec.inputsOf("ws-ws1-base-apt-sources"));
         expect(src).toContain("Components: main contrib non-free non-free-firmware");
         expect(src).toContain("MIRROR='http://deb.debian.org/debian'");
     });
 
     test("Prometheus scrapes every host's node exporter", () => {
-        const create: string = rec.inputsOf("ws-monitoring-ws1-prometheus").create;
+        const create = stepText(rec.inputsOf("ws-monitoring-ws1-prometheus"));
         expect(create).toContain("10.0.0.11:9100");
         expect(create).toContain("10.0.0.12:9100");
         expect(create).toContain("instance: ws2");
@@ -188,13 +218,13 @@ describe("teardown and retain", () => {
         expect(rec.inputsOf("ws-slurm-ws1-retain").create).toContain("RETAIN='true'");
         expect(rec.inputsOf("ws-ws1-base-retain").create).toContain("RETAIN='false'");
         for (const step of ["ws-slurm-ws1-packages", "ws-ws1-base-packages", "ws-monitoring-ws1-node-exporter", "ws-monitoring-ws1-prometheus"]) {
-            const del: string = rec.inputsOf(step).delete;
+            const del = stepText(rec.inputsOf(step), "delete");
             expect(del).toMatch(/if aihpc_retain (slurm|base|monitoring); then/);
             expect(del).toContain("aihpc_apt_remove");
         }
         // Services stop whatever retain says.
-        expect(rec.inputsOf("ws-slurm-ws1-packages").delete).toMatch(/for u in slurmctld\.service slurmd\.service munge\.service; do aihpc_service_off/);
-        expect(rec.inputsOf("ws-slurm-ws1-config").delete).toContain("aihpc_rm \"$dir/slurm.conf\"");
+        expect(stepText(rec.inputsOf("ws-slurm-ws1-packages"), "delete")).toMatch(/for u in slurmctld\.service slurmd\.service munge\.service; do aihpc_service_off/);
+        expect(stepText(rec.inputsOf("ws-slurm-ws1-config"), "delete")).toContain("aihpc_rm \"$dir/slurm.conf\"");
     });
 
     test("components switched off create no steps", async () => {
@@ -208,8 +238,10 @@ describe("teardown and retain", () => {
 
     test("preview (as `pulumi preview`): facts unknown, generated config unknown, graph the same", async () => {
         const rec = await runProgram(testbedLike());
-        expect(rec.ofType(STEP)).toHaveLength(2 + 2 * 8 + 2 * 6 + 2 * 2 + 6);
-        expect(rec.named("ws-slurm-ws1-config").inputs.create).toBe(UNKNOWN_VALUE);
+        expect(rec.ofType(STEP)).toHaveLength(2 * 2 + 2 * 8 + 2 * 6 + 2 * 2 + 6);
+        // slurm.conf is rendered from the facts: unknown in preview; the command itself is known.
+        expect(rec.named("ws-slurm-ws1-config").inputs.stdin).toBe(UNKNOWN_VALUE);
+        expect(rec.named("ws-slurm-ws1-config").inputs.create).not.toBe(UNKNOWN_VALUE);
         expect(rec.named("ws-slurm-ws1-packages").inputs.create).not.toBe(UNKNOWN_VALUE);
     });
 });

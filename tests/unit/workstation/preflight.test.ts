@@ -37,9 +37,12 @@ describe("preflight: every host is checked before any host is changed", () => {
         const raw = twoHosts();
         raw.workstation.nvidia = { enabled: false };
         const rec = await runProgram(raw, { preview: false, newResource: hook({}, []) });
+        // Through the bundle: its copy waits for every probe, and every step for the bundle.
         const ws2Probe = rec.named("ws-ws2-facts").urn;
         const ws1Retain = rec.resources.find((r) => r.name === "ws-ws1-base-retain")!;
-        expect(ws1Retain.dependencies).toContain(ws2Probe);
+        expect(ws1Retain.dependencies).toContain(rec.named("ws-ws1-bundle").urn);
+        expect(rec.named("ws-ws1-bundle").dependencies).toContain(rec.named("ws-ws1-bundle-copy").urn);
+        expect(rec.named("ws-ws1-bundle-copy").dependencies).toContain(ws2Probe);
     });
 });
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# aihpc step library: prepended to every provisioning step (see host/script.ts
-# `stepCommand`). Not run on its own. Every step:
+# aihpc step library: every provisioning step runs as
+#   VAR=... bash /var/lib/aihpc/bundle/<hash>/lib.sh /var/lib/aihpc/bundle/<hash>/STEP.sh
+# (see components/workstation/steps.ts and host/bundle.ts). Every step:
 #   - is idempotent: it compares before it changes, and a second run prints
 #     `aihpc: unchanged` as its last line (`aihpc: changed` otherwise);
 #   - waits for the dpkg lock and serialises its own apt work per host;
@@ -89,11 +90,22 @@ aihpc_apt_get() {
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
 }
 
+# aihpc_apt_get with its output kept out of the step's own (which Pulumi keeps
+# in its state for every step): the last 40 lines go to stderr if it fails.
+aihpc_apt_logged() {
+  local out rc=0
+  out="$(mktemp)"
+  aihpc_apt_get "$@" >"$out" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then tail -n 40 "$out" >&2; fi
+  rm -f "$out"
+  return "$rc"
+}
+
 # Retry transient failures (mirror hiccups, proxy resets) three times.
 aihpc_apt_retry() {
   local i
   for i in 1 2 3; do
-    if aihpc_apt_get "$@"; then return 0; fi
+    if aihpc_apt_logged "$@"; then return 0; fi
     aihpc_warn "apt-get $1 failed (attempt $i of 3)"
     sleep $((i * 5))
     [ "$1" = update ] || aihpc_apt_get update >/dev/null 2>&1 || true
@@ -151,7 +163,7 @@ aihpc_apt_remove() {
     while read -r p; do [ -n "$p" ] && aihpc_installed "$p" && purge+=("$p"); done < <(sort -u "$req")
   fi
   if [ "${#purge[@]}" -gt 0 ]; then
-    aihpc_apt_get purge "${purge[@]}"
+    aihpc_apt_logged purge "${purge[@]}" || aihpc_die "could not purge ${purge[*]} (apt's output above)"
     AIHPC_CHANGED=1
   fi
   if [ -f "$add" ]; then
@@ -160,7 +172,7 @@ aihpc_apt_remove() {
       comm -12 <(sort -u "$add") <(aihpc_apt_get -s autoremove 2>/dev/null | awk '/^Remv / { print $2 }' | sed 's/:.*//' | sort -u)
     )
     if [ "${#orphans[@]}" -gt 0 ]; then
-      aihpc_apt_get purge "${orphans[@]}"
+      aihpc_apt_logged purge "${orphans[@]}" || aihpc_die "could not purge ${orphans[*]} (apt's output above)"
       AIHPC_CHANGED=1
     fi
   fi
@@ -169,7 +181,6 @@ aihpc_apt_remove() {
   aihpc_log "removed packages recorded as '$tag'"
 }
 
-aihpc_have_systemd() { [ -d /run/systemd/system ]; }
 # ---- third-party apt repositories: verified before they are trusted --------
 
 # aihpc_key_fprs FILE: the primary-key fingerprints in an OpenPGP key file
@@ -279,6 +290,7 @@ aihpc_apt_repo_remove() {
   aihpc_rm "/etc/apt/sources.list.d/aihpc-$1.list" "/etc/apt/preferences.d/aihpc-$1" "/etc/apt/keyrings/aihpc-$1.gpg"
 }
 
+aihpc_have_systemd() { [ -d /run/systemd/system ]; }
 aihpc_require_systemd() {
   aihpc_have_systemd || aihpc_die "systemd is not running as PID 1 on $(hostname); aihpc manages services with systemd: boot the host with systemd"
 }
@@ -365,3 +377,56 @@ aihpc_timer_collector_remove() {
   aihpc_service_off "$name.timer"
   aihpc_rm "/etc/systemd/system/$name.timer" "/etc/systemd/system/$name.service" "/usr/local/sbin/$name" "$@"
 }
+
+# Inputs that do not travel in the command line (steps.ts writes them):
+#   AIHPC_FILES="VAR=PATH ..."   VAR is the text of a bundled file;
+#   AIHPC_SETS="VAR=REL:PATH,REL:PATH ..."   VAR is "REL=BASE64 ..." of bundled files;
+#   AIHPC_PAYLOAD=1   stdin holds "aihpc-payload 1", then "VAR BASE64" lines (files
+#     rendered for this host) and maybe "-stdin BASE64", which becomes the
+#     step's stdin (a secret: it never touches argv or disk).
+# They are shell variables, not exported: a file of any size never reaches a
+# child's environment (Linux caps one at 128 KiB).
+aihpc_inputs() {
+  local e var rel p list header name b64 stdin_b64=""
+  for e in ${AIHPC_FILES:-}; do
+    var="${e%%=*}" p="${e#*=}"
+    [ -f "$p" ] || aihpc_die "bundled file $p is missing: re-run \`pulumi up\` (it re-installs the step bundle)"
+    printf -v "$var" '%s' "$(cat "$p")"
+  done
+  for e in ${AIHPC_SETS:-}; do
+    var="${e%%=*}" list=""
+    for p in $(printf '%s' "${e#*=}" | tr ',' ' '); do
+      rel="${p%%:*}" p="${p#*:}"
+      [ -f "$p" ] || aihpc_die "bundled file $p is missing: re-run \`pulumi up\` (it re-installs the step bundle)"
+      list="$list${list:+ }$rel=$(base64 -w0 <"$p")"
+    done
+    printf -v "$var" '%s' "$list"
+  done
+  if [ "${AIHPC_PAYLOAD:-0}" = 1 ]; then
+    IFS= read -r header || true
+    [ "$header" = "aihpc-payload 1" ] || aihpc_die "step '$AIHPC_STEP_NAME': its input on stdin is missing or not an aihpc payload"
+    while IFS=' ' read -r name b64; do
+      case "$name" in
+        -stdin) stdin_b64="$b64" ;;
+        [A-Z]*)
+          printf -v "$name" '%s' "$(printf '%s' "$b64" | base64 -d)"
+          ;;
+        *) aihpc_die "step '$AIHPC_STEP_NAME': bad payload line '$name'" ;;
+      esac
+    done
+    if [ -n "$stdin_b64" ]; then
+      exec 0< <(printf '%s' "$stdin_b64" | base64 -d)
+    else
+      exec 0</dev/null
+    fi
+  fi
+}
+
+# Run as `bash lib.sh STEP.sh`: inputs first, then the step with this library loaded.
+if [ "${BASH_SOURCE[0]:-}" = "$0" ] && [ "$#" -ge 1 ]; then
+  aihpc_step_file="$1"
+  shift
+  aihpc_inputs
+  # shellcheck source=/dev/null
+  . "$aihpc_step_file"
+fi
