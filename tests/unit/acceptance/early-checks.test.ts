@@ -1,5 +1,5 @@
 // The runner checks its minimums, the conf file, the spec table and its
-// output folders before it measures anything: a typo fails in well under a
+// output folders before it measures anything: a typo fails in a fraction of a
 // second, not after minutes of exclusive GPU time. Stand-in programs that
 // would take 5 s and log that they ran prove that nothing was measured.
 import { spawnSync } from "child_process";
@@ -38,11 +38,13 @@ describe("aihpc-gpu-acceptance: bad input fails first", () => {
         ["an unknown key in the conf file", [], "gemm=0.6\nhostDeviceBw=0.6\n", /acc\.conf:2: unknown key 'hostDeviceBw'/],
         ["a --json file in a missing folder", ["--json", "/nonexistent/r.json"], undefined, /--json \/nonexistent\/r\.json: folder \/nonexistent does not exist/],
     ];
-    test.each(cases)("%s: exit 2 in under a second, nothing measured", (_what, args, conf, message) => {
+    test.each(cases)("%s: exit 2 at once, nothing measured", (_what, args, conf, message) => {
         const r = runner(args, conf);
         expect({ status: r.status, ran: r.ran }).toEqual({ status: 2, ran: false });
         expect(r.stderr).toMatch(message);
-        expect(r.ms).toBeLessThan(1000);
+        // About 0.3 s on an idle machine (the runner and one python3); the
+        // bound leaves room for a loaded one, and is below one stand-in's 5 s.
+        expect(r.ms).toBeLessThan(4000);
     });
 
     test("good input still runs the programs (the check lets it through)", () => {
