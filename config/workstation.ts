@@ -304,7 +304,7 @@ const mlRuntime = z.strictObject({
 });
 
 const acceptance = z.strictObject({
-    enabled: z.boolean().default(true),
+    ...toggle,
     /** Pass when a measurement reaches this fraction of the GPU's peak. */
     minFractionOfPeak: z
         .strictObject({

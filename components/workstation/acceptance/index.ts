@@ -2,13 +2,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkstationConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { readScript, scriptCommand } from "../host/script";
-import { hostStep } from "../host/step";
+import { readScript } from "../host/script";
+import { retainStep, scriptStep, stepOptions } from "../steps";
 import { findSpec, loadSpecs } from "./evaluate";
 
 export * from "./evaluate";
 
 export type AcceptanceConfig = WorkstationConfig["acceptance"];
+
+const SCRIPTS = path.join(__dirname, "scripts");
 
 /** Where the suite lives on a host, and what the Pulumi program writes there. */
 export const INSTALL_DIR = "/usr/local/lib/aihpc/acceptance";
@@ -30,7 +32,12 @@ export const SUITE_FILES = [
     "templates/gpu-acceptance.sbatch",
 ];
 
-/** `path=base64 ...` for the install script (a change in any file changes the command, so the step re-runs). */
+/** The suite as the install step's file set FILES: relative name -> file in this checkout (shipped in the step bundle). */
+export function suiteFiles(dir = __dirname): Record<string, string> {
+    return Object.fromEntries(SUITE_FILES.map((f) => [f, path.join(dir, f)]));
+}
+
+/** What $FILES holds on the host: `path=base64 ...` (lib.sh's file-set encoding); for tests that run the step in place. */
 export function suiteFilesEnv(dir = __dirname): string {
     return SUITE_FILES.map((f) => `${f}=${Buffer.from(readScript(dir, f)).toString("base64")}`).join(" ");
 }
@@ -53,6 +60,8 @@ export interface AcceptanceArgs {
  * PATH; the minimum fractions of peak in CONF_FILE; the Slurm job template
  * gpu-acceptance.sbatch beside the other job templates. Installing does not
  * run the suite (a minute of exclusive GPU time): run it by hand or as a job.
+ * A retain step per host, as every component: with `retain`, teardown keeps
+ * the suite, its settings and its last results.
  */
 export class Acceptance extends pulumi.ComponentResource {
     public readonly steps: Record<string, pulumi.Resource>;
@@ -72,28 +81,21 @@ export class Acceptance extends pulumi.ComponentResource {
             return;
         }
         const specs = loadSpecs();
-        const files = suiteFilesEnv();
-        const script = readScript(path.join(__dirname, "scripts"), "install.sh");
         for (const h of args.hosts.filter((x) => x.config.gpus.count > 0)) {
             const model = h.config.gpus.model;
             if (model && !findSpec(specs, model)) {
                 pulumi.log.warn(`host '${h.name}': no spec for GPU '${model}' in gpu-specs.json: its acceptance figures will be informational only`, this);
             }
+            const after = stepOptions(this, h, args.after?.[h.name] ?? []);
+            const retain = retainStep(`${name}-${h.name}-retain`, h.transport, "acceptance", args.config.retain, after());
             const env = {
-                ACTION: "apply",
-                FILES: files,
                 MIN_DEVICE_BW: min.deviceBandwidth,
                 MIN_HOST_DEVICE_BW: min.hostDeviceBandwidth,
                 MIN_GEMM: min.gemm,
                 PYTHON: args.python ?? "python3",
                 CUDA_HOME: args.cudaHome ?? "",
             };
-            this.steps[h.name] = hostStep(
-                `${name}-${h.name}`,
-                h.transport,
-                { create: scriptCommand(script, env), delete: scriptCommand(script, { ACTION: "delete" }) },
-                { parent: this, dependsOn: [h.ready, ...(args.after?.[h.name] ?? [])] },
-            );
+            this.steps[h.name] = scriptStep(`${name}-${h.name}`, h.transport, { dir: SCRIPTS, file: "install.sh", env, sets: { FILES: suiteFiles() } }, after(retain));
         }
         this.registerOutputs({});
     }

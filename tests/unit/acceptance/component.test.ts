@@ -7,8 +7,10 @@ import * as os from "os";
 import * as path from "path";
 import { Acceptance, suiteFilesEnv, SUITE_FILES } from "../../../components/workstation/acceptance";
 import { Host } from "../../../components/workstation/host";
+import { stepScript } from "../../../components/workstation/steps";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig, runComponent } from "../../helpers/harness";
+import { requireRoot } from "../../helpers/tools";
 
 const ACCEPTANCE = path.join(__dirname, "../../../components/workstation/acceptance");
 const FIXTURE = path.join(__dirname, "fixtures/h200-raw.jsonl");
@@ -20,20 +22,25 @@ function hosts(gpuCounts: number[]) {
 const config = () => parseConfig(oneHost()).workstation.acceptance;
 
 describe("Acceptance component", () => {
-    test("one install step per GPU host, after its facts probe; none on a host without GPUs", async () => {
+    test("a retain and an install step per GPU host, after its facts probe; none on a host without GPUs", async () => {
         const run = await runComponent(() => new Acceptance("acc", { hosts: hosts([1, 0]), config: config(), python: "/opt/aihpc/ml/bin/python" }));
         const steps = run.ofType("command:local:Command").filter((r) => r.name.startsWith("acc-"));
-        expect(steps.map((s) => s.name)).toEqual(["acc-ws1"]);
+        expect(steps.map((s) => s.name).sort()).toEqual(["acc-ws1", "acc-ws1-retain"]);
         expect(run.named("acc-ws1").parent).toBe(run.named("acc").urn);
         expect(run.named("acc-ws1").dependencies).toContain(run.named("host-ws1-facts").urn);
         const inputs = run.inputsOf("acc-ws1");
         expect(inputs.create).toContain("MIN_DEVICE_BW='0.75'");
         expect(inputs.create).toContain("MIN_GEMM='0.6'");
         expect(inputs.create).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
-        expect(inputs.create).toContain(`FILES='${suiteFilesEnv()}'`);
-        expect(inputs.delete).toContain("ACTION='delete'");
-        // sent as one `sh -c` argument over SSH: Linux caps one argument at 128 KiB
-        expect(Buffer.byteLength(inputs.create)).toBeLessThan(100 * 1024);
+        expect(inputs.create).toMatch(/^AIHPC_ACTION='?apply'? /);
+        expect(inputs.delete).toMatch(/^AIHPC_ACTION='?delete'? /);
+        // The house pattern: lib.sh + the step from the bundle, the suite as a bundled file set (not in argv).
+        expect(inputs.create).toMatch(/ bash \S+\/lib\.sh \S+\/install\.sh$/);
+        for (const f of SUITE_FILES) expect(inputs.create).toContain(`${f}:`);
+        expect(Buffer.byteLength(inputs.create)).toBeLessThan(4 * 1024);
+        // A retain step first, as every component.
+        expect(run.inputsOf("acc-ws1-retain").create).toContain("COMPONENT='acceptance'");
+        expect(run.named("acc-ws1").dependencies).toContain(run.named("acc-ws1-retain").urn);
     });
 
     test("disabled: no steps", async () => {
@@ -65,55 +72,70 @@ function writeExec(file: string, text: string) {
 describe("install step, for real in a scratch prefix", () => {
     let dir: string;
     beforeEach(() => {
+        // lib.sh's file helpers chown, as on a host.
+        requireRoot();
         dir = scratch();
         // A stand-in nvcc: writes each -o target (the real build ran on the H200, docs/acceptance.md).
         writeExec(`${dir}/nvcc`, '#!/bin/sh\n[ "$1" = --version ] && { echo "stand-in nvcc"; exit 0; }\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\nprintf "#!/bin/sh\\n" >"$out"\necho "nvcc $out" >>"$(dirname "$0")/nvcc.log"\n');
+        // python3 counts as installed (no apt on this machine's behalf).
+        fs.mkdirSync(`${dir}/stub`);
+        writeExec(`${dir}/stub/dpkg-query`, "#!/bin/sh\necho 'install ok installed'\n");
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const install = (action: "apply" | "delete", minGemm = 0.6) => {
-        const script = fs.readFileSync(path.join(ACCEPTANCE, "scripts/install.sh"), "utf8");
-        const env = action === "apply" ? { ACTION: "apply", FILES: suiteFilesEnv(), MIN_DEVICE_BW: 0.75, MIN_HOST_DEVICE_BW: 0.6, MIN_GEMM: minGemm, PYTHON: "python3", CUDA_HOME: "" } : { ACTION: "delete" };
-        const { scriptCommand } = require("../../../components/workstation/host/script");
-        return execFileSync("/bin/sh", ["-c", scriptCommand(script, env)], {
+    /** The step as a host runs it (lib.sh in front), with `aihpc_retain` answering `retain` instead of /etc/aihpc/retain. */
+    const install = (action: "apply" | "delete", o: { minGemm?: number; retain?: boolean } = {}) => {
+        const [lib, body] = stepScript(path.join(ACCEPTANCE, "scripts"), "install.sh").split("\n# ---- install.sh\n");
+        const text = `${lib}\naihpc_retain() { [ "${o.retain ? "true" : "false"}" = true ]; }\n${body}`;
+        const env = action === "apply" ? { FILES: suiteFilesEnv(), MIN_DEVICE_BW: "0.75", MIN_HOST_DEVICE_BW: "0.6", MIN_GEMM: String(o.minGemm ?? 0.6), PYTHON: "python3", CUDA_HOME: "" } : {};
+        return execFileSync("bash", ["-c", text, "aihpc-step"], {
             encoding: "utf8",
             env: {
-                ...process.env,
-                AIHPC_ALLOW_NONROOT: "1",
+                ...env,
+                AIHPC_ACTION: action,
+                AIHPC_STEP_NAME: "install",
                 NVCC: `${dir}/nvcc`,
-                DEST: `${dir}/lib`,
+                DEST: `${dir}/lib/acceptance`,
                 CONF: `${dir}/etc/gpu-acceptance.conf`,
                 LINK: `${dir}/bin-aihpc-gpu-acceptance`,
                 JOBS: `${dir}/jobs`,
                 PROM: `${dir}/aihpc_gpu_acceptance.prom`,
-                PATH: `/usr/bin:/bin`, // no nvidia-smi: the default targets
+                PATH: `${dir}/stub:/usr/bin:/bin`, // no nvidia-smi: the default targets
             },
         });
     };
     const nvccRuns = () => (fs.existsSync(`${dir}/nvcc.log`) ? fs.readFileSync(`${dir}/nvcc.log`, "utf8").trim().split("\n").length : 0);
+    const last = (out: string) => out.trim().split("\n").pop();
 
-    test("installs, builds once, changes nothing on a re-run, rewrites only the settings, removes", () => {
+    test("installs, builds once, changes nothing on a re-run, rewrites only the settings; retain keeps it all, else removes it", () => {
         const first = install("apply");
-        expect(first).toMatch(/acceptance: installed/);
+        expect(last(first)).toBe("aihpc: changed");
         expect(nvccRuns()).toBe(3);
-        for (const f of SUITE_FILES) expect(fs.readFileSync(`${dir}/lib/${f}`, "utf8")).toBe(fs.readFileSync(path.join(ACCEPTANCE, f), "utf8"));
-        expect(fs.statSync(`${dir}/lib/scripts/aihpc-gpu-acceptance`).mode & 0o111).toBeTruthy();
-        expect(fs.readlinkSync(`${dir}/bin-aihpc-gpu-acceptance`)).toBe(`${dir}/lib/scripts/aihpc-gpu-acceptance`);
+        for (const f of SUITE_FILES) expect(fs.readFileSync(`${dir}/lib/acceptance/${f}`, "utf8")).toBe(fs.readFileSync(path.join(ACCEPTANCE, f), "utf8"));
+        expect(fs.statSync(`${dir}/lib/acceptance/scripts/aihpc-gpu-acceptance`).mode & 0o777).toBe(0o755);
+        expect(fs.readlinkSync(`${dir}/bin-aihpc-gpu-acceptance`)).toBe(`${dir}/lib/acceptance/scripts/aihpc-gpu-acceptance`);
         expect(fs.readFileSync(`${dir}/etc/gpu-acceptance.conf`, "utf8")).toContain("deviceBandwidth=0.75\nhostDeviceBandwidth=0.6\ngemm=0.6\npython=python3\n");
         expect(fs.existsSync(`${dir}/jobs/gpu-acceptance.sbatch`)).toBe(true);
 
-        expect(install("apply").trim()).toBe("acceptance: unchanged");
+        expect(install("apply").trim()).toBe("aihpc: unchanged");
         expect(nvccRuns()).toBe(3);
 
-        const third = install("apply", 0.7);
+        const third = install("apply", { minGemm: 0.7 });
         expect(third).toContain(`wrote ${dir}/etc/gpu-acceptance.conf`);
+        expect(last(third)).toBe("aihpc: changed");
         expect(nvccRuns()).toBe(3); // sources unchanged: no rebuild
 
         fs.writeFileSync(`${dir}/aihpc_gpu_acceptance.prom`, "stale\n");
-        expect(install("delete")).toContain("acceptance: removed");
+        const kept = install("delete", { retain: true });
+        expect(kept).toContain("retain: keeping the acceptance suite");
+        expect(last(kept)).toBe("aihpc: unchanged");
+        expect(fs.existsSync(`${dir}/lib/acceptance/bin/aihpc-gemm`)).toBe(true);
+
+        expect(last(install("delete"))).toBe("aihpc: changed");
         for (const p of ["lib", "etc/gpu-acceptance.conf", "bin-aihpc-gpu-acceptance", "jobs/gpu-acceptance.sbatch", "aihpc_gpu_acceptance.prom"]) {
             expect(fs.existsSync(`${dir}/${p}`)).toBe(false);
         }
+        expect(install("delete").trim()).toBe("aihpc: unchanged");
     });
 });
 

@@ -7,6 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig } from "../../helpers/harness";
+import { requireTool } from "../../helpers/tools";
+import { stepScript } from "../../../components/workstation/steps";
 import {
     DEFAULT_MIN,
     evaluate,
@@ -351,13 +353,17 @@ const python = spawnSync("python3", ["--version"]).status === 0;
     });
 });
 
-test("the runner and the scripts are shellcheck-clean bash with strict mode", () => {
-    for (const f of ["scripts/aihpc-gpu-acceptance", "scripts/build.sh", "scripts/install.sh", "templates/gpu-acceptance.sbatch"]) {
+test("the runner and the scripts are shellcheck-clean bash with strict mode; the install step with lib.sh in front", () => {
+    for (const f of ["scripts/aihpc-gpu-acceptance", "scripts/build.sh", "templates/gpu-acceptance.sbatch"]) {
         const text = fs.readFileSync(path.join(ACCEPTANCE, f), "utf8");
         expect(text).toMatch(/^#!(\/usr\/bin\/env |\/bin\/)bash\n/);
         expect(text).toMatch(/^set -euo pipefail$/m);
     }
-    if (spawnSync("shellcheck", ["--version"]).status === 0) {
-        execFileSync("shellcheck", ["--severity=style", "scripts/aihpc-gpu-acceptance", "scripts/build.sh", "scripts/install.sh", "templates/gpu-acceptance.sbatch"], { cwd: ACCEPTANCE });
-    }
+    const shellcheck = requireTool("shellcheck");
+    execFileSync(shellcheck, ["--severity=style", "scripts/aihpc-gpu-acceptance", "scripts/build.sh", "templates/gpu-acceptance.sbatch"], { cwd: ACCEPTANCE });
+    const step = stepScript(path.join(ACCEPTANCE, "scripts"), "install.sh");
+    expect(step).toMatch(/case "\$AIHPC_ACTION" in/);
+    expect(step.trimEnd().endsWith("aihpc_done")).toBe(true);
+    const r = spawnSync(shellcheck, ["--severity=style", "-s", "bash", "-"], { input: step, encoding: "utf8" });
+    expect(r.stdout).toBe("");
 });

@@ -71,7 +71,7 @@ describe("GPU stack: which steps exist where", () => {
 
     test("ML runtime and acceptance on the GPU host; the acceptance suite uses the venv's python and the default CUDA", () => {
         expect(steps(rec, "ws-ml-")).toEqual(["ws-ml-ws1-jupyter-kernel", "ws-ml-ws1-retain", "ws-ml-ws1-venv"]);
-        expect(steps(rec, "ws-acceptance-")).toEqual(["ws-acceptance-ws1"]);
+        expect(steps(rec, "ws-acceptance-")).toEqual(["ws-acceptance-ws1", "ws-acceptance-ws1-retain"]);
         const acc = create(rec, "ws-acceptance-ws1");
         expect(acc).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
         expect(acc).toContain("CUDA_HOME='/usr/local/cuda-12.8'");

@@ -8,9 +8,9 @@ import { stepScript } from "../../../components/workstation/steps";
 import { requireRoot, requireTool } from "../../helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
-const DIRS = ["base-system", "slurm", "monitoring"].map((d) => path.join(ROOT, d, "scripts"));
+const DIRS = ["base-system", "slurm", "monitoring", "acceptance"].map((d) => path.join(ROOT, d, "scripts"));
 /** Installed programs, not steps: they run without lib.sh. */
-const STANDALONE = new Set(["node-health.sh", "slurm-metrics.sh", "gpu-epilog.sh", "gpu-metrics.sh"]);
+const STANDALONE = new Set(["node-health.sh", "slurm-metrics.sh", "gpu-epilog.sh", "gpu-metrics.sh", "build.sh"]);
 
 const steps = [...DIRS.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".sh")).map((f) => [d, f] as const)), [path.join(ROOT, "host", "scripts"), "retain.sh"] as const];
 
