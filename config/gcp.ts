@@ -174,6 +174,9 @@ export const gcpRegions: Record<string, readonly string[]> = {
     "us-west4": ["a", "b", "c"],
 };
 
+/** Cloud Storage multi-regions and predefined dual-regions; any region of gcpRegions is a bucket location too. */
+export const bucketMultiRegions: readonly string[] = ["ASIA", "EU", "US", "ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"];
+
 /**
  * Currencies a Cloud Billing account (and so its budget) can be in. A budget's
  * currency must be its billing account's; a code not here is refused.

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems";
 import { urlHost } from "./formats";
-import { acceleratorsFor, acceleratorZones, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
+import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { versions } from "./versions";
@@ -281,6 +281,10 @@ function checkGcp(cfg: z.output<typeof shape>, ctx: Ctx): void {
         issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.zone}': expected one of ${zones.map((z) => `${g.region}-${z}`).join(", ")}`);
     } else if (g.zone === undefined && !zones.includes("a")) {
         issue(ctx, ["gcp", "zone"], `region '${g.region}' has no zone '${g.region}-a' (the default): set gcp.zone to one of ${zones.map((z) => `${g.region}-${z}`).join(", ")}`);
+    }
+    const loc = g.buckets.location;
+    if (loc !== undefined && !bucketMultiRegions.includes(loc.toUpperCase()) && gcpRegions[loc.toLowerCase()] === undefined) {
+        issue(ctx, ["gcp", "buckets", "location"], `unknown bucket location '${loc}': expected a multi-region or dual-region (${bucketMultiRegions.join(", ")}) or a region such as ${g.region} (config/gcp.ts)`);
     }
     const wb = g.vertex.workbench;
     if (wb.enabled) checkWorkbench(g, ctx);

@@ -155,6 +155,7 @@ export const hardeningConfigs: BadConfig[] = [
     ["a made-up region", onGcp((c) => (c.gcp.region = "mars-north1")), ["sshPrivateKey"], "aihpc:gcp.region", /unknown Google Cloud region 'mars-north1'/],
     ["a zone the region lacks", onGcp((c) => (c.gcp.zone = "europe-west4-z")), ["sshPrivateKey"], "aihpc:gcp.zone", /region 'europe-west4' has no zone 'europe-west4-z': expected one of europe-west4-a, europe-west4-b, europe-west4-c/],
     ["a region without zone a and no zone", onGcp((c) => (c.gcp.region = "us-east1")), ["sshPrivateKey"], "aihpc:gcp.zone", /has no zone 'us-east1-a'.*us-east1-b/],
+    ["an unknown bucket location", onGcp((c) => (c.gcp.buckets = { location: "MARS" })), ["sshPrivateKey"], "aihpc:gcp.buckets.location", /unknown bucket location 'MARS'/],
     ["an unknown currency", onGcp((c) => (c.gcp.budget.currency = "XYZ")), ["sshPrivateKey"], "aihpc:gcp.budget.currency", /currency Cloud Billing accounts use.*got "XYZ"/],
     ["a lower-case currency", onGcp((c) => (c.gcp.budget.currency = "usd")), ["sshPrivateKey"], "aihpc:gcp.budget.currency", /currency/],
     ["a branch that is no branch name", onGcp((c) => (c.gcp.github.deployBranch = "main' || true || '")), ["sshPrivateKey"], "aihpc:gcp.github.deployBranch", /branch name/],
