@@ -111,8 +111,8 @@ export const SYSTEM_FOLDERS: readonly string[] = [
     "/var/lib/aihpc", "/var/lib/apt", "/var/lib/dpkg", "/var/lib/systemd",
 ];
 
-/** Folders whose contents are virtual, volatile or the boot loader's: nothing of the stack's lives inside them. */
-export const NOT_INSIDE: readonly string[] = ["/boot", "/dev", "/proc", "/run", "/sys", "/tmp", "/var/tmp"];
+/** Folders whose contents are virtual, volatile, the boot loader's or the stack's own state (steps, bundle): no managed folder lives inside them. */
+export const NOT_INSIDE: readonly string[] = ["/boot", "/dev", "/proc", "/run", "/sys", "/tmp", "/var/tmp", "/var/lib/aihpc"];
 
 /** The problem with a managed folder, or undefined; `normal` is the path as the steps get it. */
 export function managedPathProblem(raw: string): { path: string } | { problem: string } {
@@ -128,7 +128,7 @@ export function managedPathProblem(raw: string): { path: string } | { problem: s
         return bad(hit === p ? `is the system folder ${p}` : `is a parent of the system folder ${hit}`);
     }
     const inside = NOT_INSIDE.find((d) => p.startsWith(`${d}/`));
-    if (inside !== undefined) return bad(`is inside ${inside}, which is virtual, volatile or the boot loader's`);
+    if (inside !== undefined) return bad(`is inside ${inside}, which is virtual, volatile, the boot loader's or the stack's own state`);
     if (/^\/home\/[^/]+$/.test(p)) return bad("is a user's home folder");
     return { path: p };
 }

@@ -93,7 +93,7 @@ export const PATH_SETTINGS: [string, (c: Raw, v: string) => void][] = [
     ["gcp.hybrid.data.checkpointsPath", (c, v) => (c.gcp.hybrid = { data: { checkpointsPath: v } })],
 ];
 
-export const BAD_PATHS: string[] = ["/", "/home", "/etc", "/etc/", "/var", "/var/lib", "/usr/local", "/opt", "/srv", "/root", "/boot/x", "/tmp/x", "/proc/1", "/home/alice", "/opt/../etc", "/opt/./x", "opt/aihpc", "/opt/my venv", "/opt/x;rm", "/opt/$(id)", "/lib64", "/etc/aihpc", "/var/lib/aihpc"];
+export const BAD_PATHS: string[] = ["/", "/var/lib/aihpc/ml", "/home", "/etc", "/etc/", "/var", "/var/lib", "/usr/local", "/opt", "/srv", "/root", "/boot/x", "/tmp/x", "/proc/1", "/home/alice", "/opt/../etc", "/opt/./x", "opt/aihpc", "/opt/my venv", "/opt/x;rm", "/opt/$(id)", "/lib64", "/etc/aihpc", "/var/lib/aihpc"];
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIhUeXXbexzZoiLqPefvDpgz4u38N8nv0gISGcaWzUs1";
 
