@@ -58,6 +58,8 @@ function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?:
     const { config, secretKeys } = testbedStackConfig(tb, { hosts: [host] });
     const ws = JSON.parse(config["aihpc:workstation"]);
     ws.base = { ...(ws.base ?? {}), users: [{ name: "alice" }] };
+    // The testbed's mirror is plain http: an explicit opt-in for its host.
+    if (opts.mirror) ws.httpRepositoryHosts = [...(ws.httpRepositoryHosts ?? ["deb.debian.org"]), new URL(opts.mirror).hostname];
     const raw: Record<string, unknown> = { workstation: ws };
     if (opts.gcp) {
         raw.gcp = {
