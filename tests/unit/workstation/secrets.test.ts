@@ -3,7 +3,7 @@
 // travel on the step's stdin only (a secret in state, never in a command
 // string or the plan) and land in 0600 files. The scripts run for real in a
 // scratch root.
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -17,6 +17,20 @@ import { requireRoot, requireTool } from "../../helpers/tools";
 const PROXY_CRED = "proxyuser:Pr0xy-S3cret-Value";
 const WEBHOOK_TOKEN = "wh-T0ken-S3cret-Value";
 const SECRETS = ["sshPrivateKey", "aptProxyCredentials", "alertWebhookSecret"];
+/** An HTTP proxy on a free port that answers 407 unless it gets Basic proxyuser:Pr0xy-S3cret-Value; prints its port. */
+const AUTH_PROXY = `
+import base64, http.server, sys
+want = "Basic " + base64.b64encode(b"${PROXY_CRED}").decode()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.headers.get("Proxy-Authorization") != want:
+            self.send_response(407); self.send_header("Proxy-Authenticate", 'Basic realm="t"'); self.send_header("Content-Length", "0"); self.end_headers(); return
+        b = b"authenticated\\n"; self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()
+`;
 const SCRIPTS = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
 
 function withSecrets(): Record<string, any> {
@@ -133,6 +147,40 @@ describe("the steps write the secrets 0600, from stdin, run for real in a scratc
         expect(run(on, "nocolon").stderr).toContain("must be user:password");
         expect(run({ PROXY_AUTH: "0" }, "").stdout).toContain(`removed ${auth}`);
         expect(fs.existsSync(auth)).toBe(false);
+    });
+
+    test("the file apt-proxy.sh writes makes apt's own downloader authenticate to the proxy (apt 2.6, a proxy that demands Basic auth)", async () => {
+        requireTool("/usr/lib/apt/apt-helper");
+        const root = path.join(tmp, "apt-live");
+        const proxy = spawn("python3", ["-c", AUTH_PROXY], { stdio: ["ignore", "pipe", "inherit"] });
+        try {
+            const port = await new Promise<string>((resolve, reject) => {
+                proxy.stdout!.once("data", (d) => resolve(String(d).trim()));
+                proxy.once("exit", () => reject(new Error("the test proxy exited")));
+            });
+            const script = lib(stepScript(path.join(SCRIPTS, "base-system", "scripts"), "apt-proxy.sh"))
+                .replace(/\/etc\/apt\//g, `${root}/etc/apt/`)
+                .replace(/timeout 5 bash -c /, "true ");
+            const url = `http://127.0.0.1:${port}`;
+            const w = spawnSync("bash", ["-c", script, "aihpc-step"], {
+                input: PROXY_CRED,
+                encoding: "utf8",
+                env: { ...process.env, AIHPC_ACTION: "apply", APT_PROXY: url, PROXY_AUTH: "1", PROXY_MACHINE: proxyMachine(url) },
+            });
+            expect(w.stderr).toBe("");
+            const out = path.join(root, "out");
+            fs.mkdirSync(out, { recursive: true, mode: 0o777 });
+            fs.chmodSync(out, 0o777);
+            const fetch = (netrc: string) =>
+                spawnSync("/usr/lib/apt/apt-helper", ["-o", `Acquire::http::Proxy=${url}`, "-o", `Dir::Etc::netrcparts=${netrc}`, "download-file", "http://repo.invalid/x", path.join(out, "x")], { encoding: "utf8" });
+            // Without the file the proxy refuses (407); with it apt sends the credentials and gets the file.
+            expect(fetch(path.join(root, "none")).stderr).toContain("407");
+            const ok = fetch(path.join(root, "etc/apt/auth.conf.d"));
+            expect(`${ok.stdout}${ok.stderr}`).not.toContain("407");
+            expect(fs.readFileSync(path.join(out, "x"), "utf8")).toBe("authenticated\n");
+        } finally {
+            proxy.kill();
+        }
     });
 
     test("alertmanager.sh: the webhook secret file 0600 for Alertmanager's user, from stdin; removed when the secret goes", () => {
