@@ -30,7 +30,7 @@ function quote(s: string): string {
 
 /** The URL with any password replaced, for messages (a password is never echoed). */
 function redact(raw: string): string {
-    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:[redacted]@");
+    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@]*@/i, "$1[credentials]@");
 }
 
 /**
@@ -51,6 +51,7 @@ export function parseHttpUrl(raw: string, rules: UrlRules = {}): { url: string }
     // eslint-disable-next-line no-control-regex
     if (/[\s\u0000-\u001f\u007f]/.test(text)) return bad("contains a space, newline or control character");
     if (/\/\.{1,2}(\/|$)|%2e/i.test(raw.replace(/^[a-z]+:\/\//i, "/"))) return bad("has '.' or '..' path segments");
+    if (/%(?:[01][0-9a-f]|7f|20|22|27|5c)/i.test(raw)) return bad("percent-encodes a control character, space, quote or backslash");
     if (raw.includes("?") || raw.includes("#")) return bad("has a query or fragment, which apt and pip repositories do not take");
     const odd = [...text].find((c) => !URL_CHARS.test(c));
     if (odd !== undefined) {

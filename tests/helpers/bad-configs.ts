@@ -82,6 +82,8 @@ export const BAD_URLS: string[] = [
     "mirror.example/debian",
     "https://mirr_or.example/debian",
     "https://bob:hunter2@mirror.example/debian",
+    "https://bob:hunter2/x@mirror.example/debian",
+    "https://mirror.example/debian%0aURIs:%20x",
 ];
 
 /** Every setting that names a folder the stack creates, owns and may remove. */
