@@ -11,13 +11,21 @@ function secretValues(resources: RuleResource[]): string[] {
         const p = r.props;
         if (typeof p.connection?.privateKey === "string") out.push(p.connection.privateKey);
         if (typeof p.connection?.password === "string") out.push(p.connection.password);
-        if (typeof p.stdin === "string") out.push(p.stdin);
+        // stdin: a secret (CrossGuard cannot tell, so there every stdin counts); in a step payload, its `-stdin` line.
+        if (typeof p.stdin === "string" && (r.secretInputs === undefined || r.secretInputs.has("stdin"))) out.push(...stdinSecrets(p.stdin));
         if (r.type === "random:index/randomBytes:RandomBytes") out.push(p.base64, p.hex);
         if (r.type === "random:index/randomPassword:RandomPassword") out.push(p.result);
         if (r.type === "tls:index/privateKey:PrivateKey") out.push(p.privateKeyPem, p.privateKeyOpenssh);
     }
-    // Short values would match by accident; key material is long.
-    return out.filter((s): s is string => typeof s === "string" && s.length >= 16);
+    // Short values would match by accident; key material is long. Each once: hosts share keys.
+    return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length >= 16))];
+}
+
+/** The secret in a step's stdin: the whole text, or the `-stdin` line of an aihpc payload (components/workstation/steps.ts). */
+function stdinSecrets(stdin: string): string[] {
+    if (!stdin.startsWith("aihpc-payload 1\n")) return [stdin];
+    const line = stdin.split("\n").find((l) => l.startsWith("-stdin "));
+    return line ? [Buffer.from(line.slice("-stdin ".length), "base64").toString("utf8")] : [];
 }
 
 function commandText(r: RuleResource): { field: string; text: string }[] {

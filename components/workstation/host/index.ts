@@ -13,8 +13,8 @@ export { BUNDLE_ROOT, bundlePath } from "./bundle";
 export type { Transport, StepArgs } from "./step";
 export { scriptCommand, shellQuote, readScript } from "./script";
 
-/** Teardown of the bundle: last on each host, since every step's delete runs from it. */
-const BUNDLE_DELETE = `if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`;
+/** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
+const BUNDLE_DELETE = scriptCommand(`if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`);
 
 export interface HostArgs {
     host: HostConfig;
@@ -64,6 +64,8 @@ export class Host extends pulumi.ComponentResource {
                     dialErrorLimit: 10,
                     perDialTimeout: 15,
                 },
+                // Not root: every step through `sudo -n` (step.ts `asRoot`); the probe checks it works.
+                sudo: args.host.user !== "root",
             };
         } else {
             this.transport = { kind: "local", sudo: typeof process.getuid === "function" && process.getuid() !== 0 };
@@ -71,7 +73,8 @@ export class Host extends pulumi.ComponentResource {
         this.probe = hostStep(
             `${name}-facts`,
             this.transport,
-            { create: scriptCommand(readScript(`${__dirname}/scripts`, "facts.sh")) },
+            // As the connection's user: read-only, and it reports whether sudo works (checkFacts).
+            { create: scriptCommand(readScript(`${__dirname}/scripts`, "facts.sh")), unprivileged: true },
             { parent: this },
         );
         this.facts = this.probe.stdout.apply((out) => parseFacts(out));
@@ -85,7 +88,8 @@ export class Host extends pulumi.ComponentResource {
      * and the install step checks its sha256 before unpacking it as root.
      */
     installBundle(after: pulumi.Input<pulumi.Resource>): pulumi.Resource {
-        const bundle = pulumi.output(buildBundle());
+        // Only the archive's name and checksum: an Output walks every value it holds (the entries' bytes too).
+        const bundle = pulumi.output(buildBundle().then((b) => ({ sha256: b.sha256, file: b.file })));
         const script = readScript(`${__dirname}/scripts`, "bundle.sh");
         const opts = { parent: this, dependsOn: [after] };
         let env: pulumi.Output<{ BUNDLE_TAR: string; BUNDLE_SHA256: string; REMOVE_TAR: string }>;
