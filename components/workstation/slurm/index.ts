@@ -61,8 +61,7 @@ export class Slurm extends pulumi.ComponentResource {
         const c = args.config;
         const controllers = args.hosts.filter((h) => h.config.roles.includes("controller"));
         const compute = args.hosts.filter((h) => h.config.roles.includes("compute"));
-        if (controllers.length !== 1) throw new pulumi.ResourceError(`hosts: Slurm needs exactly one 'controller', got ${controllers.length}`, this);
-        if (compute.length === 0) throw new pulumi.ResourceError("hosts: Slurm needs at least one 'compute' host", this);
+        // Validated config (config/schema.ts checkSlurm): exactly one controller, at least one compute host.
         this.controller = controllers[0];
 
         // 1024 random bytes, as `mungekey` makes; the provider keeps it secret in state.
