@@ -97,3 +97,20 @@ describe("the ML runtime step in the plan", () => {
         expect(create).not.toContain("--hash=sha256:");
     }, 60_000);
 });
+
+describe("containers by digest", () => {
+    test("gpu-exporter.sh refuses a dcgm-exporter image that is not pinned by digest, before any change", () => {
+        requireRoot();
+        const script = stepScript(path.join(REPO, "components", "workstation", "monitoring", "scripts"), "gpu-exporter.sh")
+            .replace(/\n# Run as `bash lib\.sh[\s\S]*?\nfi\n/, "\n")
+            .replace("aihpc_require_systemd\n", ":\n")
+            .replace("remove_smi\n        command -v docker", 'echo "ACCEPTED"; exit 0\n        command -v docker');
+        const run = (image: string) =>
+            spawnSync("bash", ["-c", script, "aihpc-step"], { encoding: "utf8", env: { ...process.env, AIHPC_ACTION: "apply", MODE: "dcgm", INTERVAL: "30s", PORT: "9400", IMAGE: image } });
+        const tag = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
+        const r = run(tag);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain(`dcgm-exporter image '${tag}' is not pinned by digest`);
+        expect(run(`${tag}@sha256:${"c".repeat(64)}`).stdout).toContain("ACCEPTED");
+    });
+});

@@ -2,7 +2,7 @@
 # The GPU metrics exporter fit for the card (MODE):
 #   nvidia-smi: the aihpc-gpu-metrics collector (COLLECTOR) on a timer, writing
 #     to the node exporter's textfile directory (RTX and other cards);
-#   dcgm: NVIDIA's dcgm-exporter container (IMAGE, a pinned tag) under systemd
+#   dcgm: NVIDIA's dcgm-exporter container (IMAGE, pinned by digest) under systemd
 #     on PORT, through Docker's nvidia runtime (data-centre GPUs).
 # Switching mode removes the other one.
 dcgm=/etc/systemd/system/aihpc-dcgm-exporter.service
@@ -25,6 +25,8 @@ case "$AIHPC_ACTION" in
         ;;
       dcgm)
         : "${IMAGE:?}" "${PORT:?}"
+        # By digest only (Docker checks the pulled content against it); a tag can be moved.
+        [[ "$IMAGE" =~ @sha256:[0-9a-f]{64}$ ]] || aihpc_die "dcgm-exporter image '$IMAGE' is not pinned by digest: set workstation.monitoring.dcgmExporter.image to NAME:TAG@sha256:DIGEST"
         remove_smi
         command -v docker >/dev/null || aihpc_die "dcgm-exporter runs as a container: workstation.containers must be on"
         aihpc_put "$dcgm" 0644 root:root "# Managed by aihpc (workstation.monitoring.dcgmExporter)
