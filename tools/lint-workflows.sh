@@ -15,4 +15,11 @@ for f in "${files[@]}"; do
     exit 1
   fi
 done
-echo "lint-workflows: ${#files[@]} workflows valid"
+# Supply chain: every action pinned to a full commit SHA, its tag in a comment
+# (`uses: actions/checkout@<40 hex> # v4.4.0`); a tag can be moved, a SHA cannot.
+if unpinned=$(grep -nE '^\s*(- )?uses:' "${files[@]}" | grep -vE 'uses: [^@ ]+@[0-9a-f]{40} # v[0-9][^ ]*$'); then
+  echo "lint-workflows: actions not pinned to a commit SHA with its tag as a comment:" >&2
+  echo "$unpinned" >&2
+  exit 1
+fi
+echo "lint-workflows: ${#files[@]} workflows valid, every action pinned by SHA"
