@@ -108,33 +108,35 @@ describe("workstation stack on booted hosts (issue 3)", () => {
         });
     });
 
-    test("6b. an unreachable apt proxy, then mirror, fails in seconds in the step that owns the setting; destroy restores the tree", async () => {
-        // One host per apply, a fresh executor each time, destroyed at once.
-        const badApply = async (label: string, o: Partial<TestbedStackOptions>) => {
-            const e = new Executor({ log: (m) => log(`  ${m}`) });
-            try {
-                const r = await apply(label, e, { hosts: [ws1], ...o });
-                const d = await e.destroy();
-                log(`destroy after ${label}: ${summary(d.ran)}${d.error ? ` -- failed: ${d.error.message.split("\n")[0]}` : ""}`);
-                const failed = r.ran.filter((c) => c.exitCode !== 0).map((c) => ({ step: c.name.replace(/^.*-(?=apt-)/, ""), seconds: Math.ceil(c.durationMs / 1000) }));
-                return { message: r.error?.message ?? "", failed, destroyError: d.error?.message };
-            } finally {
-                e.dispose();
-            }
-        };
-        // Nothing listens on this port of the bridge.
-        const proxy = await badApply("bad: unreachable apt proxy", { aptProxy: "http://10.213.0.1:3999" });
-        expect(proxy.message).toMatch(/workstation\.aptProxy: nothing answers at 10\.213\.0\.1:3999 from ws1 \(5 s\)/);
-        expect(proxy.failed.map((f) => f.step)).toEqual(["apt-proxy"]);
-        expect(proxy.failed[0].seconds).toBeLessThanOrEqual(10);
-        expect(proxy.destroyError).toBeUndefined();
-        // The proxy lets deb.debian.org through; this path is not a mirror.
-        const mirror = await badApply("bad: unreachable apt mirror", { aptMirror: "http://deb.debian.org/no-such-debian" });
-        expect(mirror.message).toMatch(/apt-get update failed \(errors above\): check that workstation\.base\.aptMirror \(http:\/\/deb\.debian\.org\/no-such-debian\)/);
-        expect(mirror.failed.map((f) => f.step)).toEqual(["apt-sources"]);
-        expect(mirror.failed[0].seconds).toBeLessThanOrEqual(20);
-        expect(mirror.destroyError).toBeUndefined();
-        for (const h of [ws1, ws2]) expect({ host: h.name, ...treeDiff(bareTree[h.name], await fileTree(tb, h)) }).toEqual({ host: h.name, added: [], removed: [] });
+    describe("6b. bad apt settings", () => {
+        test("an unreachable apt proxy, then mirror, fails in seconds in the step that owns the setting; destroy restores the tree", async () => {
+            // One host per apply, a fresh executor each time, destroyed at once.
+            const badApply = async (label: string, o: Partial<TestbedStackOptions>) => {
+                const e = new Executor({ log: (m) => log(`  ${m}`) });
+                try {
+                    const r = await apply(label, e, { hosts: [ws1], ...o });
+                    const d = await e.destroy();
+                    log(`destroy after ${label}: ${summary(d.ran)}${d.error ? ` -- failed: ${d.error.message.split("\n")[0]}` : ""}`);
+                    const failed = r.ran.filter((c) => c.exitCode !== 0).map((c) => ({ step: c.name.replace(/^.*-(?=apt-)/, ""), seconds: Math.ceil(c.durationMs / 1000) }));
+                    return { message: r.error?.message ?? "", failed, destroyError: d.error?.message };
+                } finally {
+                    e.dispose();
+                }
+            };
+            // Nothing listens on this port of the bridge.
+            const proxy = await badApply("bad: unreachable apt proxy", { aptProxy: "http://10.213.0.1:3999" });
+            expect(proxy.message).toMatch(/workstation\.aptProxy: nothing answers at 10\.213\.0\.1:3999 from ws1 \(5 s\)/);
+            expect(proxy.failed.map((f) => f.step)).toEqual(["apt-proxy"]);
+            expect(proxy.failed[0].seconds).toBeLessThanOrEqual(10);
+            expect(proxy.destroyError).toBeUndefined();
+            // The proxy lets deb.debian.org through; this path is not a mirror.
+            const mirror = await badApply("bad: unreachable apt mirror", { aptMirror: "http://deb.debian.org/no-such-debian" });
+            expect(mirror.message).toMatch(/apt-get update failed \(errors above\): check that workstation\.base\.aptMirror \(http:\/\/deb\.debian\.org\/no-such-debian\)/);
+            expect(mirror.failed.map((f) => f.step)).toEqual(["apt-sources"]);
+            expect(mirror.failed[0].seconds).toBeLessThanOrEqual(20);
+            expect(mirror.destroyError).toBeUndefined();
+            for (const h of [ws1, ws2]) expect({ host: h.name, ...treeDiff(bareTree[h.name], await fileTree(tb, h)) }).toEqual({ host: h.name, added: [], removed: [] });
+        });
     });
 
     describe("on ws1 + ws2", () => {
