@@ -53,7 +53,8 @@ export interface StepReceived {
 
 /** Decode a step's inputs (`create` by default) as lib.sh would on the host. */
 export function stepReceived(inputs: Record<string, any>, which: "create" | "delete" = "create"): StepReceived {
-    const cmd = String(inputs[which] ?? "");
+    // A non-root connection's steps run through `sudo -n env` (host/step.ts `asRoot`): the same words after it.
+    const cmd = String(inputs[which] ?? "").replace(/^sudo -n env /, "");
     const vars = commandAssignments(cmd);
     // Steps from the bundle end in `bash LIB STEP`; the facts probe and the bundle's own install are inline.
     const tail = /bash (\S+) (\S+)$/.exec(cmd);

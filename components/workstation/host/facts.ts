@@ -4,6 +4,12 @@ export interface HostFacts {
     kernel: string;
     arch: string;
     hostname: string;
+    /** The user the probe ran as: the connection's (`hosts[].user`), or the one running Pulumi. */
+    user: string;
+    /** Whether that user can run the steps as root: `root`, `nopasswd` (sudo -n works), `refused` (sudo wants a password or says no), `absent` (no sudo). */
+    sudo: "root" | "nopasswd" | "refused" | "absent" | "unknown";
+    /** What `sudo -n true` said when refused. */
+    sudoError?: string;
     cpus: number;
     sockets: number;
     coresPerSocket: number;
@@ -46,11 +52,15 @@ export function parseFacts(stdout: string): HostFacts {
         ? int(one.get("cores_per_socket"), "cores_per_socket")
         : Math.max(1, Math.floor(cpus / sockets / threadsPerCore));
     const sb = one.get("secure_boot");
+    const sudo = one.get("sudo");
     return {
         os: { id: one.get("os_id") ?? "unknown", versionId: one.get("os_version_id") ?? "unknown", codename: one.get("os_codename") ?? "unknown" },
         kernel: one.get("kernel") ?? "unknown",
         arch: one.get("arch") ?? "unknown",
         hostname: one.get("hostname") ?? "unknown",
+        user: one.get("user") ?? "unknown",
+        sudo: sudo === "root" || sudo === "nopasswd" || sudo === "refused" || sudo === "absent" ? sudo : "unknown",
+        ...(one.get("sudo_error") ? { sudoError: one.get("sudo_error") } : {}),
         cpus,
         sockets,
         coresPerSocket,
@@ -72,6 +82,13 @@ export function checkFacts(host: string, f: HostFacts): string[] {
     const out: string[] = [];
     if (f.os.id !== "debian" || f.os.versionId !== "12") {
         out.push(`${host}: expected Debian 12 (bookworm), found ${f.os.id} ${f.os.versionId}; aihpc supports Debian 12 only`);
+    }
+    if (f.sudo === "refused" || f.sudo === "absent") {
+        const why = f.sudo === "absent" ? "sudo is not installed" : `\`sudo -n true\` failed${f.sudoError ? ` (${f.sudoError})` : ""}`;
+        out.push(
+            `${host}: user '${f.user}' cannot run sudo without a password (${why}): every step runs as root through \`sudo -n\`. ` +
+                `Add \`${f.user} ALL=(ALL) NOPASSWD: ALL\` in /etc/sudoers.d/aihpc-${f.user} (\`visudo -f\`; install sudo first if missing), or connect as root (hosts[].user)`,
+        );
     }
     if (f.systemd === "none" || f.systemd === "offline") {
         out.push(`${host}: systemd is not running as PID 1 (found '${f.systemd}'); aihpc manages services with systemd`);

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** How a step reaches its host: over SSH, or on the machine running Pulumi. */
 export type Transport =
-    | { kind: "ssh"; connection: command.types.input.remote.ConnectionArgs }
+    /** `sudo`: the connection's user is not root, so every command runs through `sudo -n` (see `asRoot`). */
+    | { kind: "ssh"; connection: command.types.input.remote.ConnectionArgs; sudo: boolean }
     | { kind: "local"; sudo: boolean };
 
 export interface StepArgs {
@@ -16,21 +17,46 @@ export interface StepArgs {
     stdin?: pulumi.Input<string>;
     /** A change in these replaces the step (delete, then create). */
     triggers?: pulumi.Input<any[]>;
+    /**
+     * Run as the connection's own user, not as root: only the read-only facts
+     * probe, which must answer (and report whether sudo works) before anything
+     * asks for root.
+     */
+    unprivileged?: boolean;
+}
+
+// A command as the steps build it: settings (`NAME='value'`, shellQuote'd)
+// in front of `bash`. Nothing else may reach `asRoot`.
+const SIMPLE_COMMAND = /^(?:[A-Z][A-Z0-9_]*='[^']*(?:'\\''[^']*)*' )*bash(?: |$)/;
+
+/**
+ * `cmd` run as root by a user with passwordless sudo: `sudo -n env NAME='v' ... bash ...`.
+ * `env` sets the settings after sudo (whose env_reset would drop them), the
+ * quoting stays the words shellQuote made, stdin (payload, secret) passes
+ * through sudo to the script, and `-n` fails at once instead of asking for a
+ * password (the facts probe has already refused such a host).
+ */
+export function asRoot(cmd: string): string {
+    if (!SIMPLE_COMMAND.test(cmd)) throw new Error(`asRoot: not a step command (settings, then bash): ${cmd.slice(0, 80)}`);
+    return `sudo -n env ${cmd}`;
 }
 
 /**
  * One provisioning step on one host: `remote.Command` over SSH, or
- * `local.Command` (through `sudo -n` when Pulumi does not run as root).
+ * `local.Command`; through `sudo -n` when the SSH user, or the user running
+ * Pulumi, is not root (the one place commands are wrapped).
  */
 export function hostStep(name: string, transport: Transport, args: StepArgs, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
+    const sudo = transport.sudo && !args.unprivileged;
     if (transport.kind === "ssh") {
+        const wrap = (c: pulumi.Input<string> | undefined) => (c === undefined || !sudo ? c : pulumi.output(c).apply(asRoot));
         return new command.remote.Command(
             name,
             {
                 connection: transport.connection,
-                create: args.create,
-                update: args.update,
-                delete: args.delete,
+                create: wrap(args.create),
+                update: wrap(args.update),
+                delete: wrap(args.delete),
                 stdin: args.stdin,
                 triggers: args.triggers,
                 addPreviousOutputInEnv: false,
@@ -47,7 +73,7 @@ export function hostStep(name: string, transport: Transport, args: StepArgs, opt
             delete: args.delete,
             stdin: args.stdin,
             triggers: args.triggers,
-            interpreter: transport.sudo ? ["sudo", "-n", "/bin/sh", "-c"] : ["/bin/sh", "-c"],
+            interpreter: sudo ? ["sudo", "-n", "/bin/sh", "-c"] : ["/bin/sh", "-c"],
             addPreviousOutputInEnv: false,
             logging: "stdoutAndStderr",
         },

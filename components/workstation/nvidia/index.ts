@@ -138,7 +138,7 @@ export class Nvidia extends pulumi.ComponentResource {
             let waitReboot: pulumi.Resource | undefined;
             if (d.allowReboot && t.kind === "ssh") {
                 // The provider retries the dial (about a second apart, then backing off) until the host is back.
-                const wt: Transport = { kind: "ssh", connection: { ...t.connection, dialErrorLimit: Math.ceil(d.rebootTimeoutSeconds / 5), perDialTimeout: 10 } };
+                const wt: Transport = { ...t, connection: { ...t.connection, dialErrorLimit: Math.ceil(d.rebootTimeoutSeconds / 5), perDialTimeout: 10 } };
                 waitReboot = scriptStep(
                     `${n}-wait-reboot`,
                     wt,

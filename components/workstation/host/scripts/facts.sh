@@ -14,6 +14,21 @@ kv kernel "$(uname -r)"
 kv arch "$(uname -m)"
 kv hostname "$(hostname)"
 
+# Runs as the connection's user (the only step that does): every other step
+# needs root, through `sudo -n` when this user is not root. -n: a sudo that
+# wants a password fails here at once (never waits for one).
+kv user "$(id -un)"
+if [ "$(id -u)" = 0 ]; then
+  kv sudo root
+elif ! command -v sudo >/dev/null; then
+  kv sudo absent
+elif sudo_err="$(sudo -n true 2>&1 </dev/null)"; then
+  kv sudo nopasswd
+else
+  kv sudo refused
+  kv sudo_error "$(printf '%s' "$sudo_err" | head -n1)"
+fi
+
 if command -v lscpu >/dev/null; then
   lscpu_field() { LC_ALL=C lscpu | awk -F: -v k="$1" '$1 == k { gsub(/^[ \t]+/, "", $2); print $2; exit }'; }
   kv cpus "$(lscpu_field 'CPU(s)')"
