@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems";
+import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
@@ -198,6 +199,11 @@ function checkManagedFolders(cfg: z.output<typeof shape>, ctx: Ctx): void {
             }
         }
     });
+}
+
+/** sshd hardening never locks out the connection's user (components/workstation/base-system/sshd.ts). */
+function checkSshd(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    for (const [path, message] of sshdProblems(cfg.workstation)) issue(ctx, ["workstation", ...path], message);
 }
 
 /** The ML runtime's own rule (components/workstation/ml-runtime/problems.ts). */
@@ -421,7 +427,7 @@ function checkSecrets(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
-const crossChecks = [checkHosts, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkSecrets, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkSshd, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkSecrets, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -97,6 +97,20 @@ const base = z.strictObject({
     cpuGovernor: z.enum(["performance", "schedutil", "ondemand", "powersave", "unchanged"]).default("performance"),
     researchGroup: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name").default("research"),
     users: z.array(researchUser).default([]),
+    /**
+     * Optional sshd hardening: a drop-in in /etc/ssh/sshd_config.d/ (checked with `sshd -t`, and never locking out
+     * the connection's user) with what is set here; unset, sshd's own configuration stays as it is.
+     */
+    sshd: z
+        .strictObject({
+            /** `no` (also `false`) or `prohibit-password` (keys only); `no` needs a connection user other than root. */
+            permitRootLogin: z
+                .union([z.literal(false).transform(() => "no" as const), z.enum(["no", "prohibit-password"])])
+                .optional(),
+            /** `false`: no password logins (PasswordAuthentication and KbdInteractiveAuthentication no): keys only. */
+            passwordAuthentication: z.boolean().optional(),
+        })
+        .default({}),
 });
 
 /**

@@ -3,6 +3,7 @@ import { SecretValue, UNDECRYPTED_SECRET } from "../../../config/secret";
 import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../steps";
+import { sshdDropIn } from "./sshd";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -87,6 +88,24 @@ export class BaseSystem extends pulumi.ComponentResource {
             after(retain),
         );
         this.steps = [retain, proxy, sources, this.packages, time, tuning, governor, users];
+        // Only when workstation.base.sshd sets something: unset again, the step goes and its delete removes the drop-in.
+        const sshdConf = sshdDropIn(c.sshd);
+        if (sshdConf !== undefined) {
+            const sshd = scriptStep(
+                `${name}-sshd`,
+                t,
+                {
+                    dir: SCRIPTS,
+                    file: "sshd.sh",
+                    // The user the stack connects as (none locally): the step refuses a drop-in that would lock it out.
+                    env: { CONNECT_USER: t.kind === "ssh" ? host.config.user : "" },
+                    files: { SSHD_CONF: sshdConf },
+                },
+                // After users: a research user's key is in place before passwords go.
+                after(users),
+            );
+            this.steps.push(sshd);
+        }
         this.registerOutputs({});
     }
 }
