@@ -5,6 +5,9 @@ module.exports = {
   // Both cores: jest's default (cores - 1) runs the unit suite on one worker
   // here. The testbed project runs --runInBand (one testbed per machine).
   maxWorkers: "100%",
+  // A whole-stack plan takes a few seconds on a busy 2-core machine: jest's 5 s default made such tests flaky.
+  // (A global option: jest ignores it inside a project. Testbed tests set their own, longer ones.)
+  testTimeout: 30000,
   reporters: ["default", "<rootDir>/tools/jest-summary.js"],
   projects: [
     {

@@ -78,8 +78,9 @@ export class BaseSystem extends pulumi.ComponentResource {
             {
                 dir: SCRIPTS,
                 file: "users.sh",
-                env: {
-                    GROUP: c.researchGroup,
+                env: { GROUP: c.researchGroup },
+                // One line per user and per key: files on stdin, not settings (keys add up past the command-line limit).
+                files: {
                     USERS: c.users.map((u) => `${u.name}:${u.uid ?? ""}:${u.groups.join(",")}`).join("\n"),
                     USER_KEYS: c.users.flatMap((u) => u.sshKeys.map((k) => `${u.name} ${k.trim()}`)).join("\n"),
                 },

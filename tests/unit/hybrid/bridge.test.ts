@@ -5,6 +5,7 @@
 import { contextTag, TRAINING_CONTEXT } from "../../../components/hybrid";
 import { HOST_KEY_1, TEST_BASE_IMAGE, TEST_GOOGLE_KEY, twoHosts, withGcp, hybridPins } from "../../helpers/fixtures";
 import { containsSecret, PlannedResource, Recorded, runProgram } from "../../helpers/harness";
+import { stepReceived, stepText } from "../../helpers/steps";
 
 const PROJECT = "test-project-1";
 const WS_SA = `aihpc-test-ws@${PROJECT}.iam.gserviceaccount.com`;
@@ -14,10 +15,9 @@ const X509_PROVIDER = "projects/123456789012/locations/global/workloadIdentityPo
 const MOCK_KEY = "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n";
 const COMMAND_FIELDS = ["create", "update", "delete"] as const;
 
-/** `VAR='value'` of a step's command string (values are single-quoted by scriptCommand). */
-function envOf(cmd: string, name: string): string | undefined {
-    const m = new RegExp(`(?:^| )${name}='((?:[^']|'\\\\'')*)'`).exec(cmd);
-    return m ? m[1].replace(/'\\''/g, "'") : undefined;
+/** A variable as the step's script sees it: a setting of its command, or a file from its stdin payload or the bundle. */
+function envOf(inputs: Record<string, any>, name: string): string | undefined {
+    return stepReceived(inputs).vars[name];
 }
 
 /** Every URN a resource waits for, directly or through what it waits for (and their parents' children). */
@@ -72,7 +72,7 @@ describe("keyless identity on the workstation", () => {
     test("the key travels on stdin only, as a secret; no command string holds a secret", () => {
         const cred = run.named("hybrid-identity-ws1-credentials");
         expect(containsSecret(cred.inputs.stdin)).toBe(true);
-        expect(run.inputsOf("hybrid-identity-ws1-credentials").stdin).toBe(MOCK_KEY);
+        expect(stepReceived(run.inputsOf("hybrid-identity-ws1-credentials")).stdin).toBe(MOCK_KEY);
         for (const r of hybridCommands(run)) {
             for (const f of COMMAND_FIELDS) {
                 expect([r.name, f, containsSecret(r.inputs[f])]).toEqual([r.name, f, false]);
@@ -82,7 +82,7 @@ describe("keyless identity on the workstation", () => {
     });
 
     test("the credential configuration maps the X.509 identity to the workstation's service account", () => {
-        const cmd = run.inputsOf("hybrid-identity-ws1-credentials").create as string;
+        const cmd = run.inputsOf("hybrid-identity-ws1-credentials");
         const cfg = JSON.parse(envOf(cmd, "CREDENTIAL_CONFIG")!);
         expect(cfg).toMatchObject({
             type: "external_account",
@@ -109,32 +109,33 @@ describe("keyless identity on the workstation", () => {
         raw.workstation.base = { users: [{ name: "alice" }, { name: "bob" }] };
         const r = await runProgram(raw);
         const i = r.inputsOf("hybrid-identity-ws1-credentials");
-        expect(envOf(i.create, "USERS")).toBe("alice bob");
-        expect(envOf(r.inputsOf("hybrid-identity-ws1-docker-auth").create, "USERS")).toBe("alice bob");
+        expect(envOf(i, "USERS")).toBe("alice bob");
+        expect(envOf(r.inputsOf("hybrid-identity-ws1-docker-auth"), "USERS")).toBe("alice bob");
         expect(i.delete).toContain("CERT_DIR='/etc/aihpc/gcp'");
         expect(i.delete).not.toContain("CREDENTIAL_CONFIG=");
+        expect(stepReceived(i, "delete").vars.CERT_DIR).toBe("/etc/aihpc/gcp");
     });
 
     test("Google Cloud CLI pinned from the configured mirror; gcsfuse only with data mode gcsfuse", async () => {
-        const cmd = run.inputsOf("hybrid-identity-ws1-gcloud").create as string;
+        const cmd = run.inputsOf("hybrid-identity-ws1-gcloud");
         expect(envOf(cmd, "REPO")).toBe("https://packages.cloud.google.com/apt");
         expect(envOf(cmd, "PACKAGES")).toBe("google-cloud-cli=520.0.0-0");
         // The repository's key is checked against the pinned fingerprint set (lib.sh aihpc_apt_repo).
         expect(envOf(cmd, "FINGERPRINTS")).toBe(TEST_GOOGLE_KEY);
         expect(envOf(cmd, "KEY_PATH")).toBe("doc/apt-key.gpg");
         const raw = withGcp();
-        raw.gcp.hybrid = hybridPins({ gcloudCli: { aptRepository: "http://mirror.example/google-apt/", version: "530.0.0" }, data: { mode: "gcsfuse" } });
+        raw.gcp.hybrid = hybridPins({ gcloudCli: { aptRepository: "https://mirror.example/google-apt/", version: "530.0.0" }, data: { mode: "gcsfuse" } });
         const r = await runProgram(raw);
-        const c2 = r.inputsOf("hybrid-identity-ws1-gcloud").create as string;
-        expect(envOf(c2, "REPO")).toBe("http://mirror.example/google-apt");
+        const c2 = r.inputsOf("hybrid-identity-ws1-gcloud");
+        expect(envOf(c2, "REPO")).toBe("https://mirror.example/google-apt");
         expect(envOf(c2, "PACKAGES")).toBe("google-cloud-cli=530.0.0-0 gcsfuse=2.11.1");
         raw.gcp.hybrid = hybridPins({ gcloudCli: { install: false } });
         expect((await runProgram(raw)).resources.filter((x) => x.name === "hybrid-identity-ws1-gcloud")).toEqual([]);
     });
 
     test("Docker authenticates to the stack's registry host through gcloud's helper", () => {
-        expect(envOf(run.inputsOf("hybrid-identity-ws1-docker-auth").create, "REGISTRIES")).toBe("europe-west4-docker.pkg.dev");
-        expect(run.inputsOf("hybrid-identity-ws1-docker-auth").create).toContain('.credHelpers[$h] = "gcloud"');
+        expect(envOf(run.inputsOf("hybrid-identity-ws1-docker-auth"), "REGISTRIES")).toBe("europe-west4-docker.pkg.dev");
+        expect(stepText(run.inputsOf("hybrid-identity-ws1-docker-auth"))).toContain('.credHelpers[$h] = "gcloud"');
     });
 });
 
@@ -174,7 +175,7 @@ describe("order and teardown", () => {
 
 describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () => {
     test("repository, image digest, buckets, service account, Tensorboard", () => {
-        const text = envOf(run.inputsOf("hybrid-data-ws1-env").create, "ENV_FILE")!;
+        const text = envOf(run.inputsOf("hybrid-data-ws1-env"), "ENV_FILE")!;
         const env = Object.fromEntries(text.split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split(/=(.*)/s).slice(0, 2)));
         const digest = run.named("hybrid-image-push").state.repoDigest;
         expect(env).toMatchObject({
@@ -199,7 +200,7 @@ describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () 
     });
 
     test("data sync: rsync by default, research group, the root credentials for the units", () => {
-        const cmd = run.inputsOf("hybrid-data-ws1-sync").create as string;
+        const cmd = run.inputsOf("hybrid-data-ws1-sync");
         expect(envOf(cmd, "MODE")).toBe("rsync");
         expect(envOf(cmd, "GROUP")).toBe("research");
         expect(envOf(cmd, "CERT_DIR")).toBe("/etc/aihpc/gcp");
@@ -211,7 +212,7 @@ describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () 
         raw.gcp.hybrid = hybridPins({ data: { mode: "off" }, image: { enabled: false } });
         const r = await runProgram(raw);
         expect(r.resources.filter((x) => x.name === "hybrid-data-ws1-sync" || x.type.startsWith("docker:"))).toEqual([]);
-        expect(envOf(r.inputsOf("hybrid-data-ws1-env").create, "ENV_FILE")).not.toContain("AIHPC_IMAGE=");
+        expect(envOf(r.inputsOf("hybrid-data-ws1-env"), "ENV_FILE")).not.toContain("AIHPC_IMAGE=");
     });
 });
 

@@ -8,6 +8,7 @@ import * as path from "path";
 import { stepScript } from "../../../components/workstation/steps";
 import { withGcp } from "../../helpers/fixtures";
 import { runProgram } from "../../helpers/harness";
+import { stepReceived } from "../../helpers/steps";
 import { requireTool } from "../../helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "hybrid");
@@ -15,11 +16,11 @@ const STEP_DIRS = ["identity", "data", "burst"].map((d) => path.join(ROOT, d, "s
 const steps = STEP_DIRS.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".sh")).map((f) => [path.basename(path.dirname(d)), d, f] as const));
 const PROGRAMS = [path.join(ROOT, "burst", "scripts", "aihpc-burst"), path.join(ROOT, "data", "scripts", "aihpc-data-sync"), path.join(ROOT, "burst", "templates", "train.sbatch")];
 
-/** `VAR='value'` of a step's command string. */
-function envOf(cmd: string, name: string): string {
-    const m = new RegExp(`(?:^| )${name}='((?:[^']|'\\\\'')*)'`).exec(cmd);
-    if (!m) throw new Error(`${name} not in command`);
-    return m[1].replace(/'\\''/g, "'");
+/** A variable as the step's script sees it (from its command, stdin payload or the bundle). */
+function envOf(inputs: Record<string, any>, name: string): string {
+    const v = stepReceived(inputs).vars[name];
+    if (v === undefined) throw new Error(`${name} not among the step's inputs`);
+    return v;
 }
 
 describe("step scripts", () => {
@@ -52,7 +53,7 @@ describe("installed programs, run for real against the stack's env file", () => 
         const run = await runProgram(withGcp());
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-hybrid-"));
         envFile = path.join(tmp, "hybrid.env");
-        fs.writeFileSync(envFile, `${envOf(run.inputsOf("hybrid-data-ws1-env").create, "ENV_FILE")}\n`);
+        fs.writeFileSync(envFile, `${envOf(run.inputsOf("hybrid-data-ws1-env"), "ENV_FILE")}\n`);
     });
     afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
     const sh = (prog: string, args: string[], env: Record<string, string> = {}) =>

@@ -116,11 +116,14 @@ describe("GPU monitoring", () => {
     test("the GPU dashboard ships to Grafana only with GPU hosts", async () => {
         const { runProgram } = await import("../../helpers/harness");
         const withGpu = await runProgram(oneHost(), { preview: false, newResource: factsHook() });
-        expect(withGpu.inputsOf("ws-monitoring-ws1-grafana-config").create).toMatch(/gpu\.json=/);
+        const { stepReceived } = await import("../../helpers/steps");
+        const dashboards = (r: typeof withGpu) => stepReceived(r.inputsOf("ws-monitoring-ws1-grafana-config")).vars.DASHBOARDS;
+        expect(dashboards(withGpu)).toMatch(/(^| )gpu\.json=/);
         const raw = oneHost();
         raw.workstation.hosts[0].gpus = { count: 0 };
         const none = await runProgram(raw, { preview: false, newResource: factsHook() });
-        expect(none.inputsOf("ws-monitoring-ws1-grafana-config").create).not.toMatch(/gpu\.json=/);
+        expect(dashboards(none)).toMatch(/(^| )node\.json=/);
+        expect(dashboards(none)).not.toMatch(/gpu\.json=/);
     }, 30_000);
 });
 
