@@ -284,7 +284,9 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         if (r.error) throw r.error;
         expect(r.ran.map((c) => c.name)).toEqual([]);
         for (const c of first.filter((x) => x.name.startsWith("hybrid-"))) {
-            const stdin = c.name === "hybrid-identity-ws1-credentials" ? String(ex.state.resources[c.urn].inputs.stdin) : undefined;
+            // Its stdin as the provider sends it: the payload of files rendered for the host, and a secret.
+            const input = ex.state.resources[c.urn].inputs.stdin;
+            const stdin = typeof input === "string" ? input : undefined;
             const again = await tb.sshOk(ws1, c.command, { stdin, timeoutMs: 300_000 });
             expect([c.name, again.trim().split("\n").pop()]).toEqual([c.name, "aihpc: unchanged"]);
         }
