@@ -122,3 +122,56 @@ describe("lib.sh aihpc_inputs, run for real", () => {
         expect(notPayload.stderr).not.toContain("raw secret");
     });
 });
+
+describe("host/scripts/bundle.sh, run for real in a scratch root", () => {
+    const SCRIPT = path.join(COMPONENTS, "workstation", "host", "scripts", "bundle.sh");
+    let tmp: string;
+    let root: string;
+    beforeAll(() => {
+        requireRoot();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-bundle-"));
+        root = path.join(tmp, "root");
+    });
+    afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    /** A bundle archive of `files` (entry -> text), as host/bundle.ts lays them out. */
+    const archive = (name: string, files: Record<string, string>): { tar: string; sha: string } => {
+        const src = path.join(tmp, `src-${name}`);
+        for (const [entry, text] of Object.entries(files)) {
+            fs.mkdirSync(path.join(src, path.dirname(entry)), { recursive: true });
+            fs.writeFileSync(path.join(src, entry), text);
+        }
+        const tar = path.join(tmp, `${name}.tar.gz`);
+        execFileSync("tar", ["-czf", tar, "-C", src, ...Object.keys(files).map((e) => e.split("/")[0])]);
+        return { tar, sha: createHash("sha256").update(fs.readFileSync(tar)).digest("hex") };
+    };
+    const install = (a: { tar: string; sha: string }, remove = "0") =>
+        spawnSync("bash", [SCRIPT], { encoding: "utf8", env: { ...process.env, AIHPC_BUNDLE_ROOT: root, AIHPC_ACTION: "apply", BUNDLE_TAR: a.tar, BUNDLE_SHA256: a.sha, REMOVE_TAR: remove } });
+    const present = () => fs.readdirSync(root).filter((d) => d !== ".versions").sort();
+
+    test("unpacks once, says unchanged after, keeps the entries of the last three versions", () => {
+        const v = [1, 2, 3, 4].map((i) => archive(`v${i}`, { "aaaa/lib.sh": "lib", [`b00${i}/step.sh`]: `step ${i}` }));
+        let r = install(v[0]);
+        expect([r.status, r.stdout.trim().split("\n").pop()]).toEqual([0, "aihpc: changed"]);
+        expect(fs.readFileSync(path.join(root, "b001", "step.sh"), "utf8")).toBe("step 1");
+        r = install(v[0]);
+        expect([r.status, r.stdout.trim()]).toEqual([0, "aihpc: unchanged"]);
+        for (const a of v.slice(1)) expect(install(a).status).toBe(0);
+        // v1's own file goes with v1; what v2..v4 name stays (the delete commands in state may name them).
+        expect(present()).toEqual(["aaaa", "b002", "b003", "b004"]);
+        // Back to an older version still kept: nothing to unpack.
+        expect(install(v[1]).stdout.trim()).toBe("aihpc: unchanged");
+    });
+
+    test("an archive whose sha256 differs is refused before anything is unpacked; the copy is removed once installed", () => {
+        const good = archive("good", { "cccc/x.sh": "x" });
+        const bad = { tar: good.tar, sha: "0".repeat(64) };
+        const r = install(bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`has sha256 ${good.sha}, expected ${"0".repeat(64)}: not unpacking it`);
+        expect(fs.existsSync(path.join(root, "cccc"))).toBe(false);
+        expect(install(good, "1").status).toBe(0);
+        expect(fs.existsSync(good.tar)).toBe(false);
+        expect(fs.readFileSync(path.join(root, "cccc", "x.sh"), "utf8")).toBe("x");
+    });
+});

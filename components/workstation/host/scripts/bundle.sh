@@ -6,7 +6,7 @@
 # the one-line delete command in host/index.ts.
 set -euo pipefail
 umask 022
-root=/var/lib/aihpc/bundle
+root="${AIHPC_BUNDLE_ROOT:-/var/lib/aihpc/bundle}" # another root only in tests
 versions="$root/.versions"
 keep=3
 die() {
