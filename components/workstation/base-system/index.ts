@@ -102,8 +102,9 @@ export class BaseSystem extends pulumi.ComponentResource {
                     env: { CONNECT_USER: t.kind === "ssh" ? host.config.user : "" },
                     files: { SSHD_CONF: sshdConf },
                 },
-                // After users: a research user's key is in place before passwords go.
-                after(users),
+                // After users (a research user's key is in place before passwords go) and packages (no
+                // install's daemon-reload while it reloads sshd).
+                after(users, this.packages),
             );
             this.steps.push(sshd);
         }

@@ -98,7 +98,7 @@ describe("hosts[].user other than root", () => {
         expect(got.vars.SSHD_CONF).toBe("# Managed by aihpc (workstation.base.sshd)\nPermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no");
         expect(i.create).not.toContain("PermitRootLogin");
         expect(i.delete).toMatch(/^sudo -n env AIHPC_ACTION='delete' .*sshd\.sh$/);
-        expect(admin.named("ws-ws1-base-sshd").dependencies).toContain(admin.named("ws-ws1-base-users").urn);
+        expect(admin.named("ws-ws1-base-sshd").dependencies).toEqual(expect.arrayContaining([admin.named("ws-ws1-base-users").urn, admin.named("ws-ws1-base-packages").urn]));
         // Unset (the default): no step at all.
         expect(root.ofType(STEP).filter((r) => r.name.endsWith("-sshd"))).toEqual([]);
     });

@@ -7,11 +7,29 @@
 dropin=/etc/ssh/sshd_config.d/00-aihpc.conf
 sshd=/usr/sbin/sshd
 
+# Reload a running sshd (new connections read the new settings); returns 1
+# when it could not. A state other than active/inactive (a package install's
+# daemon-reload, a reload in progress) is waited out for a few seconds.
 sshd_reload() {
-  if systemctl is-active --quiet ssh.service 2>/dev/null; then
-    systemctl reload ssh.service
-    aihpc_log "reloaded ssh.service"
-  fi
+  local state="" i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    state="$(systemctl is-active ssh.service 2>/dev/null || true)"
+    case "$state" in
+      active)
+        if systemctl reload ssh.service; then
+          aihpc_log "reloaded ssh.service"
+          return 0
+        fi
+        ;;
+      inactive | failed)
+        aihpc_log "ssh.service is $state: sshd reads the settings when it starts"
+        return 0
+        ;;
+    esac
+    sleep "$i"
+  done
+  aihpc_warn "could not reload ssh.service (state: ${state:-unknown})"
+  return 1
 }
 
 # Effective sshd settings (`sshd -T`, lowercase keys) for a connection of USER,
@@ -86,20 +104,20 @@ case "$AIHPC_ACTION" in
     aihpc_put "$dropin" 0644 root:root "$SSHD_CONF"
     if aihpc_wrote; then
       why="$(sshd_problem)"
+      [ -n "$why" ] || sshd_reload || why="sshd could not be reloaded: check \`systemctl status ssh\`"
       if [ -n "$why" ]; then
         if [ -n "$backup" ]; then cp -p "$backup" "$dropin"; else rm -f "$dropin"; fi
         rm -f "$backup"
-        aihpc_die "workstation.base.sshd on $(hostname): not applied, sshd not reloaded: $why"
+        aihpc_die "workstation.base.sshd on $(hostname): not applied (the previous file is back): $why"
       fi
-      sshd_reload
     fi
     rm -f "$backup"
     ;;
   delete)
     aihpc_rm "$dropin"
     if aihpc_wrote && [ -x "$sshd" ]; then
-      "$sshd" -t || aihpc_die "sshd -t refuses the configuration without $dropin: fix /etc/ssh/sshd_config, then run the teardown again"
-      sshd_reload
+      "$sshd" -t || aihpc_die "sshd -t refuses the configuration without $dropin: fix /etc/ssh/sshd_config, then reload sshd (systemctl reload ssh)"
+      sshd_reload || aihpc_die "removed $dropin, but sshd still runs with it: run \`systemctl reload ssh\` on $(hostname)"
     fi
     ;;
 esac
