@@ -23,11 +23,21 @@ const SCRIPTS_DIR = path.join(__dirname, "scripts");
 // its own major:minor for Slurm's ConstrainDevices (unlike /dev/null).
 const FAKE_GPU_MAJOR = 195;
 
+/** A non-root administrator on a host: the run's key in its authorized_keys, and sudo with or without a password. */
+export interface TestAdmin {
+  user: string;
+  /** `nopasswd`: `USER ALL=(ALL) NOPASSWD: ALL`; `password`: `USER ALL=(ALL) ALL` and a password (sudo -n is refused). */
+  sudo: "nopasswd" | "password";
+}
+
 export interface TestHost {
   name: string;
   address: string;
-  port: 22;
+  /** sshd's port: 22 unless `hostOptions[name].sshPort`. */
+  port: number;
+  /** tb.ssh() logs in as root (every host keeps root's key); admins are for the stack. */
   user: "root";
+  admins: TestAdmin[];
   /** The host's ed25519 public key, "ssh-ed25519 AAAA..." (no comment). */
   hostKey: string;
   /** Overlay root of the host as seen from this machine. */
@@ -85,6 +95,8 @@ export interface BootOptions {
    * the stack must refuse.
    */
   withoutSystemd?: string[];
+  /** Per host: sshd on another port (a drop-in in sshd_config.d, made before boot), admin users. */
+  hostOptions?: Record<string, { sshPort?: number; admins?: TestAdmin[] }>;
   bootTimeoutMs?: number;
   /** Run install-deps.sh and build-rootfs.sh first (default true). */
   prepare?: boolean;
@@ -432,6 +444,7 @@ async function prepareRoot(
   etcHosts: string,
   publicKey: string,
   fakeGpuFiles: string[],
+  extra: { sshPort?: number; admins?: TestAdmin[] } = {},
 ): Promise<string> {
   writeFile(root, "etc/hostname", `${name}\n`);
   writeFile(root, "etc/hosts", etcHosts);
@@ -444,6 +457,19 @@ async function prepareRoot(
   fs.mkdirSync(sshDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(sshDir, 0o700);
   writeFile(root, "root/.ssh/authorized_keys", publicKey, 0o600);
+  if (extra.sshPort !== undefined && extra.sshPort !== 22) writeFile(root, "etc/ssh/sshd_config.d/testbed-port.conf", `Port ${extra.sshPort}\n`);
+  for (const a of extra.admins ?? []) {
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(a.user)) throw new Error(`bad admin user name ${JSON.stringify(a.user)}`);
+    // In the host's root, before boot; '*': no password to log in with, but not locked.
+    await must("chroot", [root, "useradd", "-m", "-s", "/bin/bash", "-p", "*", a.user]);
+    await must("chroot", [root, "install", "-d", "-m", "0700", "-o", a.user, "-g", a.user, `/home/${a.user}/.ssh`]);
+    writeFile(root, `home/${a.user}/.ssh/authorized_keys`, publicKey, 0o600);
+    await must("chroot", [root, "chown", `${a.user}:${a.user}`, `/home/${a.user}/.ssh/authorized_keys`]);
+    if (a.sudo === "password") {
+      await must("chroot", [root, "sh", "-c", `echo '${a.user}:testbed-${randomBytes(6).toString("hex")}' | chpasswd`]);
+    }
+    writeFile(root, `etc/sudoers.d/testbed-${a.user}`, `${a.user} ALL=(ALL) ${a.sudo === "nopasswd" ? "NOPASSWD: " : ""}ALL\n`, 0o440);
+  }
   writeFile(root, "usr/local/sbin/testbed-cgroup-remount", REMOUNT_SCRIPT, 0o755);
   enableUnit(root, "testbed-cgroup-remount.service", REMOUNT_UNIT);
   if (fakeGpuFiles.length > 0) enableUnit(root, "testbed-fakegpu.service", fakeGpuUnit(fakeGpuFiles));
@@ -698,6 +724,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
   }
   if (new Set(names).size !== names.length) throw new Error("duplicate host names");
   const noSystemd = new Set(opts.withoutSystemd ?? []);
+  for (const n of Object.keys(opts.hostOptions ?? {})) if (!names.includes(n)) throw new Error(`hostOptions: '${n}' is not in names`);
   for (const n of noSystemd) if (!names.includes(n)) throw new Error(`withoutSystemd: '${n}' is not in names`);
   const gpuCount = opts.fakeGpus === true ? 1 : typeof opts.fakeGpus === "number" ? opts.fakeGpus : 0;
 
@@ -745,13 +772,15 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
         "-o", `lowerdir=${ROOTFS_CACHE},upperdir=${dir}/upper,workdir=${dir}/work`,
         h.mountpoint,
       ]);
-      const hostKey = await prepareRoot(h.mountpoint, h.name, etcHosts, publicKey, fakeGpuFiles);
+      const extra = opts.hostOptions?.[h.name] ?? {};
+      const hostKey = await prepareRoot(h.mountpoint, h.name, etcHosts, publicKey, fakeGpuFiles, extra);
       await setupHostNet(h, addresses[i]);
       hosts.push({
         name: h.name,
         address: addresses[i],
-        port: 22,
+        port: extra.sshPort ?? 22,
         user: "root",
+        admins: extra.admins ?? [],
         hostKey,
         rootDir: h.mountpoint,
         pid: 0,
@@ -763,7 +792,11 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
         retriedUnits: [],
       });
     }
-    fs.writeFileSync(knownHostsFile, hosts.map((t) => `${t.name},${t.address} ${t.hostKey}\n`).join(""), { mode: 0o600 });
+    fs.writeFileSync(
+      knownHostsFile,
+      hosts.map((t) => (t.port === 22 ? `${t.name},${t.address}` : `[${t.name}]:${t.port},[${t.address}]:${t.port}`) + ` ${t.hostKey}\n`).join(""),
+      { mode: 0o600 },
+    );
 
     for (const [i, h] of state.hosts.entries()) {
       const t = hosts[i];

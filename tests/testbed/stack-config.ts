@@ -18,11 +18,13 @@ export interface TestbedStackOptions {
     hosts: TestHost[];
     partitions?: PartitionOverride[];
     /** Per-host overrides (address, port, hostKey) for the bad-input tests. */
-    override?: Record<string, { address?: string; port?: number; hostKey?: string }>;
+    override?: Record<string, { address?: string; port?: number; hostKey?: string; user?: string }>;
     /** Instead of the testbed's proxy (tests of an unreachable proxy). */
     aptProxy?: string;
     /** workstation.base.aptMirror (tests of an unreachable mirror). */
     aptMirror?: string;
+    /** workstation.base.sshd (sshd hardening). */
+    sshd?: Record<string, unknown>;
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -41,7 +43,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
             name: h.name,
             address: o.address ?? h.address,
             port: o.port ?? h.port,
-            user: h.user,
+            user: o.user ?? h.user,
             hostKey: o.hostKey ?? h.hostKey,
             roles: i === 0 ? ["controller", "compute"] : ["compute"],
             gpus: { count: h.fakeGpuFiles.length, devices: h.fakeGpuFiles },
@@ -52,7 +54,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
             workstation: {
                 transport: "ssh",
                 aptProxy: opts.aptProxy ?? tb.proxyUrl,
-                ...(opts.aptMirror ? { base: { aptMirror: opts.aptMirror } } : {}),
+                ...(opts.aptMirror || opts.sshd ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}) } } : {}),
                 hosts,
                 nvidia: { enabled: false },
                 containers: { enabled: false },

@@ -14,6 +14,7 @@ export const TREE_IGNORE: { path: string; why: string }[] = [
     { path: "/var/lib/ucf/hashfile.*", why: "ucf's numbered backups of its registry, rotated by any package install" },
     { path: "/var/lib/ucf/registry.*", why: "the same" },
     { path: "/var/cache/debconf/tmp.ci", why: "debconf's scratch folder, made by any package install" },
+    { path: "/home/*/.sudo_as_admin_successful", why: "Debian's sudo marks an admin's first successful sudo in their home (a non-root connection's steps run through sudo)" },
 ];
 
 /** Sorted lines `TYPE MODE OWNER:GROUP PATH[ -> TARGET]`. */
