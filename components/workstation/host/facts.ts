@@ -78,7 +78,7 @@ export function parseFacts(stdout: string): HostFacts {
 }
 
 /** Problems that make a host unfit for the stack, as messages that say what to do. */
-export function checkFacts(host: string, f: HostFacts): string[] {
+export function checkFacts(host: string, f: HostFacts, transport: "ssh" | "local" = "ssh"): string[] {
     const out: string[] = [];
     if (f.os.id !== "debian" || f.os.versionId !== "12") {
         out.push(`${host}: expected Debian 12 (bookworm), found ${f.os.id} ${f.os.versionId}; aihpc supports Debian 12 only`);
@@ -87,7 +87,7 @@ export function checkFacts(host: string, f: HostFacts): string[] {
         const why = f.sudo === "absent" ? "sudo is not installed" : `\`sudo -n true\` failed${f.sudoError ? ` (${f.sudoError})` : ""}`;
         out.push(
             `${host}: user '${f.user}' cannot run sudo without a password (${why}): every step runs as root through \`sudo -n\`. ` +
-                `Add \`${f.user} ALL=(ALL) NOPASSWD: ALL\` in /etc/sudoers.d/aihpc-${f.user} (\`visudo -f\`; install sudo first if missing), or connect as root (hosts[].user)`,
+                `Add \`${f.user} ALL=(ALL) NOPASSWD: ALL\` in /etc/sudoers.d/aihpc-${f.user} (\`visudo -f\`; install sudo first if missing), ${transport === "local" ? "or run Pulumi as root" : "or connect as root (hosts[].user)"}`,
         );
     }
     if (f.systemd === "none" || f.systemd === "offline") {

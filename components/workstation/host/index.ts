@@ -133,7 +133,7 @@ export class PreflightError extends pulumi.RunError {
  */
 export function gateOnAllHosts(hosts: Host[]): void {
     const checked = pulumi.all(hosts.map((h) => h.facts)).apply((all) => {
-        const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f));
+        const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f, hosts[i].transport.kind));
         if (problems.length) throw new PreflightError(problems);
         return true;
     });

@@ -113,6 +113,7 @@ describe("the facts probe checks sudo; the preflight refuses a host where it doe
                 "Add `admin ALL=(ALL) NOPASSWD: ALL` in /etc/sudoers.d/aihpc-admin (`visudo -f`; install sudo first if missing), or connect as root (hosts[].user)",
         ]);
         expect(checkFacts("ws1", facts("sudo=absent\n"))[0]).toMatch(/^ws1: user 'admin' cannot run sudo without a password \(sudo is not installed\)/);
+        expect(checkFacts("ws1", facts("sudo=refused\n"), "local")[0]).toMatch(/, or run Pulumi as root$/);
         expect(checkFacts("ws1", facts("sudo=nopasswd\n"))).toEqual([]);
         expect(checkFacts("ws1", facts("sudo=root\n"))).toEqual([]);
     });
