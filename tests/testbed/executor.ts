@@ -330,7 +330,11 @@ export class Executor {
         fs.renameSync(`${f}.tmp`, f);
     }
 
+    /** Bumped by every apply and destroy: registrations of an earlier one that are still pending run nothing. */
+    private generation = 0;
+
     private reset(): void {
+        this.generation++;
         this.ran = [];
         this.errors = [];
         this.failed = false;
@@ -341,6 +345,7 @@ export class Executor {
     async apply(config: Record<string, string>, secretKeys: string[] = []): Promise<ApplyResult> {
         const t0 = Date.now();
         this.reset();
+        const generation = this.generation;
         const steps: ApplyResult["steps"] = [];
         const registered = new Set<string>();
         const replacedOld: StateEntry[] = [];
@@ -371,6 +376,8 @@ export class Executor {
             if (closed) throw new SkippedError(args.name);
             registered.add(args.urn);
             const inputs = (await plainInputs(args.inputs)) as Record<string, unknown>;
+            // Given up (or a later apply or destroy began) while its inputs resolved: run nothing.
+            if (closed || generation !== this.generation) throw new SkippedError(args.name);
             const base: StateEntry = {
                 urn: args.urn,
                 type: args.type,
