@@ -8,6 +8,15 @@ auth=/etc/apt/auth.conf.d/80aihpc-proxy.conf
 case "$AIHPC_ACTION" in
   apply)
     if [ -n "${APT_PROXY:-}" ]; then
+      # The schema hands only a re-serialised http(s) URL; refuse anything else
+      # here too, since the value is written inside quotes into apt.conf.
+      case "$APT_PROXY" in
+        http://* | https://*) ;;
+        *) aihpc_die "workstation.aptProxy: expected an http:// or https:// URL, got '$APT_PROXY'" ;;
+      esac
+      case "$APT_PROXY" in
+        *[!A-Za-z0-9._~:/@%+=,[\]-]*) aihpc_die "workstation.aptProxy: refusing a value with characters no URL needs (quotes, ';', braces, spaces): it would end the quoted value in $conf" ;;
+      esac
       # Fail here, in seconds and before anything is written, when the proxy
       # does not answer (apt-get update would only warn, and the first
       # install would fail minutes later). Host and port only: never the
@@ -29,15 +38,6 @@ case "$AIHPC_ACTION" in
       # shellcheck disable=SC2016 # $1 and $2 are the probe's arguments
       timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' aihpc-probe "$host" "$port" 2>/dev/null ||
         aihpc_die "workstation.aptProxy: nothing answers at $at from $(hostname) (5 s): start the proxy or correct the setting, then re-run"
-      # The schema hands only a re-serialised http(s) URL; refuse anything else
-      # here too, since the value is written inside quotes into apt.conf.
-      case "$APT_PROXY" in
-        http://* | https://*) ;;
-        *) aihpc_die "workstation.aptProxy: expected an http:// or https:// URL, got '$APT_PROXY'" ;;
-      esac
-      case "$APT_PROXY" in
-        *[!A-Za-z0-9._~:/@%+=,[\]-]*) aihpc_die "workstation.aptProxy: refusing a value with characters no URL needs (quotes, ';', braces, spaces): it would end the quoted value in $conf" ;;
-      esac
       aihpc_put "$conf" 0644 root:root "// Managed by aihpc (workstation.aptProxy).
 Acquire::http::Proxy \"$APT_PROXY\";
 Acquire::https::Proxy \"$APT_PROXY\";"
