@@ -37,6 +37,17 @@ export function configProblems(raw: RawConfig, secrets: string[] = ["sshPrivateK
     }
 }
 
+/** The problems of a raw config that must be invalid (fails the test when it is accepted). */
+export function rejectedProblems(raw: RawConfig, secrets: string[] = ["sshPrivateKey"]): { path: string; message: string }[] {
+    try {
+        parseConfig(raw, secrets);
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems;
+    }
+    throw new Error("config was accepted");
+}
+
 /** Validate raw config exactly as the program does (throws ConfigError). */
 export function parseConfig(raw: RawConfig, secrets: string[] = ["sshPrivateKey"]): StackConfig {
     const { config, secretKeys } = toCliConfig(raw, secrets);

@@ -2,19 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../../config";
 import { badConfigs, mutate } from "../helpers/bad-configs";
 import { oneHost, twoHosts, withGcp, HOST_KEY_2 } from "../helpers/fixtures";
-import { parseConfig, runProgram, toCliConfig } from "../helpers/harness";
+import { parseConfig, rejectedProblems, runProgram, toCliConfig } from "../helpers/harness";
 
-type Raw = Record<string, any>;
 
-function problemsOf(raw: Raw, secrets: string[] = ["sshPrivateKey"]): { path: string; message: string }[] {
-    try {
-        parseConfig(raw, secrets);
-    } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as ConfigError).problems;
-    }
-    throw new Error("config was accepted");
-}
+const problemsOf = rejectedProblems;
 
 const bad = badConfigs;
 

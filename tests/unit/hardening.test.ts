@@ -6,22 +6,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, loadStackConfig, parseStackConfig } from "../../config";
+import { loadStackConfig, parseStackConfig } from "../../config";
 import { defineStack } from "../../components/stack";
 import { runPlanCli } from "../../tools/plan/run-cli";
 import { BadConfig, badConfigs, hardeningConfigs, mutate, Raw } from "../helpers/bad-configs";
 import { oneHost, withGcp } from "../helpers/fixtures";
-import { parseConfig, REPO_ROOT, toCliConfig } from "../helpers/harness";
+import { parseConfig, REPO_ROOT, rejectedProblems, toCliConfig } from "../helpers/harness";
 
-function problemsOf(raw: Raw, secrets: string[] = ["sshPrivateKey"]): { path: string; message: string }[] {
-    try {
-        parseConfig(raw, secrets);
-    } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as ConfigError).problems;
-    }
-    throw new Error("config was accepted");
-}
+const problemsOf = rejectedProblems;
 
 describe("hostile values are refused with their setting path", () => {
     test.each(hardeningConfigs)("%s", (_what, raw, secrets, at, message) => {
