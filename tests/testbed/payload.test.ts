@@ -75,10 +75,12 @@ describe("payloads out of the command line, on a booted host", () => {
         expect((await tb.sshOk(h, "sha256sum < /etc/aihpc/hybrid.env")).split(" ")[0]).toBe(sha(bigText("two")));
     });
 
-    test("destroy removes the file, then the bundle", async () => {
+    test("destroy removes the file, then the bundle, and any copy an install never took", async () => {
+        await tb.sshOk(h, "touch /var/tmp/aihpc-bundle-0123456789abcdef.tar.gz");
         const d = await ex.destroy();
         if (d.error) throw d.error;
         expect(d.ran.map((c) => c.name)).toEqual(["payload-env", "payload-pl1-bundle"]);
         expect((await tb.ssh(h, "test -e /etc/aihpc/hybrid.env || test -e /var/lib/aihpc")).code).not.toBe(0);
+        expect((await tb.sshOk(h, "ls /var/tmp | grep -c aihpc-bundle || true")).trim()).toBe("0");
     });
 });

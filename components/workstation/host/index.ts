@@ -14,7 +14,10 @@ export type { Transport, StepArgs } from "./step";
 export { scriptCommand, shellQuote, readScript } from "./script";
 
 /** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
-const BUNDLE_DELETE = scriptCommand(`if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`);
+const BUNDLE_DELETE = scriptCommand(
+    // And a copy an install never took (a failed install, a re-copy from another checkout): teardown leaves no file behind.
+    `rm -f /var/tmp/aihpc-bundle-*.tar.gz; if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`,
+);
 
 export interface HostArgs {
     host: HostConfig;
