@@ -8,6 +8,7 @@
 //     command); a change elsewhere in the bundle leaves it alone.
 import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as tar from "tar-stream";
@@ -68,6 +69,18 @@ export function bundlePath(local: string): string {
     return `${BUNDLE_ROOT}/${e.entry}`;
 }
 
+/** DIR/NAME with DATA, written atomically unless it is there already (its name is its checksum). */
+function writeOnce(dir: string, name: string, data: Buffer): string {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(dir, { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, data);
+        fs.renameSync(tmp, file);
+    }
+    return file;
+}
+
 let built: Promise<Bundle> | undefined;
 
 /**
@@ -98,12 +111,15 @@ export function buildBundle(): Promise<Bundle> {
         await done;
         const gz = zlib.gzipSync(Buffer.concat(chunks), { level: 9 });
         const sha256 = createHash("sha256").update(gz).digest("hex");
-        const file = path.join(LOCAL_DIR, `bundle-${sha256.slice(0, 16)}.tar.gz`);
-        if (!fs.existsSync(file)) {
-            fs.mkdirSync(LOCAL_DIR, { recursive: true });
-            const tmp = `${file}.${process.pid}.tmp`;
-            fs.writeFileSync(tmp, gz);
-            fs.renameSync(tmp, file);
+        const name = `bundle-${sha256.slice(0, 16)}.tar.gz`;
+        let file: string;
+        try {
+            file = writeOnce(LOCAL_DIR, name, gz);
+        } catch (e) {
+            // A read-only checkout: the system's temporary folder instead.
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") throw e;
+            file = writeOnce(path.join(os.tmpdir(), "aihpc-bundles"), name, gz);
         }
         return { entries, sha256, file };
     })();
