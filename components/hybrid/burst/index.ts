@@ -1,4 +1,3 @@
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../workstation/host";
@@ -8,10 +7,6 @@ const SCRIPTS = `${__dirname}/scripts`;
 
 export const BURST_COMMAND = "/usr/local/bin/aihpc-burst";
 export const TRAIN_TEMPLATE = "/usr/local/share/aihpc/hybrid/train.sbatch";
-
-export function trainTemplate(): string {
-    return fs.readFileSync(path.join(__dirname, "templates", "train.sbatch"), "utf8");
-}
 
 export interface BurstArgs {
     hosts: Host[];

@@ -13,13 +13,13 @@ export * from "./conf";
 const SCRIPTS = `${__dirname}/scripts`;
 const JOBS = path.join(__dirname, "templates", "jobs");
 
-/** The job templates shipped to /usr/local/share/aihpc/jobs, by file name. */
+/** The job templates shipped to /usr/local/share/aihpc/jobs: file name -> the file in this checkout (bundled). */
 export function jobTemplates(): Record<string, string> {
     return Object.fromEntries(
         fs
             .readdirSync(JOBS)
             .sort()
-            .map((f) => [f, fs.readFileSync(path.join(JOBS, f), "utf8")]),
+            .map((f) => [f, path.join(JOBS, f)]),
     );
 }
 
@@ -73,7 +73,7 @@ export class Slurm extends pulumi.ComponentResource {
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes])
             .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns }));
-        const jobFiles = Object.fromEntries(Object.keys(jobTemplates()).map((f) => [f, path.join(JOBS, f)]));
+        const jobFiles = jobTemplates();
 
         this.steps = {};
         const ordered = [this.controller, ...args.hosts.filter((h) => h !== this.controller)];
