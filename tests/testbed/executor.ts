@@ -129,11 +129,18 @@ export interface ExecutorOptions {
     log?: (msg: string) => void;
 }
 
+const SKIPPED = "not started, the deployment had already failed";
+
 class SkippedError extends Error {
     constructor(name: string) {
-        super(`${name}: not started, the deployment had already failed`);
+        super(`${name}: ${SKIPPED}`);
         this.name = "SkippedError";
     }
+}
+
+/** A skipped registration, also once the SDK has wrapped it ("failed to register new resource X: ..."). */
+function isSkipped(reason: unknown): boolean {
+    return reason instanceof SkippedError || (reason instanceof Error && reason.message.endsWith(SKIPPED));
 }
 
 /** Deep equality of JSON-like values (undefined object members ignored). */
@@ -316,6 +323,7 @@ export class Executor {
 
     /** Remove the temp dir holding key copies (the state stays). */
     dispose(): void {
+        this.generation++; // registrations still pending from the last apply run nothing
         fs.rmSync(this.tmp, { recursive: true, force: true });
     }
 
@@ -409,6 +417,7 @@ export class Executor {
                 this.state.resources[args.urn] = { ...old, parent: args.parent, dependencies: args.dependencies };
                 return old.outputs;
             }
+            if (generation !== this.generation) throw new SkippedError(args.name);
             const op: Op = step === "update" ? "update" : "create";
             const cmd = op === "update" ? ((inputs.update as string | undefined) ?? (inputs.create as string | undefined)) : (inputs.create as string | undefined);
             try {
@@ -443,7 +452,9 @@ export class Executor {
         const previous = proc.rawListeners("unhandledRejection") as ((reason: unknown, promise: Promise<unknown>) => void)[];
         proc.removeAllListeners("unhandledRejection");
         const onRejection = (reason: unknown) => {
-            if (!this.failed && !(reason instanceof SkippedError)) {
+            // A skipped registration is no error of this program (it may even be a late one of an earlier apply).
+            if (isSkipped(reason)) return;
+            if (!this.failed) {
                 programError = reason instanceof Error ? reason : new Error(String(reason));
             }
             this.failed = true;
@@ -480,11 +491,21 @@ export class Executor {
             error = e as Error;
         } finally {
             stopWatch = true;
-            // Rejections are reported after the microtask queue drains.
-            await sleep(50);
+            // The program's first failure rejects the run at once, but the engine lets the steps
+            // under way finish: wait for them. What the program registers after that (dependents of
+            // those steps) is refused here, while this apply's mocks are still the SDK's, so that
+            // none of it reaches the next apply.
+            closed = true;
+            while (inFlight.size > 0) await sleep(100);
+            // Rejections are reported after the microtask queue drains; late registrations come a few ticks after.
+            await sleep(300);
             if (debug) clearInterval(debug);
             proc.removeListener("unhandledRejection", onRejection);
-            for (const l of previous) proc.on("unhandledRejection", l);
+            // Registrations this apply gave up may still reject, skipped, after it returns: keep those from
+            // the test runner; anything else reaches the listeners that were there before.
+            proc.on("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
+                if (!isSkipped(reason)) for (const l of previous) l(reason, promise);
+            });
         }
         if (this.errors.length > 0) error = new Error(this.errors[0].message);
         else if (programError) error = programError;
