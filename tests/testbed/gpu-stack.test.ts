@@ -141,10 +141,11 @@ describe("GPU stack on a booted Debian 12 host (issue 6, the parts that need no 
         const plan = await runProgram(raw, { preview: false, newResource: (a: NewResourceArgs) => (a.name.endsWith("-facts") ? { stdout: facts, stderr: "" } : undefined) });
         const step = plan.inputsOf("ws-nvidia-ws1-cuda-modules");
         await tb.sshOk(ws1, "mkdir -p /usr/local/cuda-12.8/bin /usr/local/cuda-12.8/lib64 && printf '#!/bin/sh\\necho \"nvcc stand-in: Cuda compilation tools, release 12.8\"\\n' >/usr/local/cuda-12.8/bin/nvcc && chmod +x /usr/local/cuda-12.8/bin/nvcc");
-        const first = await tb.ssh(ws1, step.create, { timeoutMs: 600_000 });
+        // With its stdin, as the provider sends it: the module files rendered for this host.
+        const first = await tb.ssh(ws1, step.create, { stdin: step.stdin, timeoutMs: 600_000 });
         expect([first.code, first.stderr.slice(-500)]).toEqual([0, expect.anything()]);
         expect(first.stdout.trim().split("\n").pop()).toBe("aihpc: changed");
-        const again = await tb.sshOk(ws1, step.create);
+        const again = await tb.sshOk(ws1, step.create, { stdin: step.stdin });
         expect(again.trim()).toBe("aihpc: unchanged");
         const avail = await tb.sshOk(ws1, "bash -lc 'module -t avail cuda 2>&1'");
         expect(avail).toMatch(/cuda\/12\.6/);
@@ -155,7 +156,7 @@ describe("GPU stack on a booted Debian 12 host (issue 6, the parts that need no 
         expect(loaded).toMatch(/cuda\/12\.8/);
         const missing = await tb.ssh(ws1, "bash -lc 'module load cuda/12.6' 2>&1");
         expect((missing.stdout + missing.stderr).replace(/\s+/g, " ")).toContain("CUDA 12.6 is not installed at /usr/local/cuda-12.6: add it to workstation.nvidia.cuda.versions");
-        const del = await tb.sshOk(ws1, step.delete);
+        const del = await tb.sshOk(ws1, step.delete, { stdin: step.stdin });
         expect(del).toContain("removed /etc/lmod/modules/cuda");
         expect((await tb.ssh(ws1, "test -e /etc/lmod/modules/cuda")).code).not.toBe(0);
         expect((await tb.ssh(ws1, "dpkg-query -W -f='${Status}' lmod | grep -q 'ok installed'")).code).not.toBe(0);
