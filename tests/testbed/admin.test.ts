@@ -6,7 +6,7 @@
 // (workstation.base.sshd) is applied without locking anyone out; destroy
 // restores the host's whole file tree.
 import { bootTestbed, Testbed, TestHost } from "./hosts";
-import { countOps, Executor, RanCommand } from "./executor";
+import { Executor, opsSummary } from "./executor";
 import { testbedStackConfig, TestbedStackOptions } from "./stack-config";
 import { waitIdle } from "./cluster";
 import { fileTree, treeDiff } from "./tree";
@@ -18,10 +18,7 @@ const log = (m: string) => process.stdout.write(`[admin ${new Date().toISOString
 const SSHD = { permitRootLogin: false, passwordAuthentication: false };
 const SSHD_KEYS = "sshd -T | grep -E '^(permitrootlogin|passwordauthentication|kbdinteractiveauthentication|port) ' | sort";
 
-function summary(ran: RanCommand[]): string {
-    const c = countOps(ran);
-    return `${ran.length} commands (create ${c.create}, update ${c.update}, delete ${c.delete})`;
-}
+const summary = opsSummary;
 
 describe("a non-root admin over SSH on port 2222 (issue 11)", () => {
     let tb: Testbed;

@@ -756,3 +756,9 @@ export function countOps(ran: RanCommand[]): Record<Op, number> {
     for (const r of ran) c[r.op]++;
     return c;
 }
+
+/** `N commands (create a, update b, delete c)`, for logs. */
+export function opsSummary(ran: RanCommand[]): string {
+    const c = countOps(ran);
+    return `${ran.length} commands (create ${c.create}, update ${c.update}, delete ${c.delete})`;
+}

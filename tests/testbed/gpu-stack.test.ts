@@ -16,17 +16,14 @@
 //     from NVIDIA's repository: `module avail` / `module load`.
 //   - idempotent re-applies (no command), one setting re-runs one step, teardown.
 import { bootTestbed, Testbed, TestHost } from "./hosts";
-import { countOps, Executor, RanCommand } from "./executor";
+import { Executor, opsSummary } from "./executor";
 import { toCliConfig } from "../helpers/harness";
 import { runProgram } from "../helpers/harness";
 import { NewResourceArgs } from "../../tools/plan/recorder";
 
 jest.setTimeout(1_800_000);
 const log = (m: string) => process.stdout.write(`[gpu-stack ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const summary = (ran: RanCommand[]) => {
-    const c = countOps(ran);
-    return `${ran.length} commands (create ${c.create}, update ${c.update}, delete ${c.delete})`;
-};
+const summary = opsSummary;
 
 interface Opts {
     nvidia?: boolean;

@@ -7,7 +7,7 @@
 // provision (1), no-op (2), one partition
 // setting (3), destroy (5), then a fresh first apply cut mid-way and resumed (4).
 import { bootTestbed, Testbed, TestHost } from "./hosts";
-import { countOps, Executor, RanCommand } from "./executor";
+import { Executor, opsSummary } from "./executor";
 import { DEFAULT_PARTITIONS, testbedStackConfig, TestbedStackOptions } from "./stack-config";
 import { eventually, nodeExportersUp, runGpuTemplateJob, waitIdle } from "./cluster";
 import { fileTree, TREE_IGNORE, treeDiff } from "./tree";
@@ -39,10 +39,7 @@ const STACK_FILES = [
     "/etc/apt/apt.conf.d/80aihpc-proxy",
 ];
 
-function summary(ran: RanCommand[]): string {
-    const c = countOps(ran);
-    return `${ran.length} commands (create ${c.create}, update ${c.update}, delete ${c.delete})`;
-}
+const summary = opsSummary;
 
 describe("workstation stack on booted hosts (issue 3)", () => {
     let tb: Testbed;
