@@ -48,6 +48,14 @@ export function rejectedProblems(raw: RawConfig, secrets: string[] = ["sshPrivat
     throw new Error("config was accepted");
 }
 
+/** The problem a rejected config reports at `at`, failing with every problem listed when there is none there. */
+export function problemAt(raw: RawConfig, secrets: string[] | undefined, at: string): { path: string; message: string; all: string[] } {
+    const problems = rejectedProblems(raw, secrets);
+    const hit = problems.find((p) => p.path === at);
+    if (!hit) throw new Error(`no problem at ${at}; got:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`);
+    return { ...hit, all: problems.map((p) => p.message) };
+}
+
 /** Validate raw config exactly as the program does (throws ConfigError). */
 export function parseConfig(raw: RawConfig, secrets: string[] = ["sshPrivateKey"]): StackConfig {
     const { config, secretKeys } = toCliConfig(raw, secrets);

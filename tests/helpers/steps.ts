@@ -2,7 +2,6 @@
 // settings in its command, the bundled files it names (read from this
 // checkout), the files on its stdin payload, and the secret it hands on.
 // The same decoding as lib.sh's `aihpc_inputs`, for assertions on content.
-import * as fs from "fs";
 import { bundleEntries, BUNDLE_ROOT } from "../../components/workstation/host/bundle";
 
 /** `VAR=value` words in front of `bash`, unquoted as the shell would. */
@@ -92,10 +91,3 @@ export function stepText(inputs: Record<string, any>, which: "create" | "delete"
     const r = stepReceived(inputs, which);
     return [String(inputs[which] ?? ""), ...Object.entries(r.vars).map(([k, v]) => `${k}=${v}`), r.script].join("\n");
 }
-
-/** Read a bundled file from a host path (for tests that install it in a scratch root). */
-export function readBundled(p: string): string {
-    return bundledText(p).toString("utf8");
-}
-
-export { fs };

@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../../config";
 import { badConfigs, mutate } from "../helpers/bad-configs";
 import { oneHost, twoHosts, withGcp, HOST_KEY_2 } from "../helpers/fixtures";
-import { parseConfig, rejectedProblems, runProgram, toCliConfig } from "../helpers/harness";
-
+import { parseConfig, problemAt, rejectedProblems, runProgram, toCliConfig } from "../helpers/harness";
 
 const problemsOf = rejectedProblems;
 
@@ -11,10 +10,7 @@ const bad = badConfigs;
 
 describe("invalid stack config", () => {
     test.each(bad)("rejects %s with its config path", (_what, raw, secrets, path, message) => {
-        const problems = problemsOf(raw, secrets);
-        const hit = problems.find((p) => p.path === path);
-        if (!hit) throw new Error(`no problem at ${path}; got:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`);
-        expect(hit.message).toMatch(message);
+        expect(problemAt(raw, secrets, path).message).toMatch(message);
     });
 
     test("lists every problem in one message", () => {

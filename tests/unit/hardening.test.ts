@@ -11,18 +11,16 @@ import { defineStack } from "../../components/stack";
 import { runPlanCli } from "../../tools/plan/run-cli";
 import { BadConfig, badConfigs, hardeningConfigs, mutate, Raw } from "../helpers/bad-configs";
 import { oneHost, withGcp } from "../helpers/fixtures";
-import { parseConfig, REPO_ROOT, rejectedProblems, toCliConfig } from "../helpers/harness";
+import { parseConfig, problemAt, REPO_ROOT, rejectedProblems, toCliConfig } from "../helpers/harness";
 
 const problemsOf = rejectedProblems;
 
 describe("hostile values are refused with their setting path", () => {
     test.each(hardeningConfigs)("%s", (_what, raw, secrets, at, message) => {
-        const problems = problemsOf(raw, secrets);
-        const hit = problems.find((p) => p.path === at);
-        if (!hit) throw new Error(`no problem at ${at}; got:\n${problems.map((p) => `${p.path}: ${p.message}`).join("\n")}`);
+        const hit = problemAt(raw, secrets, at);
         expect(hit.message).toMatch(message);
         // A password in a URL is never echoed.
-        expect(problems.map((p) => p.message).join("\n")).not.toContain("hunter2");
+        expect(hit.all.join("\n")).not.toContain("hunter2");
     });
 });
 
