@@ -20,8 +20,12 @@ export function stepScript(dir: string, file: string): string {
     return `${readScript(LIB_DIR, "lib.sh")}\n# ---- ${file}\n${body}`;
 }
 
-/** Settings longer than this, or with a line break, are file payloads: `files`, `bundled` or `sets`. */
-export const MAX_SETTING_LENGTH = 1024;
+/**
+ * Settings longer than this, or with a line break, are file payloads: `files`, `bundled` or `sets`.
+ * Lists from config (users, packages) stay far below it: 8 KiB is hundreds of names, and a
+ * whole command stays well under Linux's 128 KiB for one argument.
+ */
+export const MAX_SETTING_LENGTH = 8192;
 
 /** How a step's inputs that are not settings reach it (see lib.sh `aihpc_inputs`). */
 export interface StepInputs {

@@ -57,7 +57,7 @@ describe("step commands", () => {
 
     test("a file or a long text as a setting is refused, naming the variable", () => {
         expect(() => stepCommand(dir, "config.sh", "apply", { SLURM_CONF: "a\nb" })).toThrow(/setting SLURM_CONF .* line breaks: pass file contents as `files`/);
-        expect(() => stepCommand(dir, "config.sh", "apply", { X: "y".repeat(MAX_SETTING_LENGTH + 1) })).toThrow(/setting X is 1025 characters/);
+        expect(() => stepCommand(dir, "config.sh", "apply", { X: "y".repeat(MAX_SETTING_LENGTH + 1) })).toThrow(/setting X is 8193 characters/);
         expect(() => stepCommand(dir, "config.sh", "apply", { AIHPC_ACTION: "x" })).toThrow(/invalid variable name 'AIHPC_ACTION'/);
     });
 });
