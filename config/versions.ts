@@ -13,7 +13,7 @@ export const versions = {
      * or a URL) and the EXACT set of primary-key fingerprints it must hold (`gpg --show-keys --with-colons
      * FILE`). A step downloads the file to a temporary place, checks its sha256 when one is pinned
      * (`keySha256` settings) and that its fingerprint set equals this set, and only then installs it
-     * (components/workstation/host/scripts/lib.sh `aihpc_apt_repo`). Sources of the values:
+     * (components/steps/scripts/lib.sh `aihpc_apt_repo`). Sources of the values:
      * - cuda: NVIDIA's CUDA repository key 3BF863CC (the key the cuda-keyring package carries; NVIDIA publishes it
      *   as `3bf863cc.pub` in each repository). The cuda-keyring .deb itself is no longer installed.
      * - nvidiaContainerToolkit: `NVIDIA CORPORATION (Open Source Projects) <cudatools@nvidia.com>`, as Debian 12's

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.." || exit 1
 out="${OUT:-./gpu-host-check}"
 mkdir -p "$out"
 ws=components/workstation
-step() { # step DIR FILE: lib.sh + the step's script (shebang dropped), as steps.ts builds it
-  cat "$ws/host/scripts/lib.sh"
+step() { # step DIR FILE: lib.sh + the step's script (shebang dropped), as components/steps builds it
+  cat components/steps/scripts/lib.sh
   sed '1{/^#!/d}' "$ws/$1/scripts/$2"
 }
 section() { printf '\n===== %s\n' "$*"; }

@@ -31,9 +31,9 @@ if [ "${#scripts[@]}" -eq 0 ]; then
   echo "shellcheck: no shell scripts found" >&2
   exit 1
 fi
-# Provisioning steps run with lib.sh in front of them (components/workstation/
-# steps.ts); check them the same way so its functions and variables are known.
-lib=components/workstation/host/scripts/lib.sh
+# Provisioning steps run with lib.sh in front of them (components/steps/
+# index.ts); check them the same way so its functions and variables are known.
+lib=components/steps/scripts/lib.sh
 plain=()
 steps=()
 for f in "${scripts[@]}"; do

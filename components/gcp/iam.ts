@@ -125,10 +125,3 @@ export function applyIam(
             : target.member(`${name}-${g.key}`, g.role, g.members[0], g.condition, { parent }),
     );
 }
-
-/** Add grants to an IamArgs (used by the composition to give stack identities access). */
-export function grant(args: IamArgs | undefined, role: string, ...members: pulumi.Input<string>[]): IamArgs {
-    const iam = { ...(args?.iam ?? {}) };
-    iam[role] = [...(iam[role] ?? []), ...members];
-    return { ...args, iam };
-}

@@ -21,7 +21,7 @@ function secretValues(resources: RuleResource[]): string[] {
     return [...new Set(out.filter((s): s is string => typeof s === "string" && s.length >= 16))];
 }
 
-/** The secret in a step's stdin: the whole text, or the `-stdin` line of an aihpc payload (components/workstation/steps.ts). */
+/** The secret in a step's stdin: the whole text, or the `-stdin` line of an aihpc payload (components/steps/index.ts). */
 function stdinSecrets(stdin: string): string[] {
     if (!stdin.startsWith("aihpc-payload 1\n")) return [stdin];
     const line = stdin.split("\n").find((l) => l.startsWith("-stdin "));

@@ -2,7 +2,7 @@
 // settings in its command, the bundled files it names (read from this
 // checkout), the files on its stdin payload, and the secret it hands on.
 // The same decoding as lib.sh's `aihpc_inputs`, for assertions on content.
-import { bundleEntries, BUNDLE_ROOT } from "../../components/workstation/host/bundle";
+import { bundleEntries, BUNDLE_ROOT } from "../../components/steps/bundle";
 
 /** `VAR=value` words in front of `bash`, unquoted as the shell would. */
 export function commandAssignments(cmd: string): Record<string, string> {
@@ -52,7 +52,7 @@ export interface StepReceived {
 
 /** Decode a step's inputs (`create` by default) as lib.sh would on the host. */
 export function stepReceived(inputs: Record<string, any>, which: "create" | "delete" = "create"): StepReceived {
-    // A non-root connection's steps run through `sudo -n env` (host/step.ts `asRoot`): the same words after it.
+    // A non-root connection's steps run through `sudo -n env` (components/steps/host-step.ts `asRoot`): the same words after it.
     const cmd = String(inputs[which] ?? "").replace(/^sudo -n env /, "");
     const vars = commandAssignments(cmd);
     // Steps from the bundle end in `bash LIB STEP`; the facts probe and the bundle's own install are inline.

@@ -38,10 +38,13 @@ function program(raw: Record<string, string>): unknown {
         gpus: { count: 0 },
     } as HostConfig;
     const host = new Host("exec-ex1", { host: hostCfg, transport: "ssh", privateKey: new SecretValue(raw["aihpc:sshPrivateKey"]) });
-    const file = hostStep(
+    if (host.transport.kind !== "ssh") throw new Error("executor test: expected an ssh transport");
+    // A provider Command of its own: the stack's steps never use `triggers`, this test needs a replace.
+    const file = new command.remote.Command(
         "exec-file",
-        host.transport,
         {
+            connection: host.transport.connection,
+            addPreviousOutputInEnv: false,
             create: scriptCommand(
                 `set -eu; [ "$FAIL" = 0 ] || { echo "about to fail"; echo "it failed on purpose" >&2; exit 3; }
 mkdir -p ${DIR}; printf '%s\\n' "$CONTENT" > ${DIR}/file; echo "file-create $CONTENT" >> ${LOG}; echo "wrote $CONTENT"`,

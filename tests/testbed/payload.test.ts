@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as path from "path";
 import { HostConfig, SecretValue } from "../../config";
 import { gateOnAllHosts, Host } from "../../components/workstation/host";
-import { scriptStep } from "../../components/workstation/steps";
+import { scriptStep } from "../../components/steps";
 import { bootTestbed, Testbed, TestHost } from "./hosts";
 import { countOps, Executor } from "./executor";
 

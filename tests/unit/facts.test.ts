@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { checkFacts, parseFacts } from "../../components/workstation/host";
-import { scriptCommand, shellQuote } from "../../components/workstation/host/script";
+import { scriptCommand, shellQuote } from "../../components/steps/shell";
 
 // Recorded from a Debian 12 workstation with one RTX A5500 and the 535 driver.
 const WORKSTATION = `os_id=debian

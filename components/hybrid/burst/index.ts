@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../workstation/host";
-import { scriptStep } from "../../workstation/steps";
+import { scriptStep } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 

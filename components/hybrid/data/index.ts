@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
 import { Host } from "../../workstation/host";
-import { scriptStep, stepOptions } from "../../workstation/steps";
+import { scriptStep, stepOptions } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 

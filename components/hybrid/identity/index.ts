@@ -3,7 +3,7 @@ import { HybridConfig } from "../../../config/hybrid";
 import { versions } from "../../../config/versions";
 import { WorkstationCredential } from "../../gcp/workload-identity";
 import { Host } from "../../workstation/host";
-import { scriptStep, stepOptions } from "../../workstation/steps";
+import { scriptStep, stepOptions } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 

@@ -2,8 +2,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkstationConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { readScript } from "../host/script";
-import { retainStep, scriptStep, stepOptions } from "../steps";
+import { readScript } from "../../steps/shell";
+import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { findSpec, loadSpecs } from "./evaluate";
 
 export * from "./evaluate";

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecretValue, UNDECRYPTED_SECRET } from "../../../config/secret";
 import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep, stepOptions } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { sshdDropIn } from "./sshd";
 
 const SCRIPTS = `${__dirname}/scripts`;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ContainersConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep, stepOptions } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 

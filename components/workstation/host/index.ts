@@ -1,17 +1,17 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
-import { BUNDLE_ROOT, buildBundle } from "./bundle";
+import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
 import { checkFacts, HostFacts, parseFacts } from "./facts";
-import { readScript, scriptCommand } from "./script";
-import { hostStep, Transport } from "./step";
+import { readScript, scriptCommand } from "../../steps/shell";
+import { hostStep, Transport } from "../../steps/host-step";
 
 export { parseFacts, checkFacts, FactsError } from "./facts";
 export type { HostFacts } from "./facts";
-export { hostStep } from "./step";
-export { BUNDLE_ROOT, bundlePath } from "./bundle";
-export type { Transport, StepArgs } from "./step";
-export { scriptCommand, shellQuote, readScript } from "./script";
+export { hostStep } from "../../steps/host-step";
+export { BUNDLE_ROOT, bundlePath } from "../../steps/bundle";
+export type { Transport, StepArgs } from "../../steps/host-step";
+export { scriptCommand, shellQuote, readScript } from "../../steps/shell";
 
 /** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
 const BUNDLE_DELETE = scriptCommand(
@@ -86,14 +86,14 @@ export class Host extends pulumi.ComponentResource {
     }
 
     /**
-     * Copy the step bundle (host/bundle.ts) here and unpack it, after `after`.
+     * Copy the step bundle (components/steps/bundle.ts) here and unpack it, after `after`.
      * Over SSH the archive goes to /var/tmp first (writable by any admin user),
      * and the install step checks its sha256 before unpacking it as root.
      */
     installBundle(after: pulumi.Input<pulumi.Resource>): pulumi.Resource {
         // Only the archive's name and checksum: an Output walks every value it holds (the entries' bytes too).
         const bundle = pulumi.output(buildBundle().then((b) => ({ sha256: b.sha256, file: b.file })));
-        const script = readScript(`${__dirname}/scripts`, "bundle.sh");
+        const script = readScript(STEP_SCRIPTS_DIR, "bundle.sh");
         const opts = { parent: this, dependsOn: [after] };
         let env: pulumi.Output<{ BUNDLE_TAR: string; BUNDLE_SHA256: string; REMOVE_TAR: string }>;
         let installAfter: pulumi.Input<pulumi.Resource>[] = [after];

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MlRuntimeConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { retainStep, scriptStep, stepOptions } from "../steps";
+import { retainStep, scriptStep, stepOptions } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 export const LOCK_DIR = path.join(__dirname, "locks");

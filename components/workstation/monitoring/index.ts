@@ -6,7 +6,7 @@ import * as YAML from "yaml";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
-import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
+import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 const TEMPLATES = `${__dirname}/templates`;

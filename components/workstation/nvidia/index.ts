@@ -3,8 +3,8 @@ import { versions } from "../../../config/versions";
 import { NvidiaConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts, parseFacts } from "../host/facts";
-import { Transport } from "../host/step";
-import { retainStep, scriptStep, stepOptions } from "../steps";
+import { Transport } from "../../steps/host-step";
+import { retainStep, scriptStep, stepOptions } from "../../steps";
 
 const SCRIPTS = `${__dirname}/scripts`;
 

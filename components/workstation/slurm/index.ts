@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
-import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../steps";
+import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
 import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
 
 export * from "./conf";

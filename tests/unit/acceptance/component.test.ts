@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { Acceptance, suiteFilesEnv, SUITE_FILES } from "../../../components/workstation/acceptance";
 import { Host } from "../../../components/workstation/host";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig, runComponent } from "../../helpers/harness";
 import { requireRoot } from "../../helpers/tools";

@@ -8,7 +8,7 @@ import * as path from "path";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig } from "../../helpers/harness";
 import { requireTool } from "../../helpers/tools";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import {
     DEFAULT_MIN,
     evaluate,

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { withGcp } from "../../helpers/fixtures";
 import { runProgram } from "../../helpers/harness";
 import { stepReceived } from "../../helpers/steps";

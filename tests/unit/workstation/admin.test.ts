@@ -1,6 +1,6 @@
 // Issue 11, "Non-root administrators over SSH", under mocks: with hosts[].user
 // not root, every command but the read-only probe runs through `sudo -n env`
-// (host/step.ts `asRoot`, the one place); settings and stdin still reach the
+// (components/steps/host-step.ts `asRoot`, the one place); settings and stdin still reach the
 // script; the probe reports whether sudo works and the preflight refuses a
 // host where it does not; sshd hardening renders one drop-in, on stdin, and
 // the config refuses the setting that would lock out a root connection.
@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkFacts, parseFacts, PreflightError, scriptCommand } from "../../../components/workstation/host";
-import { asRoot } from "../../../components/workstation/host/step";
+import { asRoot } from "../../../components/steps/host-step";
 import { sshdDropIn } from "../../../components/workstation/base-system/sshd";
 import { configProblems, Recorded, runProgram } from "../../helpers/harness";
 import { oneHost, twoHosts } from "../../helpers/fixtures";

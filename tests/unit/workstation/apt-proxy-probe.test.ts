@@ -5,7 +5,7 @@
 // (tests/testbed/workstation.test.ts 6b).
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { requireRoot } from "../../helpers/tools";
 
 const DIR = path.join(__dirname, "../../../components/workstation/base-system/scripts");

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { versions } from "../../../config/versions";
 import { requireRoot, requireTool } from "../../helpers/tools";
 
@@ -75,7 +75,7 @@ describe("lib.sh aihpc_apt_repo, run for real in a scratch root", () => {
     /** lib.sh with its apt paths moved under a scratch root and `apt-get update` recorded instead of run. */
     function run(root: string, key: string, fprs: string, sha = "") {
         fs.mkdirSync(root, { recursive: true });
-        const lib = stepScript(path.join(ROOT, "workstation", "host", "scripts"), "retain.sh")
+        const lib = stepScript(path.join(ROOT, "steps", "scripts"), "retain.sh")
             .replace(/# ---- retain\.sh[\s\S]*$/, "")
             // lib.sh's own entry point (`bash lib.sh STEP.sh`) is not how this test runs it.
             .replace(/\n# Run as `bash lib\.sh[\s\S]*?\nfi\n/, "\n")

@@ -7,19 +7,19 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUNDLE_ROOT, buildBundle, bundleEntries, bundlePath } from "../../../components/workstation/host/bundle";
-import { MAX_SETTING_LENGTH, stepCommand, stepPayload } from "../../../components/workstation/steps";
+import { BUNDLE_ROOT, buildBundle, bundleEntries, bundlePath } from "../../../components/steps/bundle";
+import { MAX_SETTING_LENGTH, stepCommand, stepPayload } from "../../../components/steps";
 import { requireRoot } from "../../helpers/tools";
 
 const COMPONENTS = path.resolve(__dirname, "..", "..", "..", "components");
-const LIB = path.join(COMPONENTS, "workstation", "host", "scripts", "lib.sh");
+const LIB = path.join(COMPONENTS, "steps", "scripts", "lib.sh");
 const sha16 = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex").slice(0, 16);
 
 describe("the step bundle", () => {
     test("every file a step runs or installs is in it, named by its content hash; no code, no build output", () => {
         const { entries } = bundleEntries();
         const locals = entries.map((e) => path.relative(COMPONENTS, e.local));
-        expect(locals).toContain("workstation/host/scripts/lib.sh");
+        expect(locals).toContain("steps/scripts/lib.sh");
         expect(locals).toContain("workstation/slurm/scripts/config.sh");
         expect(locals).toContain("workstation/monitoring/templates/grafana/dashboards/node.json");
         expect(locals.filter((f) => f.endsWith(".ts") || f.split("/").some((p) => p.startsWith(".") || p === "bin"))).toEqual([]);
@@ -38,7 +38,7 @@ describe("the step bundle", () => {
         // Rebuilt from scratch in another process: byte-identical.
         const again = execFileSync(
             process.execPath,
-            ["-r", "@swc-node/register", "-e", "require('./components/workstation/host/bundle').buildBundle().then((b) => process.stdout.write(b.sha256))"],
+            ["-r", "@swc-node/register", "-e", "require('./components/steps/bundle').buildBundle().then((b) => process.stdout.write(b.sha256))"],
             { cwd: path.resolve(COMPONENTS, ".."), encoding: "utf8" },
         );
         expect(again).toBe(b.sha256);
@@ -123,8 +123,8 @@ describe("lib.sh aihpc_inputs, run for real", () => {
     });
 });
 
-describe("host/scripts/bundle.sh, run for real in a scratch root", () => {
-    const SCRIPT = path.join(COMPONENTS, "workstation", "host", "scripts", "bundle.sh");
+describe("steps/scripts/bundle.sh, run for real in a scratch root", () => {
+    const SCRIPT = path.join(COMPONENTS, "steps", "scripts", "bundle.sh");
     let tmp: string;
     let root: string;
     beforeAll(() => {
@@ -134,7 +134,7 @@ describe("host/scripts/bundle.sh, run for real in a scratch root", () => {
     });
     afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-    /** A bundle archive of `files` (entry -> text), as host/bundle.ts lays them out. */
+    /** A bundle archive of `files` (entry -> text), as components/steps/bundle.ts lays them out. */
     const archive = (name: string, files: Record<string, string>): { tar: string; sha: string } => {
         const src = path.join(tmp, `src-${name}`);
         for (const [entry, text] of Object.entries(files)) {

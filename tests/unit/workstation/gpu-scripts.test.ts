@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { requireTool } from "../../helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "workstation");

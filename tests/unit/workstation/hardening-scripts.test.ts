@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { requireRoot } from "../../helpers/tools";
 
 const WS = path.resolve(__dirname, "..", "..", "..", "components", "workstation");

@@ -4,7 +4,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { oneHost } from "../../helpers/fixtures";
 import { runProgram } from "../../helpers/harness";
 import { requireRoot } from "../../helpers/tools";

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { requireRoot, requireTool } from "../../helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
@@ -12,7 +12,7 @@ const DIRS = ["base-system", "slurm", "monitoring", "acceptance"].map((d) => pat
 /** Installed programs, not steps: they run without lib.sh. */
 const STANDALONE = new Set(["node-health.sh", "slurm-metrics.sh", "gpu-epilog.sh", "gpu-metrics.sh", "build.sh"]);
 
-const steps = [...DIRS.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".sh")).map((f) => [d, f] as const)), [path.join(ROOT, "host", "scripts"), "retain.sh"] as const];
+const steps = [...DIRS.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".sh")).map((f) => [d, f] as const)), [path.join(ROOT, "..", "steps", "scripts"), "retain.sh"] as const];
 
 describe("step scripts", () => {
     test.each(steps.filter(([, f]) => !STANDALONE.has(f)))("%s/%s parses and is shellcheck-clean with lib.sh in front", (dir, file) => {
@@ -31,7 +31,7 @@ describe("step scripts", () => {
     });
 
     test("apt calls wait for the dpkg lock and never prompt", () => {
-        const lib = fs.readFileSync(path.join(ROOT, "host", "scripts", "lib.sh"), "utf8");
+        const lib = fs.readFileSync(path.join(ROOT, "..", "steps", "scripts", "lib.sh"), "utf8");
         expect(lib).toContain("-o DPkg::Lock::Timeout=600");
         expect(lib).toContain("DEBIAN_FRONTEND=noninteractive");
         for (const [dir, file] of steps) {

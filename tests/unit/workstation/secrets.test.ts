@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { alertmanagerConfig, ALERT_WEBHOOK_SECRET_FILE } from "../../../components/workstation/monitoring";
 import { proxyMachine } from "../../../components/workstation/base-system";
-import { stepScript } from "../../../components/workstation/steps";
+import { stepScript } from "../../../components/steps";
 import { configProblems, containsSecret, parseConfig, reveal, runProgram } from "../../helpers/harness";
 import { oneHost } from "../../helpers/fixtures";
 import { requireRoot, requireTool } from "../../helpers/tools";

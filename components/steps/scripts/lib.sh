@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # aihpc step library: every provisioning step runs as
 #   VAR=... bash /var/lib/aihpc/bundle/<hash>/lib.sh /var/lib/aihpc/bundle/<hash>/STEP.sh
-# (see components/workstation/steps.ts and host/bundle.ts). Every step:
+# (see components/steps/index.ts and components/steps/bundle.ts). Every step:
 #   - is idempotent: it compares before it changes, and a second run prints
 #     `aihpc: unchanged` as its last line (`aihpc: changed` otherwise);
 #   - waits for the dpkg lock and serialises its own apt work per host;

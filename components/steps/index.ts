@@ -1,15 +1,15 @@
 // Shared by the workstation components: a step is a script shipped beside a
-// component, run on a host from the step bundle (host/bundle.ts) with the step
-// library (host/scripts/lib.sh) in front. The command names the two files by
+// component, run on a host from the step bundle (bundle.ts) with the step
+// library (scripts/lib.sh) in front. The command names the two files by
 // their content hash and carries the step's small settings; file payloads
 // travel as bundled files or on stdin (lib.sh `aihpc_inputs`), never in argv.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { bundlePath } from "./host/bundle";
-import { readScript, shellQuote } from "./host/script";
-import { hostStep, Transport } from "./host/step";
+import { bundlePath, STEP_SCRIPTS_DIR } from "./bundle";
+import { readScript, shellQuote } from "./shell";
+import { hostStep, Transport } from "./host-step";
 
-const LIB_DIR = path.join(__dirname, "host", "scripts");
+const LIB_DIR = STEP_SCRIPTS_DIR;
 
 export type StepAction = "apply" | "delete";
 export type StepEnv = Record<string, string | number | boolean>;

@@ -15,8 +15,10 @@ import * as tar from "tar-stream";
 
 /** Where the bundle lives on every host. */
 export const BUNDLE_ROOT = "/var/lib/aihpc/bundle";
+/** The step library and the bundle install script (lib.sh, bundle.sh, retain.sh). */
+export const STEP_SCRIPTS_DIR = path.join(__dirname, "scripts");
 
-const COMPONENTS = path.resolve(__dirname, "..", "..");
+const COMPONENTS = path.resolve(__dirname, "..");
 const LOCAL_DIR = path.resolve(COMPONENTS, "..", ".aihpc");
 // Code, dotfiles, snapshots and build output (acceptance's nvcc `bin/`) are not payloads.
 const SKIP = /(\.ts$|^\.|^__|^bin$)/;

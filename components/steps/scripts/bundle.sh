@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the step bundle (host/bundle.ts) under /var/lib/aihpc/bundle: check
+# Install the step bundle (components/steps/bundle.ts) under /var/lib/aihpc/bundle: check
 # the copied archive's sha256, unpack it, keep the entries of the last three
 # versions (the delete commands of steps in Pulumi's state may name an older
 # one). Runs on its own (no lib.sh: that arrives in the bundle). Teardown is

@@ -15,8 +15,6 @@ export interface StepArgs {
     delete?: pulumi.Input<string>;
     /** Secrets travel here, never in a command string. */
     stdin?: pulumi.Input<string>;
-    /** A change in these replaces the step (delete, then create). */
-    triggers?: pulumi.Input<any[]>;
     /**
      * Run as the connection's own user, not as root: only the read-only facts
      * probe, which must answer (and report whether sudo works) before anything
@@ -58,7 +56,6 @@ export function hostStep(name: string, transport: Transport, args: StepArgs, opt
                 update: wrap(args.update),
                 delete: wrap(args.delete),
                 stdin: args.stdin,
-                triggers: args.triggers,
                 addPreviousOutputInEnv: false,
                 logging: "stdoutAndStderr",
             },
@@ -72,7 +69,6 @@ export function hostStep(name: string, transport: Transport, args: StepArgs, opt
             update: args.update,
             delete: args.delete,
             stdin: args.stdin,
-            triggers: args.triggers,
             interpreter: sudo ? ["sudo", "-n", "/bin/sh", "-c"] : ["/bin/sh", "-c"],
             addPreviousOutputInEnv: false,
             logging: "stdoutAndStderr",
