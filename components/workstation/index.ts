@@ -6,7 +6,8 @@ import { Containers } from "./containers";
 import { gateOnAllHosts, Host } from "./host";
 import { MlRuntime } from "./ml-runtime";
 import { Monitoring } from "./monitoring";
-import { cudaHome, Nvidia } from "./nvidia";
+import { Nvidia } from "./nvidia";
+import { Ready } from "./ready";
 import { Slurm } from "./slurm";
 
 export { Host } from "./host";
@@ -17,6 +18,7 @@ export { Nvidia } from "./nvidia";
 export { Containers } from "./containers";
 export { MlRuntime } from "./ml-runtime";
 export { Acceptance } from "./acceptance";
+export type { Ready } from "./ready";
 
 export interface WorkstationArgs {
     config: WorkstationConfig;
@@ -29,9 +31,12 @@ export interface WorkstationArgs {
 
 /**
  * The workstation side: every host, and the components provisioned on them.
- * Data flows one way: config -> host facts -> base system -> NVIDIA driver and
- * CUDA -> containers -> ML runtime -> Slurm -> monitoring -> GPU acceptance.
- * On destroy the dependsOn chains run it backwards.
+ * Each component takes only the readiness it uses (`ready.ts`): apt from the
+ * base system; the GPU driver from NVIDIA for the container toolkit, Slurm's
+ * GPU config and the GPU exporter; slurmctld for the Slurm metrics; and
+ * everything the acceptance suite runs. So Slurm and monitoring never wait for
+ * the ML runtime, and a failed PyTorch install holds back only the acceptance
+ * suite. On destroy the same edges run backwards.
  */
 export class Workstation extends pulumi.ComponentResource {
     public readonly hosts: Host[];
@@ -42,6 +47,10 @@ export class Workstation extends pulumi.ComponentResource {
     public readonly containers?: Containers;
     public readonly mlRuntime?: MlRuntime;
     public readonly acceptance?: Acceptance;
+    /** Apt sources, proxy and base packages in place, by host (empty with base.enabled false). */
+    public readonly aptReady: Ready;
+    /** The research users exist, by host (empty with base.enabled false). */
+    public readonly usersReady: Ready;
 
     constructor(name: string, args: WorkstationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Workstation", name, {}, opts);
@@ -51,47 +60,39 @@ export class Workstation extends pulumi.ComponentResource {
         );
         gateOnAllHosts(this.hosts);
         this.base = {};
-        const after: Record<string, pulumi.Resource[]> = {};
-        for (const h of this.hosts) {
-            after[h.name] = [];
-            if (cfg.base.enabled) {
-                const b = new BaseSystem(`${name}-${h.name}-base`, { host: h, config: cfg.base, aptProxy: cfg.aptProxy, aptProxyCredentials: args.aptProxyCredentials }, { parent: this });
-                this.base[h.name] = b;
-                after[h.name] = [b];
+        if (cfg.base.enabled) {
+            for (const h of this.hosts) {
+                this.base[h.name] = new BaseSystem(
+                    `${name}-${h.name}-base`,
+                    { host: h, config: cfg.base, aptProxy: cfg.aptProxy, aptProxyCredentials: args.aptProxyCredentials },
+                    { parent: this },
+                );
             }
         }
-        // Each later component on a host waits for what came before it there.
-        const add = (host: string, ...r: (pulumi.Resource | undefined)[]) => {
-            after[host] = [...after[host], ...r.filter((x): x is pulumi.Resource => x !== undefined)];
-        };
+        const aptReady: Ready = (this.aptReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.packages])));
+        this.usersReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.users]));
         const gpuHosts = this.hosts.filter((h) => h.config.gpus.count > 0);
         const nv = cfg.nvidia;
-        const verified: Record<string, pulumi.Resource[]> = {};
         if (nv.enabled && gpuHosts.length) {
-            this.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, after: { ...after } }, { parent: this });
-            for (const [host, s] of Object.entries(this.nvidia.steps)) {
-                add(host, s.verify, s.modules);
-                verified[host] = [s.verify];
-            }
+            this.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, aptReady }, { parent: this });
         }
+        const nvidia = this.nvidia;
         if (cfg.containers.enabled) {
             this.containers = new Containers(
                 `${name}-containers`,
-                { hosts: this.hosts, config: cfg.containers, dockerUsers: cfg.base.enabled ? cfg.base.users.map((u) => u.name) : [], nvidia: this.nvidia !== undefined, after: { ...after } },
+                {
+                    hosts: this.hosts,
+                    config: cfg.containers,
+                    dockerUsers: cfg.base.enabled ? cfg.base.users.map((u) => u.name) : [],
+                    aptReady,
+                    usersReady: this.usersReady,
+                    gpuReady: nvidia?.gpuReady,
+                },
                 { parent: this },
             );
-            for (const [host, s] of Object.entries(this.containers.steps)) {
-                add(host, s.docker, s.nvidiaToolkit, s.apptainer);
-                if (s.nvidiaToolkit) verified[host] = [...(verified[host] ?? []), s.nvidiaToolkit];
-            }
         }
         if (cfg.mlRuntime.enabled && gpuHosts.length) {
-            this.mlRuntime = new MlRuntime(
-                `${name}-ml`,
-                { hosts: gpuHosts, config: cfg.mlRuntime, cuda: this.nvidia?.defaultCuda ?? nv.cuda.default ?? nv.cuda.versions[0], after: { ...after } },
-                { parent: this },
-            );
-            for (const [host, s] of Object.entries(this.mlRuntime.steps)) add(host, s.venv, s.kernel);
+            this.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, aptReady }, { parent: this });
         }
         if (cfg.slurm.enabled) {
             this.slurm = new Slurm(
@@ -99,9 +100,9 @@ export class Workstation extends pulumi.ComponentResource {
                 {
                     hosts: this.hosts,
                     config: cfg.slurm,
-                    after,
-                    nvml: this.nvidia !== undefined && cfg.slurm.nvmlAutoDetect && nv.driver.source === "debian",
-                    facts: this.nvidia ? Object.fromEntries(Object.entries(this.nvidia.steps).map(([host, s]) => [host, s.facts])) : undefined,
+                    aptReady,
+                    gpus: nvidia ? { ready: nvidia.gpuReady, facts: nvidia.gpuFacts } : undefined,
+                    nvml: nvidia !== undefined && cfg.slurm.nvmlAutoDetect && nv.driver.source === "debian",
                 },
                 { parent: this },
             );
@@ -114,34 +115,31 @@ export class Workstation extends pulumi.ComponentResource {
                     transport: cfg.transport,
                     config: cfg.monitoring,
                     alertWebhookSecret: args.alertWebhookSecret,
-                    after,
-                    slurmController: this.slurm?.steps[this.slurm.controller.name].config,
-                    gpus: this.nvidia !== undefined,
-                    dockerWithNvidia: this.containers !== undefined && cfg.containers.nvidiaToolkit.enabled,
-                    gpuAfter: verified,
+                    aptReady,
+                    slurmControllerReady: this.slurm?.controllerReady,
+                    gpuReady: nvidia?.gpuReady,
+                    gpuContainersReady: this.containers?.gpuContainersReady,
                 },
                 { parent: this },
             );
         }
-        if (cfg.acceptance.enabled && this.nvidia) {
-            const nvidia = this.nvidia;
-            const cudaStep: Record<string, pulumi.Resource[]> = {};
-            for (const [host, s] of Object.entries(nvidia.steps)) {
-                cudaStep[host] = [s.cuda[nvidia.defaultCuda], s.verify, ...(this.slurm?.steps[host] ? [this.slurm.steps[host].jobs] : [])];
-                if (this.mlRuntime?.steps[host]) cudaStep[host].push(this.mlRuntime.steps[host].venv);
-            }
+        if (cfg.acceptance.enabled && nvidia) {
             this.acceptance = new Acceptance(
                 `${name}-acceptance`,
                 {
                     hosts: gpuHosts,
                     config: cfg.acceptance,
                     python: this.mlRuntime?.python,
-                    cudaHome: cudaHome(nvidia.defaultCuda),
-                    after: cudaStep,
+                    cudaHome: nvidia.cudaHome,
+                    aptReady,
+                    gpuReady: nvidia.gpuReady,
+                    cudaReady: nvidia.cudaReady,
+                    jobTemplatesReady: this.slurm?.jobTemplatesReady,
+                    runtimeReady: this.mlRuntime?.runtimeReady,
                 },
                 { parent: this },
             );
         }
-        this.registerOutputs({});
+        this.registerOutputs({ hosts: this.hosts.map((h) => h.name), gpus: nvidia?.reported });
     }
 }

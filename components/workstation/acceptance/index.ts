@@ -4,6 +4,7 @@ import { WorkstationConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { readScript } from "../../steps/shell";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { Ready, readyOn } from "../ready";
 import { findSpec, loadSpecs } from "./evaluate";
 
 export * from "./evaluate";
@@ -50,8 +51,16 @@ export interface AcceptanceArgs {
     python?: string;
     /** The CUDA toolkit whose nvcc builds the suite; default: nvcc on PATH, then /usr/local/cuda. */
     cudaHome?: string;
-    /** What each host's step waits for (its CUDA toolkit), by host name. */
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the suite's build installs through apt). */
+    aptReady?: Ready;
+    /** The driver verified on each GPU host (the suite measures the GPU). */
+    gpuReady?: Ready;
+    /** The CUDA toolkits installed on each GPU host (nvcc builds the suite). */
+    cudaReady?: Ready;
+    /** Slurm's job templates in place (the suite adds its own beside them). */
+    jobTemplatesReady?: Ready;
+    /** The ML runtime's venv (the PyTorch check runs its python). */
+    runtimeReady?: Ready;
 }
 
 /**
@@ -84,7 +93,7 @@ export class Acceptance extends pulumi.ComponentResource {
             if (model && !findSpec(specs, model)) {
                 pulumi.log.warn(`host '${h.name}': no spec for GPU '${model}' in gpu-specs.json: its acceptance figures will be informational only`, this);
             }
-            const after = stepOptions(this, h, args.after?.[h.name] ?? []);
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady, args.gpuReady, args.cudaReady, args.jobTemplatesReady, args.runtimeReady));
             const retain = retainStep(`${name}-${h.name}-retain`, h.transport, "acceptance", args.config.retain, after());
             const env = {
                 MIN_DEVICE_BW: min.deviceBandwidth,

@@ -31,10 +31,11 @@ export interface BaseSystemArgs {
  * carrying only its own settings, so a change re-runs just that step.
  */
 export class BaseSystem extends pulumi.ComponentResource {
-    /** Every step; later components depend on the whole component. */
     public readonly steps: pulumi.Resource[];
-    /** The packages step: what needs apt sources and the proxy in place waits for it. */
+    /** Apt sources, proxy and base packages in place: what installs packages waits for it. */
     public readonly packages: pulumi.Resource;
+    /** The research group and users exist: what adds them to groups or hands them files waits for it. */
+    public readonly users: pulumi.Resource;
 
     constructor(name: string, args: BaseSystemArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:BaseSystem", name, {}, opts);
@@ -72,7 +73,7 @@ export class BaseSystem extends pulumi.ComponentResource {
             after(retain),
         );
         const governor = scriptStep(`${name}-cpu-governor`, t, { dir: SCRIPTS, file: "cpu-governor.sh", env: { GOVERNOR: c.cpuGovernor } }, after(retain));
-        const users = scriptStep(
+        const users = (this.users = scriptStep(
             `${name}-users`,
             t,
             {
@@ -87,7 +88,7 @@ export class BaseSystem extends pulumi.ComponentResource {
                 deleteEnv: { GROUP: c.researchGroup },
             },
             after(retain),
-        );
+        ));
         this.steps = [retain, proxy, sources, this.packages, time, tuning, governor, users];
         // Only when workstation.base.sshd sets something: unset again, the step goes and its delete removes the drop-in.
         const sshdConf = sshdDropIn(c.sshd);

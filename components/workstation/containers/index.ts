@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainersConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { Ready, readyOn } from "../ready";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -30,10 +31,15 @@ export interface ContainersArgs {
     config: ContainersConfig;
     /** Research users to put in the docker group (workstation.base.users). */
     dockerUsers: string[];
-    /** Whether GPU hosts get the NVIDIA container toolkit (needs workstation.nvidia). */
-    nvidia: boolean;
-    /** What each host's steps wait for (base system, NVIDIA driver), by host name. */
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
+    aptReady?: Ready;
+    /** The research users exist on each host (they join the docker group). */
+    usersReady?: Ready;
+    /**
+     * GPU hosts whose driver the stack installs, with the step that verified it:
+     * those hosts get the NVIDIA container toolkit, after it.
+     */
+    gpuReady?: Ready;
 }
 
 export interface ContainersHostSteps {
@@ -50,6 +56,10 @@ export interface ContainersHostSteps {
  */
 export class Containers extends pulumi.ComponentResource {
     public readonly steps: Record<string, ContainersHostSteps>;
+    /** Docker running with the managed daemon.json, by host. */
+    public readonly dockerReady: Ready;
+    /** Docker able to hand GPUs to containers (NVIDIA toolkit configured), by GPU host. */
+    public readonly gpuContainersReady: Ready;
 
     constructor(name: string, args: ContainersArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Containers", name, {}, opts);
@@ -59,9 +69,9 @@ export class Containers extends pulumi.ComponentResource {
         for (const h of args.hosts) {
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const base = args.after?.[h.name] ?? [];
-            const after = stepOptions(this, h, base);
-            const gpu = args.nvidia && c.nvidiaToolkit.enabled && h.config.gpus.count > 0;
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const gpuReady = args.gpuReady?.[h.name];
+            const gpu = gpuReady !== undefined && c.nvidiaToolkit.enabled;
             const retain = retainStep(`${n}-retain`, t, "containers", c.retain, after());
             const docker = scriptStep(
                 `${n}-docker`,
@@ -72,7 +82,7 @@ export class Containers extends pulumi.ComponentResource {
                     env: { DOCKER_VERSION: c.docker.version, DATA_ROOT: c.docker.dataRoot, DOCKER_USERS: args.dockerUsers.join(" ") },
                     files: { DAEMON_JSON: daemonJson(c, gpu).trimEnd() },
                 },
-                after(retain),
+                after(retain, ...readyOn(h.name, args.usersReady)),
             );
             const steps: ContainersHostSteps = { retain, docker };
             if (gpu) {
@@ -90,7 +100,7 @@ export class Containers extends pulumi.ComponentResource {
                             KEY_SHA256: c.nvidiaToolkit.keySha256 ?? "",
                         },
                     },
-                    after(docker),
+                    after(docker, gpuReady),
                 );
             }
             if (c.apptainer.enabled) {
@@ -103,6 +113,9 @@ export class Containers extends pulumi.ComponentResource {
             }
             this.steps[h.name] = steps;
         }
-        this.registerOutputs({});
+        const hosts = Object.keys(this.steps);
+        this.dockerReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].docker]));
+        this.gpuContainersReady = Object.fromEntries(hosts.flatMap((h) => (this.steps[h].nvidiaToolkit ? [[h, this.steps[h].nvidiaToolkit!]] : [])));
+        this.registerOutputs({ dockerHosts: hosts, gpuContainerHosts: Object.keys(this.gpuContainersReady) });
     }
 }

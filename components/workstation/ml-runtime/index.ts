@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MlRuntimeConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { Ready, readyOn } from "../ready";
 
 const SCRIPTS = `${__dirname}/scripts`;
 export const LOCK_DIR = path.join(__dirname, "locks");
@@ -59,9 +60,8 @@ export function readLock(torch: string): { lock: TorchLock; text: string } {
 export interface MlRuntimeArgs {
     hosts: Host[];
     config: MlRuntimeConfig;
-    /** The default CUDA module's version (torch brings its own CUDA runtime from the lock; a mismatch is only noted). */
-    cuda: string;
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
+    aptReady?: Ready;
 }
 
 /**
@@ -74,6 +74,8 @@ export class MlRuntime extends pulumi.ComponentResource {
     public readonly steps: Record<string, { retain: pulumi.Resource; venv: pulumi.Resource; kernel?: pulumi.Resource }>;
     /** The venv's python: the acceptance suite's PyTorch check runs it. */
     public readonly python: string;
+    /** The venv with PyTorch installed and checked, by host. */
+    public readonly runtimeReady: Ready;
 
     constructor(name: string, args: MlRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:MlRuntime", name, {}, opts);
@@ -93,8 +95,7 @@ export class MlRuntime extends pulumi.ComponentResource {
             if (h.config.gpus.count === 0) continue;
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const base = args.after?.[h.name] ?? [];
-            const after = stepOptions(this, h, base);
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
             const retain = retainStep(`${n}-retain`, t, "ml-runtime", c.retain, after());
             const venv = scriptStep(
                 `${n}-venv`,
@@ -124,6 +125,7 @@ export class MlRuntime extends pulumi.ComponentResource {
             }
             this.steps[h.name] = steps;
         }
-        this.registerOutputs({});
+        this.runtimeReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.venv]));
+        this.registerOutputs({ python: this.python, torch: c.torch, torchCuda: lock.cuda, hosts: Object.keys(this.steps) });
     }
 }

@@ -7,6 +7,7 @@ import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
+import { Ready, readyOn } from "../ready";
 
 const SCRIPTS = `${__dirname}/scripts`;
 const TEMPLATES = `${__dirname}/templates`;
@@ -128,16 +129,14 @@ export interface MonitoringArgs {
     config: MonitoringConfig;
     /** aihpc:alertWebhookSecret, with alertmanager.webhookAuth `bearer` or `basic` (the schema pairs them). */
     alertWebhookSecret?: SecretValue;
-    /** What each host's steps wait for (its base system), by host name. */
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
-    /** With Slurm: the controller's Slurm config step, which the metrics collector waits for. */
-    slurmController?: pulumi.Resource;
-    /** GPU metrics on hosts with GPUs: on when workstation.nvidia is. */
-    gpus?: boolean;
-    /** Docker with NVIDIA's runtime on GPU hosts (dcgm-exporter runs as a container). */
-    dockerWithNvidia?: boolean;
-    /** What each GPU host's exporter waits for (driver verified, container toolkit), by host name. */
-    gpuAfter?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
+    aptReady?: Ready;
+    /** With Slurm: slurmctld configured on the controller, which the metrics collector waits for. */
+    slurmControllerReady?: pulumi.Resource;
+    /** GPU hosts whose driver the stack installs (verified): they get a GPU exporter, after it. */
+    gpuReady?: Ready;
+    /** GPU hosts whose Docker hands GPUs to containers: there dcgm-exporter can run as a container. */
+    gpuContainersReady?: Ready;
 }
 
 /**
@@ -156,14 +155,13 @@ export class Monitoring extends pulumi.ComponentResource {
         const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
         if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
         this.steps = {};
-        const gpuHosts = args.gpus ? args.hosts.filter((h) => h.config.gpus.count > 0) : [];
-        const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.dockerWithNvidia === true)]));
+        const gpuHosts = args.hosts.filter((h) => args.gpuReady?.[h.name] !== undefined);
+        const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.gpuContainersReady?.[h.name] !== undefined)]));
         const ordered = [controller, ...args.hosts.filter((h) => h !== controller)];
         for (const h of ordered) {
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const base = args.after?.[h.name] ?? [];
-            const after = stepOptions(this, h, base);
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
             const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
             const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
             const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };
@@ -178,7 +176,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     `${n}-gpu-exporter`,
                     t,
                     { dir: SCRIPTS, file: "gpu-exporter.sh", env, bundled },
-                    after(nodeExporter, ...(args.gpuAfter?.[h.name] ?? [])),
+                    after(nodeExporter, ...readyOn(h.name, args.gpuReady, mode === "dcgm" ? args.gpuContainersReady : undefined)),
                 );
             }
             if (h === controller) {
@@ -212,7 +210,7 @@ export class Monitoring extends pulumi.ComponentResource {
                         after(retain),
                     );
                 }
-                if (args.slurmController) {
+                if (args.slurmControllerReady) {
                     steps.slurmMetrics = scriptStep(
                         `${n}-slurm-metrics`,
                         t,
@@ -222,7 +220,7 @@ export class Monitoring extends pulumi.ComponentResource {
                             env: { INTERVAL: m.prometheus.scrapeInterval },
                             bundled: { COLLECTOR: path.join(SCRIPTS, "slurm-metrics.sh") },
                         },
-                        after(nodeExporter, args.slurmController),
+                        after(nodeExporter, args.slurmControllerReady),
                     );
                 }
                 if (m.grafana.enabled) {

@@ -5,6 +5,7 @@ import { Host } from "../host";
 import { HostFacts, parseFacts } from "../host/facts";
 import { Transport } from "../../steps/host-step";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { Ready, readyOn } from "../ready";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -57,12 +58,25 @@ export function withGpus(probe: string, verifyStdout: string | undefined): HostF
     return parseFacts([...probe.split("\n").filter((l) => !l.startsWith("nvidia_gpu=")), ...gpus].join("\n"));
 }
 
+/** What a GPU host reported at the verify step: its driver and GPUs, as nvidia-smi listed them. */
+export interface GpuReport {
+    driver: string;
+    gpus: { index: number; name: string; memoryMiB: number; busId: string }[];
+}
+
+export function gpuReport(f: HostFacts): GpuReport {
+    return {
+        driver: f.gpus[0]?.driverVersion ?? "",
+        gpus: f.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB, busId: g.busId })),
+    };
+}
+
 export interface NvidiaArgs {
     /** Hosts with GPUs (`gpus.count > 0`); the component installs nothing elsewhere. */
     hosts: Host[];
     config: NvidiaConfig;
-    /** What each host's steps wait for (its base system), by host name. */
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
+    aptReady?: Ready;
 }
 
 export interface NvidiaHostSteps {
@@ -93,6 +107,16 @@ export interface NvidiaHostSteps {
 export class Nvidia extends pulumi.ComponentResource {
     public readonly steps: Record<string, NvidiaHostSteps>;
     public readonly defaultCuda: string;
+    /** Where the default CUDA toolkit lives on every GPU host. */
+    public readonly cudaHome: string;
+    /** The driver loaded and nvidia-smi seeing the expected GPUs, by host. */
+    public readonly gpuReady: Ready;
+    /** Every configured CUDA toolkit and its module files installed, by host. */
+    public readonly cudaReady: Ready;
+    /** Each host's facts with its GPUs as found once the driver runs (the probe ran before it), by host. */
+    public readonly gpuFacts: Record<string, pulumi.Output<HostFacts>>;
+    /** What each GPU host reported: driver version and GPUs (nvidia-smi, at the verify step). */
+    public readonly reported: pulumi.Output<Record<string, GpuReport>>;
 
     constructor(name: string, args: NvidiaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Nvidia", name, {}, opts);
@@ -100,13 +124,13 @@ export class Nvidia extends pulumi.ComponentResource {
         const d = c.driver;
         // Validated config (config/schema.ts checkNvidia): branch, open modules and the default CUDA fit together.
         this.defaultCuda = defaultCuda(c);
+        this.cudaHome = cudaHome(this.defaultCuda);
         this.steps = {};
         for (const h of args.hosts) {
             if (h.config.gpus.count === 0) continue;
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const base = args.after?.[h.name] ?? [];
-            const after = stepOptions(this, h, base);
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
             const retain = retainStep(`${n}-retain`, t, "nvidia", c.retain, after());
             const aptPin = scriptStep(`${n}-apt-pin`, t, { dir: SCRIPTS, file: "apt-pin.sh", env: { DRIVER_SOURCE: d.source, DRIVER_PIN: driverPin(c) } }, after(retain));
             const repo = scriptStep(
@@ -181,6 +205,13 @@ export class Nvidia extends pulumi.ComponentResource {
             );
             this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, cuda, modules };
         }
-        this.registerOutputs({});
+        const hosts = Object.keys(this.steps);
+        this.gpuReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].verify]));
+        this.cudaReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].modules]));
+        this.gpuFacts = Object.fromEntries(hosts.map((h) => [h, this.steps[h].facts]));
+        this.reported = pulumi.all(Object.fromEntries(hosts.map((h) => [h, this.steps[h].facts]))).apply((all) =>
+            Object.fromEntries(Object.entries(all).map(([h, f]) => [h, gpuReport(f)])),
+        );
+        this.registerOutputs({ defaultCuda: this.defaultCuda, cudaHome: this.cudaHome, reported: this.reported });
     }
 }

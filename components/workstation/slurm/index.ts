@@ -6,6 +6,7 @@ import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
+import { Ready, readyOn } from "../ready";
 import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
 
 export * from "./conf";
@@ -26,12 +27,16 @@ export function jobTemplates(): Record<string, string> {
 export interface SlurmArgs {
     hosts: Host[];
     config: SlurmConfig;
-    /** What each host's Slurm steps wait for (its base system), by host name. */
-    after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
+    aptReady?: Ready;
+    /**
+     * GPU hosts whose driver the stack installs: the step that verified it (the
+     * node health check and the GRES config come after it) and the facts with
+     * the GPUs as found then (the probe ran before the driver), by host name.
+     */
+    gpus?: { ready: Ready; facts: Record<string, pulumi.Output<HostFacts>> };
     /** Install Debian's NVML GRES plugin on hosts with GPUs (gres.conf then adds AutoDetect=nvml). */
     nvml?: boolean;
-    /** Facts to use instead of the probe's, by host name: the GPUs as found after the driver was installed. */
-    facts?: Record<string, pulumi.Output<HostFacts>>;
 }
 
 export interface SlurmHostSteps {
@@ -55,6 +60,12 @@ export class Slurm extends pulumi.ComponentResource {
     public readonly slurmConf: pulumi.Output<string>;
     public readonly steps: Record<string, SlurmHostSteps>;
     public readonly controller: Host;
+    /** slurmctld configured and running on the controller: what talks to it waits for this. */
+    public readonly controllerReady: pulumi.Resource;
+    /** Each host configured (slurmd running on compute hosts), by host. */
+    public readonly nodeReady: Ready;
+    /** The job templates under /usr/local/share/aihpc/jobs, by host. */
+    public readonly jobTemplatesReady: Ready;
 
     constructor(name: string, args: SlurmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Slurm", name, {}, opts);
@@ -68,7 +79,7 @@ export class Slurm extends pulumi.ComponentResource {
         this.mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
         const mungeStdin = pulumi.secret(this.mungeKey.base64);
 
-        const factsOf = (h: Host) => args.facts?.[h.name] ?? h.facts;
+        const factsOf = (h: Host) => args.gpus?.facts[h.name] ?? h.facts;
         const nodes = pulumi.all(compute.map((h) => factsOf(h))).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes])
@@ -82,8 +93,8 @@ export class Slurm extends pulumi.ComponentResource {
             const isController = h === this.controller;
             const isCompute = h.config.roles.includes("compute");
             const n = `${name}-${h.name}`;
-            const base = args.after?.[h.name] ?? [];
-            const after = stepOptions(this, h, base);
+            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const gpuReady = readyOn(h.name, args.gpus?.ready);
 
             const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
             const nvml = args.nvml === true && isCompute && h.config.gpus.count > 0;
@@ -104,7 +115,7 @@ export class Slurm extends pulumi.ComponentResource {
                     };
                 });
                 const bundled = { HEALTH_SCRIPT: path.join(SCRIPTS, "node-health.sh"), EPILOG_SCRIPT: path.join(SCRIPTS, "gpu-epilog.sh") };
-                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env, bundled }, after(packages));
+                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env, bundled }, after(packages, ...gpuReady));
             }
             const configFiles = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]) => {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
@@ -115,11 +126,14 @@ export class Slurm extends pulumi.ComponentResource {
                 };
             });
             const configEnv: StepEnv = { CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
-            const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : [])];
+            const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
             const config = scriptStep(`${n}-config`, t, { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles }, after(...configDeps));
             this.steps[h.name] = { retain, packages, munge, health, jobs, config };
         }
-        this.registerOutputs({ slurmConf: this.slurmConf });
+        this.controllerReady = this.steps[this.controller.name].config;
+        this.nodeReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.config]));
+        this.jobTemplatesReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.jobs]));
+        this.registerOutputs({ slurmConf: this.slurmConf, controller: this.controller.name, computeHosts: compute.map((h) => h.name) });
     }
 }

@@ -140,11 +140,11 @@ describe("workstation components under mocks", () => {
         }
     });
 
-    test("order: base before Slurm before monitoring; compute config after the controller's", () => {
+    test("order: apt (base packages) before Slurm and monitoring; compute config after the controller's", () => {
         const deps = (n: string) => rec.named(n).dependencies;
         const urn = (n: string) => rec.named(n).urn;
         // dependsOn a component resource: the SDK waits for its children.
-        expect(deps("ws-slurm-ws2-retain")).toEqual(expect.arrayContaining([urn("ws-ws2-base-packages"), urn("ws-ws2-base-users")]));
+        expect(deps("ws-slurm-ws2-retain")).toEqual(expect.arrayContaining([urn("ws-ws2-base-packages")]));
         expect(deps("ws-slurm-ws2-config")).toEqual(expect.arrayContaining([urn("ws-slurm-ws1-config"), urn("ws-slurm-ws2-munge"), urn("ws-slurm-ws2-health")]));
         expect(deps("ws-monitoring-ws1-slurm-metrics")).toEqual(expect.arrayContaining([urn("ws-slurm-ws1-config"), urn("ws-monitoring-ws1-node-exporter")]));
         expect(deps("ws-ws1-base-packages")).toEqual(expect.arrayContaining([urn("ws-ws1-base-apt-sources")]));

@@ -76,17 +76,63 @@ describe("GPU stack: which steps exist where", () => {
         expect(acc).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
         expect(acc).toContain("CUDA_HOME='/usr/local/cuda-12.8'");
         const deps = rec.named("ws-acceptance-ws1").dependencies;
-        expect(deps).toEqual(expect.arrayContaining([rec.named("ws-nvidia-ws1-cuda-12-8").urn, rec.named("ws-ml-ws1-venv").urn]));
+        expect(deps).toEqual(expect.arrayContaining([rec.named("ws-nvidia-ws1-cuda-modules").urn, rec.named("ws-ml-ws1-venv").urn]));
     });
 
-    test("order on the GPU host: base -> nvidia -> containers -> ml -> slurm -> monitoring", () => {
+    test("each component waits for what it uses on the host: apt, the verified driver, slurmctld", () => {
         const d = (n: string) => rec.named(n).dependencies;
         const u = (n: string) => rec.named(n).urn;
         expect(d("ws-nvidia-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ws1-base-packages")]));
-        expect(d("ws-containers-ws1-retain")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify"), u("ws-nvidia-ws1-cuda-modules")]));
-        expect(d("ws-ml-ws1-retain")).toEqual(expect.arrayContaining([u("ws-containers-ws1-docker"), u("ws-containers-ws1-nvidia-toolkit")]));
-        expect(d("ws-slurm-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ml-ws1-venv"), u("ws-nvidia-ws1-verify")]));
+        expect(d("ws-containers-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ws1-base-packages")]));
+        expect(d("ws-containers-ws1-docker")).toEqual(expect.arrayContaining([u("ws-ws1-base-users")]));
+        expect(d("ws-containers-ws1-nvidia-toolkit")).toEqual(expect.arrayContaining([u("ws-containers-ws1-docker"), u("ws-nvidia-ws1-verify")]));
+        expect(d("ws-ml-ws1-retain")).toEqual(expect.arrayContaining([u("ws-ws1-base-packages")]));
+        expect(d("ws-slurm-ws1-health")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify")]));
+        expect(d("ws-slurm-ws1-config")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify")]));
         expect(d("ws-monitoring-ws1-gpu-exporter")).toEqual(expect.arrayContaining([u("ws-nvidia-ws1-verify"), u("ws-monitoring-ws1-node-exporter")]));
+        expect(d("ws-acceptance-ws1-retain")).toEqual(
+            expect.arrayContaining([u("ws-nvidia-ws1-verify"), u("ws-nvidia-ws1-cuda-modules"), u("ws-slurm-ws1-jobs"), u("ws-ml-ws1-venv")]),
+        );
+    });
+
+    test("independence: a step reaches only the components it uses (so a failed PyTorch install holds back only the acceptance suite)", () => {
+        const byUrn = new Map(rec.resources.map((r) => [r.urn, r]));
+        const closure = (urn: string, seen = new Set<string>()): Set<string> => {
+            for (const dep of byUrn.get(urn)?.dependencies ?? []) {
+                if (!seen.has(dep)) {
+                    seen.add(dep);
+                    closure(dep, seen);
+                }
+            }
+            return seen;
+        };
+        const component = (name: string) => /^ws-(nvidia|containers|ml|slurm|monitoring|acceptance)-/.exec(name)?.[1] ?? (/^ws-ws\d-base-/.test(name) ? "base" : "host");
+        // What each component may wait for (besides its own steps and the host's bundle).
+        const allowed: Record<string, string[]> = {
+            base: ["host"],
+            nvidia: ["host", "base"],
+            containers: ["host", "base", "nvidia"],
+            ml: ["host", "base"],
+            slurm: ["host", "base", "nvidia"],
+            monitoring: ["host", "base", "nvidia", "containers", "slurm"],
+            acceptance: ["host", "base", "nvidia", "slurm", "ml"],
+        };
+        const seen: Record<string, Set<string>> = {};
+        for (const r of rec.ofType(STEP)) {
+            const c = component(r.name);
+            if (c === "host") continue;
+            for (const dep of closure(r.urn)) {
+                const other = byUrn.get(dep);
+                if (!other?.custom) continue;
+                const oc = component(other.name);
+                if (oc === c) continue;
+                (seen[c] ??= new Set()).add(oc);
+                expect([r.name, oc, allowed[c].includes(oc)]).toEqual([r.name, oc, true]);
+            }
+        }
+        // And the edges that matter are there (so the check above is not vacuous).
+        expect([...seen.slurm].sort()).toEqual(["base", "host", "nvidia"]);
+        expect([...seen.acceptance].sort()).toEqual(["base", "host", "ml", "nvidia", "slurm"]);
     });
 
     test("switched off: no NVIDIA, container, ML or acceptance steps anywhere", async () => {
