@@ -1,13 +1,33 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
-import { Hybrid } from "./hybrid";
+import { Bridge } from "./hybrid";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
 
+/** One host as configured and as it reported itself (facts probe; GPUs and driver from the verify step). */
+export interface HostOutput {
+    address: string;
+    roles: string[];
+    expectedGpus: number;
+    reported: pulumi.Output<{
+        hostname: string;
+        os: string;
+        kernel: string;
+        cpus: number;
+        memoryMb: number;
+        cgroup: string;
+        /** The driver nvidia-smi reports (empty without a driver). */
+        driver: string;
+        gpus: { index: number; name: string; memoryMiB: number }[];
+        /** The default CUDA toolkit, where the stack installs one. */
+        cuda?: string;
+    }>;
+}
+
 /** Stack outputs: what `pulumi stack output` and the plan show. */
 export interface StackOutputs {
-    hosts: pulumi.Output<Record<string, unknown>>;
+    hosts: Record<string, HostOutput>;
     /** The Google Cloud side (the `gcp` stack): buckets, registry, identities, Vertex. */
     gcp?: pulumi.Output<GcpOutputs>;
     /** One summary of the environment: hosts, Slurm, monitoring URLs and, with gcp, image, buckets, Tensorboard, burst. */
@@ -22,18 +42,58 @@ export function defineStack(cfg: StackConfig): StackOutputs {
         aptProxyCredentials: cfg.aptProxyCredentials,
         alertWebhookSecret: cfg.alertWebhookSecret,
     });
-    const hosts = pulumi.output(
-        Object.fromEntries(
-            workstation.hosts.map((h) => [
-                h.name,
-                { address: h.config.address ?? "localhost", roles: h.config.roles, expectedGpus: h.config.gpus.count },
-            ]),
-        ),
+    const nvidia = workstation.nvidia;
+    const hosts = Object.fromEntries(
+        workstation.hosts.map((h): [string, HostOutput] => [
+            h.name,
+            {
+                address: h.config.address ?? "localhost",
+                roles: h.config.roles,
+                expectedGpus: h.config.gpus.count,
+                // Known once the host answered (and, on GPU hosts, the driver's verify step ran).
+                reported: (nvidia?.gpuFacts[h.name] ?? h.facts).apply((f) => ({
+                    hostname: f.hostname,
+                    os: `${f.os.id} ${f.os.versionId} (${f.os.codename})`,
+                    kernel: f.kernel,
+                    cpus: f.cpus,
+                    memoryMb: f.memoryMb,
+                    cgroup: f.cgroup,
+                    driver: f.gpus[0]?.driverVersion ?? "",
+                    gpus: f.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB })),
+                    ...(nvidia?.gpuFacts[h.name] ? { cuda: nvidia.defaultCuda } : {}),
+                })),
+            },
+        ]),
     );
     const gcp = cfg.gcp ? new GcpEnvironment("gcp", { config: cfg.gcp }) : undefined;
     // The bridge only in the gcp stack; nothing of the workstation waits for it.
     const hybridConfig = hybridOf(cfg);
-    const hybrid = gcp && hybridConfig?.enabled ? new Hybrid("hybrid", { config: hybridConfig, workstation, workstationConfig: cfg.workstation, gcp }) : undefined;
+    const credential = gcp?.workloadIdentity.workstation;
+    const training = gcp?.identities.accounts.training;
+    // The schema turns the bridge on only with the workstation identity (config/hybrid.ts), which brings both.
+    const hybrid =
+        gcp && hybridConfig?.enabled && credential && training
+            ? new Bridge("hybrid", {
+                  config: hybridConfig,
+                  workstation: {
+                      hosts: workstation.hosts,
+                      users: cfg.workstation.base.enabled ? cfg.workstation.base.users.map((u) => u.name) : [],
+                      researchGroup: cfg.workstation.base.researchGroup,
+                      usersReady: workstation.usersReady,
+                      dockerReady: workstation.containers?.dockerReady ?? {},
+                  },
+                  cloud: {
+                      project: gcp.ctx.project,
+                      region: gcp.ctx.region,
+                      credential,
+                      trainingServiceAccount: training.email,
+                      registry: gcp.registry ? { url: gcp.registry.url, resource: gcp.registry } : undefined,
+                      buckets: gcp.storage.urls(),
+                      tensorboard: gcp.vertex.tensorboard?.name,
+                      identities: [gcp.identities, gcp.workloadIdentity],
+                  },
+              })
+            : undefined;
     const summary = environmentSummary(
         cfg,
         gcp && hybrid

@@ -94,12 +94,27 @@ export const hybridSchema = z.strictObject({
 /** `gcp.hybrid` as written (unset toggles follow the rest of the stack). */
 export type HybridSettings = z.infer<typeof hybridSchema>;
 
-/** `gcp.hybrid` with every toggle decided: what the components take. */
-export type HybridConfig = Omit<HybridSettings, "enabled" | "image" | "data"> & {
+/** `gcp.hybrid` with every toggle decided (what the cross-checks read). */
+export type ResolvedHybrid = Omit<HybridSettings, "enabled" | "image" | "data"> & {
     enabled: boolean;
     image: Omit<HybridSettings["image"], "enabled"> & { enabled: boolean };
     data: Omit<HybridSettings["data"], "mode"> & { mode: "rsync" | "gcsfuse" | "off" };
 };
+
+type ImageSettings = Omit<HybridSettings["image"], "enabled" | "baseImage">;
+/** The training image: on, it has its base pinned by digest (hybridProblems requires it). */
+export type HybridImage = (ImageSettings & { enabled: false; baseImage?: string }) | (ImageSettings & { enabled: true; baseImage: string });
+
+/** `gcp.hybrid` validated: what the components take. */
+export type HybridConfig = Omit<ResolvedHybrid, "image"> & { image: HybridImage };
+
+/** The validated form of a resolved `gcp.hybrid` (after hybridProblems found nothing). */
+export function validatedHybrid(r: ResolvedHybrid): HybridConfig {
+    const { enabled, baseImage, ...rest } = r.image;
+    if (!enabled) return { ...r, image: { ...rest, enabled: false, baseImage } };
+    if (baseImage === undefined) throw new Error("gcp.hybrid.image.baseImage: unchecked config (hybridProblems requires it with the image)");
+    return { ...r, image: { ...rest, enabled: true, baseImage } };
+}
 
 /** What the cross-checks need from the rest of the stack's config. */
 export interface HybridContext {
@@ -121,7 +136,7 @@ export function workstationCuda(nvidia: { cuda: { versions: string[]; default?: 
  * Unset toggles follow what they need: the bridge is on with the workstation
  * identity, the image with the registry, data sync with both buckets.
  */
-export function resolveHybrid(c: Omit<HybridContext, "hostNames" | "cudaVersion" | "torch">): HybridConfig {
+export function resolveHybrid(c: Omit<HybridContext, "hostNames" | "cudaVersion" | "torch">): ResolvedHybrid {
     const h = c.hybrid;
     return {
         ...h,

@@ -3,7 +3,7 @@ import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems
 import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
-import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, workstationCuda } from "./hybrid";
+import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, validatedHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { versions } from "./versions";
 import { workstationSchema } from "./workstation";
@@ -389,7 +389,7 @@ function checkHybrid(cfg: z.output<typeof shape>, ctx: Ctx): void {
 
 /** `gcp.hybrid` with its toggles decided (undefined without gcp). */
 export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
-    return cfg.gcp ? resolveHybrid(hybridContext(cfg)) : undefined;
+    return cfg.gcp ? validatedHybrid(resolveHybrid(hybridContext(cfg))) : undefined;
 }
 
 /**

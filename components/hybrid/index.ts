@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { WorkstationConfig } from "../../config";
 import { HybridConfig } from "../../config/hybrid";
-import { GcpEnvironment } from "../gcp";
+import { WorkstationCredential } from "../gcp/workload-identity";
 import { Host } from "../workstation/host";
-import { Workstation } from "../workstation";
+import { Ready, readyOn } from "../workstation/ready";
 import { Burst } from "./burst";
 import { DataSync, envFileText } from "./data";
 import { WorkstationIdentity } from "./identity";
@@ -14,11 +13,43 @@ export { envFileText, ENV_FILE } from "./data";
 export { gcloudPackages } from "./identity";
 export { BURST_COMMAND, TRAIN_TEMPLATE } from "./burst";
 
+/** What the bridge uses of the workstation side. */
+export interface BridgeWorkstation {
+    hosts: Host[];
+    /** Research users (each gets the credentials and Docker's helper) and their group. */
+    users: string[];
+    researchGroup: string;
+    /** The research users exist, by host (where the stack manages them). */
+    usersReady: Ready;
+    /** Docker running, by host: the image is built on one of them. */
+    dockerReady: Ready;
+}
+
+/** What the bridge uses of the Google Cloud side (pulumi-eks's CoreData, for this bridge). */
+export interface BridgeCloud {
+    project: string;
+    region: string;
+    /** The workstation's X.509 workload identity credential. */
+    credential: WorkstationCredential;
+    /** The training service account Vertex AI jobs run as. */
+    trainingServiceAccount: pulumi.Input<string>;
+    /** The Artifact Registry repository the image goes to, when there is one. */
+    registry?: { url: pulumi.Input<string>; resource: pulumi.Resource };
+    /** Bucket URLs by role (datasets, checkpoints, artifacts). */
+    buckets: pulumi.Input<Record<string, string>>;
+    tensorboard?: pulumi.Input<string>;
+    /**
+     * The identities the workstation acts as (service accounts, the workload
+     * identity pool and its grants): host steps come after them and, on
+     * destroy, go before them.
+     */
+    identities: pulumi.Resource[];
+}
+
 export interface HybridArgs {
     config: HybridConfig;
-    workstation: Workstation;
-    workstationConfig: WorkstationConfig;
-    gcp: GcpEnvironment;
+    workstation: BridgeWorkstation;
+    cloud: BridgeCloud;
 }
 
 /** The host that builds the image: `buildHost`, else the Slurm controller, else the first host. */
@@ -45,7 +76,7 @@ export interface HybridOutputs {
  * loses its access before they go; nothing of the workstation waits for the
  * bridge, so removing the cloud side leaves local jobs running.
  */
-export class Hybrid extends pulumi.ComponentResource {
+export class Bridge extends pulumi.ComponentResource {
     public readonly identity: WorkstationIdentity;
     public readonly image?: TrainingImage;
     public readonly data: DataSync;
@@ -55,22 +86,16 @@ export class Hybrid extends pulumi.ComponentResource {
     constructor(name: string, args: HybridArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:hybrid:Bridge", name, {}, opts);
         const c = args.config;
-        const ws = args.workstationConfig;
-        const gcpEnv = args.gcp;
-        const ctx = gcpEnv.ctx;
-        const credential = gcpEnv.workloadIdentity.workstation;
-        if (!credential) throw new pulumi.ResourceError("gcp.hybrid needs gcp.workstationIdentity.enabled: the workstation authenticates with its X.509 credential", this);
-        // Validated config (config/hybrid.ts hybridProblems): the image has its registry, data sync its buckets, a base image.
-        const training = gcpEnv.identities.accounts.training;
-        if (!training) throw new pulumi.ResourceError("the training service account is missing", this);
-
-        const hosts = args.workstation.hosts;
-        const users = ws.base.enabled ? ws.base.users.map((u) => u.name) : [];
+        const ws = args.workstation;
+        const cloud = args.cloud;
+        const credential = cloud.credential;
+        const hosts = ws.hosts;
+        const users = ws.users;
         // The workstation's access comes after the cloud identities it acts as
         // (service account, X.509 provider and its IAM binding) and, on destroy,
         // goes before them; and after the host's users exist.
         const after: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
-        for (const h of hosts) after[h.name] = [gcpEnv.identities, gcpEnv.workloadIdentity, ...(args.workstation.base[h.name] ? [args.workstation.base[h.name]] : [])];
+        for (const h of hosts) after[h.name] = [...cloud.identities, ...readyOn(h.name, ws.usersReady)];
 
         this.identity = new WorkstationIdentity(
             `${name}-identity`,
@@ -78,8 +103,8 @@ export class Hybrid extends pulumi.ComponentResource {
                 hosts,
                 config: c,
                 credential,
-                project: ctx.project,
-                registryHosts: [`${ctx.region}-docker.pkg.dev`],
+                project: cloud.project,
+                registryHosts: [`${cloud.region}-docker.pkg.dev`],
                 users,
                 gcsfuse: c.data.mode === "gcsfuse",
                 after,
@@ -87,19 +112,19 @@ export class Hybrid extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Pinned by digest; the schema requires it with the image (config/hybrid.ts).
-        const baseImage = c.image.baseImage;
         const buildHost = buildHostOf(hosts, c.buildHost);
-        if (c.image.enabled) {
+        const image = c.image;
+        // With the image on, the schema requires the registry (config/hybrid.ts hybridProblems).
+        if (image.enabled && cloud.registry) {
             this.image = new TrainingImage(
                 `${name}-image`,
                 {
-                    config: c.image,
+                    config: image,
                     host: buildHost,
-                    repositoryUrl: gcpEnv.registry!.url,
-                    baseImage: baseImage!,
-                    // Built once the workstation is provisioned (Docker) and the repository and its grants exist.
-                    dependsOn: [args.workstation, gcpEnv.registry!],
+                    repositoryUrl: cloud.registry.url,
+                    baseImage: image.baseImage,
+                    // Built once Docker runs on the build host and the repository and its grants exist.
+                    dependsOn: [...readyOn(buildHost.name, ws.dockerReady), cloud.registry.resource],
                 },
                 { parent: this },
             );
@@ -107,16 +132,16 @@ export class Hybrid extends pulumi.ComponentResource {
 
         const envVars = pulumi
             .output({
-                buckets: gcpEnv.storage.urls(),
-                trainingSa: training.email,
-                tensorboard: gcpEnv.vertex.tensorboard?.name ?? "",
+                buckets: cloud.buckets,
+                trainingSa: cloud.trainingServiceAccount,
+                tensorboard: cloud.tensorboard ?? "",
                 digest: this.image?.digest ?? "",
                 uri: this.image?.uri ?? "",
-                registry: gcpEnv.registry?.url ?? "",
+                registry: cloud.registry?.url ?? "",
             })
             .apply((v): Record<string, string> => ({
-                AIHPC_PROJECT: ctx.project,
-                AIHPC_REGION: ctx.region,
+                AIHPC_PROJECT: cloud.project,
+                AIHPC_REGION: cloud.region,
                 AIHPC_REGISTRY: v.registry,
                 AIHPC_IMAGE: v.digest,
                 AIHPC_IMAGE_URI: v.uri,
@@ -142,7 +167,7 @@ export class Hybrid extends pulumi.ComponentResource {
         }
         this.data = new DataSync(
             `${name}-data`,
-            { hosts, config: c.data, envFile: envVars.apply(envFileText), researchGroup: ws.base.researchGroup, certDir: credential.paths.dir, after: dataAfter },
+            { hosts, config: c.data, envFile: envVars.apply(envFileText), researchGroup: ws.researchGroup, certDir: credential.paths.dir, after: dataAfter },
             { parent: this },
         );
         const burstAfter: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
@@ -150,7 +175,7 @@ export class Hybrid extends pulumi.ComponentResource {
         this.burst = new Burst(`${name}-burst`, { hosts, after: burstAfter }, { parent: this });
 
         this.outputs = pulumi.output({
-            image: this.image ? { uri: this.image.uri, digest: this.image.digest, baseImage: baseImage!, buildHost: buildHost.name } : undefined,
+            image: this.image && image.enabled ? { uri: this.image.uri, digest: this.image.digest, baseImage: image.baseImage, buildHost: buildHost.name } : undefined,
             env: envVars,
         }) as pulumi.Output<HybridOutputs>;
         this.registerOutputs({ outputs: this.outputs });

@@ -200,19 +200,22 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     for (const l of others) proc.removeListener("unhandledRejection", l);
     proc.on("unhandledRejection", onRejection);
     let outputs: Record<string, unknown> = {};
+    let returned: unknown;
     try {
-        outputs =
-            (await Promise.race([
-                pulumi.runtime.runInPulumiStack(async () => {
-                    try {
-                        return await program();
-                    } catch (err) {
-                        programError = err;
-                        return {};
-                    }
-                }),
-                rejected,
-            ])) ?? {};
+        await Promise.race([
+            pulumi.runtime.runInPulumiStack(async () => {
+                try {
+                    return (returned = await program());
+                } catch (err) {
+                    programError = err;
+                    return {};
+                }
+            }),
+            rejected,
+        ]);
+        // Each Output on its own, as `pulumi preview` lists stack outputs: one unknown
+        // (a host's reported facts) leaves the rest readable.
+        outputs = ((await Promise.race([stackOutputs(returned), rejected])) ?? {}) as Record<string, unknown>;
         await Promise.race([settings.waitForRPCs(), rejected]);
         // Resources gated on a failed Output reject a few ticks after the last
         // RPC: give them a turn of the event loop before calling the run done.
@@ -233,6 +236,26 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpcSigs = require("@pulumi/pulumi/runtime/rpc");
+/**
+ * The program's returned value with every Output resolved in place: unknown ones
+ * as UNKNOWN_VALUE, secret ones wrapped in the secret signature (as the engine
+ * keeps them), so a renderer can tell them apart.
+ */
+async function stackOutputs(v: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        const o = v as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(withUnknowns?: boolean): Promise<unknown> };
+        if (!(await o.isKnown)) return UNKNOWN_VALUE;
+        const inner = await stackOutputs(await o.promise(true));
+        return (await o.isSecret) ? { [SIG_KEY]: SECRET_SIG, value: inner } : inner;
+    }
+    if (Array.isArray(v)) return Promise.all(v.map(stackOutputs));
+    if (v !== null && typeof v === "object" && !pulumi.Resource.isInstance(v)) {
+        return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await stackOutputs(x)] as const)));
+    }
+    if (pulumi.Resource.isInstance(v)) return { [SIG_KEY]: RESOURCE_SIG, urn: await ((v as pulumi.Resource).urn as unknown as { promise(): Promise<string> }).promise() };
+    return v;
+}
+
 export const SIG_KEY: string = rpcSigs.specialSigKey;
 export const SECRET_SIG: string = rpcSigs.specialSecretSig;
 export const ASSET_SIG: string = rpcSigs.specialAssetSig;

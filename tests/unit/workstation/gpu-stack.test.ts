@@ -95,6 +95,15 @@ describe("GPU stack: which steps exist where", () => {
         );
     });
 
+    test("the hosts output is what the hosts reported: the probe's facts, the GPUs and driver the verify step found", () => {
+        const hosts = rec.outputs.hosts as Record<string, { expectedGpus: number; reported: Record<string, any> }>;
+        expect(hosts.ws1.expectedGpus).toBe(1);
+        expect(hosts.ws1.reported).toMatchObject({ driver: "580.159.04", cuda: "12.8", gpus: [{ index: 0, name: "NVIDIA H200" }] });
+        expect(hosts.ws1.reported.gpus[0].memoryMiB).toBeGreaterThan(140_000);
+        expect(hosts.ws2.reported).toMatchObject({ driver: "", gpus: [], cgroup: expect.stringMatching(/^v[12]$/) });
+        expect(hosts.ws2.reported.cuda).toBeUndefined();
+    });
+
     test("independence: a step reaches only the components it uses (so a failed PyTorch install holds back only the acceptance suite)", () => {
         const byUrn = new Map(rec.resources.map((r) => [r.urn, r]));
         const closure = (urn: string, seen = new Set<string>()): Set<string> => {
