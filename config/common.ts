@@ -36,3 +36,10 @@ export const imageByDigest = z
         /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@sha256:[a-f0-9]{64}$/,
         "expected an image pinned by digest, name[:tag]@sha256:<64 hex> (`docker buildx imagetools inspect IMAGE:TAG` prints the digest)",
     );
+
+/**
+ * One config problem: the path under `aihpc:workstation` (or the namespace the
+ * caller names) and the message. Each component owns its rules in
+ * `components/.../problems.ts`; config/schema.ts reports them all at once.
+ */
+export type Problem = [path: (string | number)[], message: string];

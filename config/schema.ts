@@ -1,11 +1,14 @@
 import { z } from "zod";
+import { containersProblems } from "../components/workstation/containers/problems";
 import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems";
+import { monitoringProblems } from "../components/workstation/monitoring/problems";
+import { nvidiaProblems } from "../components/workstation/nvidia/problems";
+import { slurmProblems } from "../components/workstation/slurm/problems";
 import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, validatedHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
-import { versions } from "./versions";
 import { workstationSchema } from "./workstation";
 
 const secret = (key: string) =>
@@ -73,104 +76,6 @@ function checkHosts(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
-function checkSlurm(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    const ws = cfg.workstation;
-    if (!ws.slurm.enabled) return;
-    const controllers = ws.hosts.filter((h) => h.roles.includes("controller"));
-    if (controllers.length !== 1) {
-        issue(ctx, ["workstation", "hosts"], `Slurm needs exactly one host with role 'controller', got ${controllers.length}${controllers.length ? ` (${controllers.map((h) => h.name).join(", ")})` : ""}`);
-    }
-    const compute = new Set(ws.hosts.filter((h) => h.roles.includes("compute")).map((h) => h.name));
-    if (compute.size === 0) {
-        issue(ctx, ["workstation", "hosts"], "Slurm needs at least one host with role 'compute'");
-    }
-    const known = new Set(ws.hosts.map((h) => h.name));
-    const names = new Map<string, number>();
-    let defaults = 0;
-    ws.slurm.partitions.forEach((p, i) => {
-        const path = ["workstation", "slurm", "partitions", i];
-        if (names.has(p.name)) {
-            issue(ctx, [...path, "name"], `partition '${p.name}' is defined twice (also partitions[${names.get(p.name)}])`);
-        }
-        names.set(p.name, i);
-        if (p.default) defaults++;
-        (p.hosts ?? []).forEach((h, j) => {
-            if (!known.has(h)) {
-                issue(ctx, [...path, "hosts", j], `unknown host '${h}': expected one of ${[...known].join(", ")}`);
-            } else if (!compute.has(h)) {
-                issue(ctx, [...path, "hosts", j], `host '${h}' has no 'compute' role, so it runs no jobs`);
-            }
-        });
-    });
-    if (defaults > 1) {
-        issue(ctx, ["workstation", "slurm", "partitions"], `at most one partition may be the default, got ${defaults}`);
-    }
-    if (ws.slurm.slurmctldPort === ws.slurm.slurmdPort) {
-        issue(ctx, ["workstation", "slurm", "slurmdPort"], `slurmdPort ${ws.slurm.slurmdPort} is also the slurmctldPort; a controller that computes needs both`);
-    }
-    ws.hosts.forEach((h, i) => {
-        const devices = h.gpus.devices;
-        if (devices === undefined) return;
-        const path = ["workstation", "hosts", i, "gpus", "devices"];
-        if (new Set(devices).size !== devices.length) {
-            issue(ctx, path, "a device file is listed twice");
-        }
-        if (devices.length !== h.gpus.count) {
-            issue(ctx, path, `lists ${devices.length} device file(s) but gpus.count is ${h.gpus.count}: give one file per expected GPU`);
-        }
-        if (!h.roles.includes("compute")) {
-            issue(ctx, path, `host '${h.name}' has no 'compute' role, so Slurm never schedules its GPUs`);
-        }
-    });
-}
-
-function checkNvidia(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    const nv = cfg.workstation.nvidia;
-    if (!nv.enabled) return;
-    const d = nv.driver;
-    if (d.source === "debian" && d.branch !== undefined && d.branch !== versions.debianDriverBranch) {
-        issue(ctx, ["workstation", "nvidia", "driver", "branch"], `Debian 12 ships only the ${versions.debianDriverBranch} branch: use "${versions.debianDriverBranch}", or source 'cuda-repo' for '${d.branch}'`);
-    }
-    if (d.source === "cuda-repo" && d.branch !== undefined && Number(d.branch) < 550) {
-        issue(ctx, ["workstation", "nvidia", "driver", "branch"], `NVIDIA's Debian 12 repository carries branches 550 and newer, got '${d.branch}'`);
-    }
-    if (d.openKernelModules && d.source !== "cuda-repo") {
-        issue(ctx, ["workstation", "nvidia", "driver", "openKernelModules"], "open kernel modules come from source 'cuda-repo'; Debian's 535 packages are proprietary only");
-    }
-    const cuda = nv.cuda;
-    if (new Set(cuda.versions).size !== cuda.versions.length) {
-        issue(ctx, ["workstation", "nvidia", "cuda", "versions"], "a CUDA version is listed twice");
-    }
-    if (cuda.default !== undefined && !cuda.versions.includes(cuda.default)) {
-        issue(ctx, ["workstation", "nvidia", "cuda", "default"], `'${cuda.default}' is not installed: expected one of ${cuda.versions.join(", ")}`);
-    }
-    if (d.source === "debian" && d.version.split(".")[0] !== versions.debianDriverBranch) {
-        issue(ctx, ["workstation", "nvidia", "driver", "version"], `Debian 12 ships the ${versions.debianDriverBranch} branch, got '${d.version}': use a ${versions.debianDriverBranch}.x version, or source 'cuda-repo' with a branch`);
-    }
-    if (d.allowReboot && cfg.workstation.transport === "local") {
-        issue(ctx, ["workstation", "nvidia", "driver", "allowReboot"], "transport 'local' provisions the machine that runs Pulumi, which cannot reboot itself mid-deployment: reboot by hand when the driver asks");
-    }
-    const ct = cfg.workstation.containers;
-    const m = cfg.workstation.monitoring;
-    if (m.enabled && m.gpuExporter === "dcgm" && m.dcgmExporter.image === undefined) {
-        issue(
-            ctx,
-            ["workstation", "monitoring", "dcgmExporter", "image"],
-            `required with gpuExporter 'dcgm': the image pinned by digest, ${versions.dcgmExporterImage}@sha256:<digest> (NVIDIA publishes it on NGC, https://catalog.ngc.nvidia.com/orgs/nvidia/teams/k8s/containers/dcgm-exporter; \`docker buildx imagetools inspect ${versions.dcgmExporterImage}\` prints the digest)`,
-        );
-    }
-    if (m.enabled && m.gpuExporter === "dcgm" && !(ct.enabled && ct.nvidiaToolkit.enabled)) {
-        issue(ctx, ["workstation", "monitoring", "gpuExporter"], "'dcgm' runs NVIDIA's dcgm-exporter container: turn workstation.containers (and its nvidiaToolkit) on, or use 'nvidia-smi'");
-    }
-}
-
-function checkContainers(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    const ct = cfg.workstation.containers;
-    if (ct.enabled && ct.apptainer.enabled && ct.apptainer.sha256 === undefined) {
-        issue(ctx, ["workstation", "containers", "apptainer", "sha256"], `required when Apptainer is enabled: the sha256 of apptainer_${ct.apptainer.version}_amd64.deb from the release's sha256sums (https://github.com/apptainer/apptainer/releases)`);
-    }
-}
-
 /**
  * Folders the stack creates, owns and removes on destroy (each already checked
  * against the system folders, config/formats.ts): no two may be the same or one
@@ -201,14 +106,14 @@ function checkManagedFolders(cfg: z.output<typeof shape>, ctx: Ctx): void {
     });
 }
 
-/** sshd hardening never locks out the connection's user (components/workstation/base-system/sshd.ts). */
-function checkSshd(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    for (const [path, message] of sshdProblems(cfg.workstation)) issue(ctx, ["workstation", ...path], message);
-}
+/**
+ * Each workstation component's own rules (components/workstation/<name>/problems.ts),
+ * reported under aihpc:workstation: the one home of each rule.
+ */
+const componentProblems = [slurmProblems, nvidiaProblems, containersProblems, monitoringProblems, sshdProblems, mlRuntimeProblems];
 
-/** The ML runtime's own rule (components/workstation/ml-runtime/problems.ts). */
-function checkMlRuntime(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    for (const [path, message] of mlRuntimeProblems(cfg.workstation)) issue(ctx, ["workstation", "mlRuntime", ...path], message);
+function checkComponents(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    for (const problems of componentProblems) for (const [path, message] of problems(cfg.workstation)) issue(ctx, ["workstation", ...path], message);
 }
 
 /**
@@ -239,37 +144,6 @@ function checkRepositories(cfg: z.output<typeof shape>, ctx: Ctx): void {
             path,
             `${JSON.stringify(url)} is plain http://, so what it serves can be read and changed on the way: use https://, or opt in for this host with workstation.httpRepositoryHosts: [${[...allowed, host].map((h) => JSON.stringify(h)).join(", ")}]`,
         );
-    }
-}
-
-function checkMonitoring(cfg: z.output<typeof shape>, ctx: Ctx): void {
-    const ws = cfg.workstation;
-    const m = ws.monitoring;
-    if (!m.enabled) return;
-    // Prometheus, Alertmanager and Grafana run on the controller; with Slurm
-    // on, checkSlurm already reports a missing or second controller.
-    const controllers = ws.hosts.filter((h) => h.roles.includes("controller")).length;
-    if (!ws.slurm.enabled && controllers !== 1) {
-        issue(ctx, ["workstation", "hosts"], `monitoring runs Prometheus on the host with role 'controller': expected exactly one, got ${controllers}`);
-    }
-    const ports: [string[], number][] = [
-        [["nodeExporterPort"], m.nodeExporterPort],
-        [["prometheus", "port"], m.prometheus.port],
-        ...(m.alertmanager.enabled ? [[["alertmanager", "port"], m.alertmanager.port] as [string[], number]] : []),
-        ...(m.grafana.enabled ? [[["grafana", "port"], m.grafana.port] as [string[], number]] : []),
-    ];
-    const used = new Map<number, string>();
-    if (ws.slurm.enabled) {
-        used.set(ws.slurm.slurmctldPort, "slurm.slurmctldPort (on the controller)");
-        used.set(ws.slurm.slurmdPort, "slurm.slurmdPort");
-    }
-    for (const [path, p] of ports) {
-        const other = used.get(p);
-        if (other !== undefined) {
-            issue(ctx, ["workstation", "monitoring", ...path], `port ${p} is already used by ${other.startsWith("slurm.") ? other : `monitoring.${other}`}`);
-        } else {
-            used.set(p, path.join("."));
-        }
     }
 }
 
@@ -427,7 +301,7 @@ function checkSecrets(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
-const crossChecks = [checkHosts, checkSshd, checkSlurm, checkNvidia, checkContainers, checkMlRuntime, checkRepositories, checkManagedFolders, checkMonitoring, checkSecrets, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkComponents, checkRepositories, checkManagedFolders, checkSecrets, checkGcp, checkHybrid];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -94,11 +94,14 @@ export class Workstation extends pulumi.ComponentResource {
         if (cfg.mlRuntime.enabled && gpuHosts.length) {
             this.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, aptReady }, { parent: this });
         }
-        if (cfg.slurm.enabled) {
+        // Exactly one with Slurm or monitoring on (config/schema.ts: slurm and monitoring problems).
+        const controller = this.hosts.find((h) => h.config.roles.includes("controller"));
+        if (cfg.slurm.enabled && controller) {
             this.slurm = new Slurm(
                 `${name}-slurm`,
                 {
                     hosts: this.hosts,
+                    controller,
                     config: cfg.slurm,
                     aptReady,
                     gpus: nvidia ? { ready: nvidia.gpuReady, facts: nvidia.gpuFacts } : undefined,
@@ -107,11 +110,12 @@ export class Workstation extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        if (cfg.monitoring.enabled) {
+        if (cfg.monitoring.enabled && controller) {
             this.monitoring = new Monitoring(
                 `${name}-monitoring`,
                 {
                     hosts: this.hosts,
+                    controller,
                     transport: cfg.transport,
                     config: cfg.monitoring,
                     alertWebhookSecret: args.alertWebhookSecret,

@@ -79,9 +79,6 @@ export class Acceptance extends pulumi.ComponentResource {
         super("aihpc:workstation:Acceptance", name, {}, opts);
         // Fractions in (0, 1], validated with the config (config/workstation.ts acceptance).
         const min = args.config.minFractionOfPeak;
-        if (args.python !== undefined && !/^[A-Za-z0-9_./+-]+$/.test(args.python)) {
-            throw new pulumi.ResourceError(`acceptance python: expected a command or absolute path, got '${args.python}'`, this);
-        }
         this.steps = {};
         if (!args.config.enabled) {
             this.registerOutputs({});

@@ -103,11 +103,13 @@ export class Containers extends pulumi.ComponentResource {
                     after(docker, gpuReady),
                 );
             }
-            if (c.apptainer.enabled) {
+            // Enabled, Apptainer has its sha256 (containers/problems.ts).
+            const sha256 = c.apptainer.enabled ? c.apptainer.sha256 : undefined;
+            if (sha256 !== undefined) {
                 steps.apptainer = scriptStep(
                     `${n}-apptainer`,
                     t,
-                    { dir: SCRIPTS, file: "apptainer.sh", env: { APPTAINER_VERSION: c.apptainer.version, APPTAINER_URL: apptainerUrl(c), APPTAINER_SHA256: c.apptainer.sha256! } },
+                    { dir: SCRIPTS, file: "apptainer.sh", env: { APPTAINER_VERSION: c.apptainer.version, APPTAINER_URL: apptainerUrl(c), APPTAINER_SHA256: sha256 } },
                     after(retain),
                 );
             }

@@ -5,6 +5,7 @@ import { MlRuntimeConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { Ready, readyOn } from "../ready";
+import { lockProblem } from "./problems";
 
 const SCRIPTS = `${__dirname}/scripts`;
 export const LOCK_DIR = path.join(__dirname, "locks");
@@ -51,9 +52,8 @@ export function readLock(torch: string): { lock: TorchLock; text: string } {
         throw new Error(`no lock for torch ${torch} (locks: ${have.join(", ") || "none"}): produce one with tools/ml-lock.sh runtime ${torch}`);
     }
     const text = fs.readFileSync(lock.file, "utf8");
-    if (!/--hash=sha256:[0-9a-f]{64}/.test(text) || /^(?!#)\S.*--(extra-)?index-url/m.test(text)) {
-        throw new Error(`${path.basename(lock.file)} is not a hashed PyPI lock: regenerate it with tools/ml-lock.sh runtime ${torch}`);
-    }
+    const problem = lockProblem(lock.file, text, torch);
+    if (problem) throw new Error(problem);
     return { lock, text };
 }
 
@@ -80,12 +80,8 @@ export class MlRuntime extends pulumi.ComponentResource {
     constructor(name: string, args: MlRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:MlRuntime", name, {}, opts);
         const c = args.config;
-        let lock: TorchLock;
-        try {
-            ({ lock } = readLock(c.torch));
-        } catch (e) {
-            throw new pulumi.ResourceError(`mlRuntime.torch: ${(e as Error).message}`, this);
-        }
+        // The schema found the lock committed and hashed (problems.ts mlRuntimeProblems).
+        const { lock } = readLock(c.torch);
         const tag = lock.tag;
         this.python = `${c.path}/bin/python`;
         // One index for every package: a second one could shadow a name (dependency confusion).

@@ -60,6 +60,7 @@ export type GpuExporterMode = "dcgm" | "nvidia-smi";
  * digest (dcgmExporter.image), else the nvidia-smi collector. `dcgm` requires the image (config/schema.ts).
  */
 export function gpuExporterMode(m: MonitoringConfig, host: HostConfig, dockerWithNvidia: boolean): GpuExporterMode {
+    // An explicit 'dcgm' has its image (monitoring/problems.ts).
     if (m.gpuExporter !== "auto") return m.gpuExporter;
     return dockerWithNvidia && m.dcgmExporter.image !== undefined && host.gpus.model !== undefined && isDataCentreGpu(host.gpus.model) ? "dcgm" : "nvidia-smi";
 }
@@ -125,6 +126,8 @@ export function dashboardFiles(gpu: boolean): Record<string, string> {
 
 export interface MonitoringArgs {
     hosts: Host[];
+    /** The host with role 'controller': Prometheus, Alertmanager and Grafana run there. */
+    controller: Host;
     transport: "ssh" | "local";
     config: MonitoringConfig;
     /** aihpc:alertWebhookSecret, with alertmanager.webhookAuth `bearer` or `basic` (the schema pairs them). */
@@ -152,8 +155,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const m = args.config;
         const webhookSecret =
             m.alertmanager.webhookAuth !== "none" && args.alertWebhookSecret ? pulumi.secret(args.alertWebhookSecret.value ?? UNDECRYPTED_SECRET) : undefined;
-        const controller = args.hosts.find((h) => h.config.roles.includes("controller"));
-        if (!controller) throw new pulumi.ResourceError("hosts: monitoring runs Prometheus on the host with role 'controller', and there is none", this);
+        const controller = args.controller;
         this.steps = {};
         const gpuHosts = args.hosts.filter((h) => args.gpuReady?.[h.name] !== undefined);
         const modes = new Map(gpuHosts.map((h) => [h.name, gpuExporterMode(m, h.config, args.gpuContainersReady?.[h.name] !== undefined)]));
@@ -167,11 +169,13 @@ export class Monitoring extends pulumi.ComponentResource {
             const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };
             const mode = modes.get(h.name);
             if (mode) {
+                // 'dcgm' comes with its image (gpuExporterMode, monitoring/problems.ts).
+                const dcgmImage = mode === "dcgm" ? m.dcgmExporter.image : undefined;
                 const env: StepEnv =
-                    mode === "dcgm"
-                        ? { MODE: mode, INTERVAL: m.prometheus.scrapeInterval, IMAGE: m.dcgmExporter.image!, PORT: m.dcgmExporter.port }
-                        : { MODE: mode, INTERVAL: m.prometheus.scrapeInterval };
-                const bundled = mode === "dcgm" ? undefined : { COLLECTOR: path.join(SCRIPTS, "gpu-metrics.sh") };
+                    dcgmImage !== undefined
+                        ? { MODE: "dcgm", INTERVAL: m.prometheus.scrapeInterval, IMAGE: dcgmImage, PORT: m.dcgmExporter.port }
+                        : { MODE: "nvidia-smi", INTERVAL: m.prometheus.scrapeInterval };
+                const bundled = dcgmImage !== undefined ? undefined : { COLLECTOR: path.join(SCRIPTS, "gpu-metrics.sh") };
                 steps.gpuExporter = scriptStep(
                     `${n}-gpu-exporter`,
                     t,

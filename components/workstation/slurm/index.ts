@@ -26,6 +26,8 @@ export function jobTemplates(): Record<string, string> {
 
 export interface SlurmArgs {
     hosts: Host[];
+    /** The host with role 'controller' (the schema allows exactly one). */
+    controller: Host;
     config: SlurmConfig;
     /** Apt usable on each host (the base system's packages step), where the stack manages it. */
     aptReady?: Ready;
@@ -70,10 +72,8 @@ export class Slurm extends pulumi.ComponentResource {
     constructor(name: string, args: SlurmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Slurm", name, {}, opts);
         const c = args.config;
-        const controllers = args.hosts.filter((h) => h.config.roles.includes("controller"));
         const compute = args.hosts.filter((h) => h.config.roles.includes("compute"));
-        // Validated config (config/schema.ts checkSlurm): exactly one controller, at least one compute host.
-        this.controller = controllers[0];
+        this.controller = args.controller;
 
         // 1024 random bytes, as `mungekey` makes; the provider keeps it secret in state.
         this.mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
