@@ -15,7 +15,9 @@
 //   - a non-zero exit fails the resource with the provider's error text
 //     (`Process exited with status N: running "<cmd>":` + stdout/stderr); after
 //     the first failure no new step starts (in-flight ones finish), dependents
-//     are never registered, and no delete runs;
+//     are never registered, and no delete runs; with `continueOnError`
+//     (`pulumi up --continue-on-error`) every step that does not depend on a
+//     failed one still runs;
 //   - resources in state but not in the program are deleted at the end, with
 //     their previous inputs, dependents first; `destroy()` deletes everything.
 // SSH: one connection per command, like the provider (which dials per run),
@@ -350,7 +352,7 @@ export class Executor {
     }
 
     /** `pulumi up` of the program for this raw CLI config (`aihpc:key` -> string). */
-    async apply(config: Record<string, string>, secretKeys: string[] = []): Promise<ApplyResult> {
+    async apply(config: Record<string, string>, secretKeys: string[] = [], opts: { continueOnError?: boolean } = {}): Promise<ApplyResult> {
         const t0 = Date.now();
         this.reset();
         const generation = this.generation;
@@ -403,7 +405,7 @@ export class Executor {
             }
             if (!EXECUTED.has(args.type)) return this.otherResource(base, old, steps);
 
-            if (this.failed) {
+            if (this.failed && !opts.continueOnError) {
                 steps.push({ urn: args.urn, name: args.name, type: args.type, step: "skipped" });
                 throw new SkippedError(args.name);
             }
@@ -484,7 +486,9 @@ export class Executor {
                 newResource: hook,
             });
             running.catch(() => undefined); // settles after a stall, if ever
-            const first = await Promise.race([running, stalled]);
+            // Continuing on error, the program's rejection (a failed step) ends nothing:
+            // what does not depend on the failure registers on, until nothing moves.
+            const first = await Promise.race([opts.continueOnError ? running.catch(() => stalled) : running, stalled]);
             if (first === "stalled") closed = true;
             else run = first as Awaited<ReturnType<typeof runUnderMocks>>;
         } catch (e) {

@@ -25,6 +25,10 @@ export interface TestbedStackOptions {
     aptMirror?: string;
     /** workstation.base.sshd (sshd hardening). */
     sshd?: Record<string, unknown>;
+    /** workstation.mlRuntime (off unless given). */
+    mlRuntime?: Record<string, unknown>;
+    /** workstation.httpRepositoryHosts. */
+    httpRepositoryHosts?: string[];
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -58,7 +62,8 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
                 hosts,
                 nvidia: { enabled: false },
                 containers: { enabled: false },
-                mlRuntime: { enabled: false },
+                mlRuntime: opts.mlRuntime ?? { enabled: false },
+                ...(opts.httpRepositoryHosts ? { httpRepositoryHosts: opts.httpRepositoryHosts } : {}),
                 acceptance: { enabled: false },
                 slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS },
                 monitoring: { grafana: { enabled: false } },
