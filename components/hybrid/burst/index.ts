@@ -34,6 +34,6 @@ export class Burst extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [h.ready, ...(args.after[h.name] ?? [])] },
             );
         }
-        this.registerOutputs({});
+        this.registerOutputs({ command: BURST_COMMAND, template: TRAIN_TEMPLATE, hosts: Object.keys(this.steps) });
     }
 }

@@ -81,6 +81,10 @@ export class DataSync extends pulumi.ComponentResource {
             }
             this.steps[h.name] = { env, sync };
         }
-        this.registerOutputs({});
+        this.registerOutputs({
+            envFile: ENV_FILE,
+            mode: c.mode,
+            ...(c.mode !== "off" ? { datasets: c.datasetsPath, checkpoints: c.checkpointsPath, interval: c.interval } : {}),
+        });
     }
 }

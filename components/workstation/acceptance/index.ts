@@ -101,6 +101,6 @@ export class Acceptance extends pulumi.ComponentResource {
             };
             this.steps[h.name] = scriptStep(`${name}-${h.name}`, h.transport, { dir: SCRIPTS, file: "install.sh", env, sets: { FILES: suiteFiles() } }, after(retain));
         }
-        this.registerOutputs({});
+        this.registerOutputs({ hosts: Object.keys(this.steps), command: "aihpc-gpu-acceptance", installDir: INSTALL_DIR, results: PROM_FILE });
     }
 }

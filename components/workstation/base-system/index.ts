@@ -109,6 +109,6 @@ export class BaseSystem extends pulumi.ComponentResource {
             );
             this.steps.push(sshd);
         }
-        this.registerOutputs({});
+        this.registerOutputs({ packages, users: c.users.map((u) => u.name), researchGroup: c.researchGroup, sshdHardened: sshdConf !== undefined });
     }
 }
