@@ -488,7 +488,8 @@ export class Executor {
             running.catch(() => undefined); // settles after a stall, if ever
             // Continuing on error, the program's rejection (a failed step) ends nothing:
             // what does not depend on the failure registers on, until nothing moves.
-            const first = await Promise.race([opts.continueOnError ? running.catch(() => stalled) : running, stalled]);
+            // A rejection with no failed step (the program itself threw) ends the apply as usual.
+            const first = await Promise.race([opts.continueOnError ? running.catch((e) => (this.errors.length > 0 ? stalled : Promise.reject(e))) : running, stalled]);
             if (first === "stalled") closed = true;
             else run = first as Awaited<ReturnType<typeof runUnderMocks>>;
         } catch (e) {

@@ -26,7 +26,7 @@ describe("a failure in one component leaves the independent ones applied (issue 
         return r;
     };
     // Nothing listens on port 9 of the testbed's gateway: pip's connection is refused at once.
-    const refusedIndex = { mlRuntime: { enabled: true, jupyterKernel: false, indexUrl: "http://10.213.0.1:9/simple" }, httpRepositoryHosts: ["10.213.0.1"] };
+    const refusedIndex = { mlRuntime: { enabled: true, jupyterKernel: false, indexUrl: "http://10.213.0.1:9/simple" }, httpRepositoryHosts: ["deb.debian.org", "10.213.0.1"] };
 
     beforeAll(async () => {
         tb = await bootTestbed({ names: ["ws1"], fakeGpus: true, log });
