@@ -49,8 +49,12 @@ export interface AptPin {
     version: string;
 }
 
-/** An apt preference holding packages at a version (priority 1001: above every source, and downgrades); stanzas apart by a blank line. */
+/**
+ * An apt preference holding packages at a version (priority 1001: above every
+ * source, and downgrades), under the comment line `# HEADER`; stanzas apart by
+ * a blank line.
+ */
 export function aptPreference(header: string, pins: AptPin[], explanation?: string): string {
     const stanzas = pins.map((p) => [...(explanation ? [`Explanation: ${explanation}`] : []), `Package: ${p.packages.join(" ")}`, `Pin: version ${p.version}`, "Pin-Priority: 1001"].join("\n"));
-    return `# Managed by aihpc (${header})\n${stanzas.join("\n\n")}`;
+    return `# ${header}\n${stanzas.join("\n\n")}`;
 }

@@ -167,12 +167,13 @@ describe("pinned versions in the command strings", () => {
     });
 
     test("Debian driver: pin file for 535.261.03-*, driver step installs that version", () => {
-        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='535.261.03-*'");
-        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("Pin-Priority: 1001");
+        // The pin file as rendered in nvidia/files.ts, on the step's stdin.
+        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 535.261.03-*\nPin-Priority: 1001");
         const d = create(rec, "ws-nvidia-ws1-driver");
         expect(d).toContain("DRIVER_SOURCE='debian'");
         expect(d).toContain("DRIVER_VERSION='535.261.03'");
         expect(d).toContain('"nvidia-driver=$ver"');
+        expect(d).toContain("aihpc_apt_install_pinned");
         expect(d).toContain("SECURE_BOOT='legacy-bios'");
     });
 
@@ -180,7 +181,7 @@ describe("pinned versions in the command strings", () => {
         const raw = gpuStack();
         raw.workstation.nvidia = { driver: { source: "cuda-repo", branch: "575", openKernelModules: true } };
         const r = await run(raw);
-        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='575.*'");
+        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 575.*\n");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("DRIVER_BRANCH='575'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("OPEN_MODULES='true'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain('meta="nvidia-open-$DRIVER_BRANCH"');

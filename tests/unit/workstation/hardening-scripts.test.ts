@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { stepScript } from "../../../components/steps";
 import { aptProxyConf, chronySources, debianSources } from "../../../components/workstation/base-system/files";
+import { cudaModuleFiles } from "../../../components/workstation/nvidia/files";
 import { requireRoot } from "../../helpers/tools";
 
 const WS = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
@@ -24,7 +25,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function run(dir: string, file: string, env: Record<string, string>, redirect: Record<string, string>, stubs = "") {
     let text = stepScript(path.join(WS, dir, "scripts"), file);
     for (const [from, to] of Object.entries(redirect)) text = text.split(from).join(to);
-    text = text.replace(`# ---- ${file}\n`, `aihpc_apt_install() { :; }\naihpc_apt_remove() { :; }\n${stubs}\n# ---- ${file}\n`);
+    // lib.sh sets AIHPC_STATE itself: its records go to the temp folder too.
+    text = text.replace(`# ---- ${file}\n`, `AIHPC_STATE=${tmp}/state\naihpc_apt_install() { :; }\naihpc_apt_remove() { :; }\n${stubs}\n# ---- ${file}\n`);
     const r = spawnSync("bash", ["-c", text, "aihpc-step"], { env: { PATH: process.env.PATH, AIHPC_STATE: tmp, ...env }, encoding: "utf8" });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -104,11 +106,9 @@ describe("teardown removes only what the stack created", () => {
         const dir = path.join(tmp, "lmod-cuda");
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, "11.8.lua"), "-- the admin's own\n");
-        const ours = Buffer.from("-- Managed by aihpc (Pulumi): workstation.nvidia.cuda.versions\n").toString("base64");
-        const redirect = { "dir=/etc/lmod/modules/cuda": `dir=${dir}` };
-        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "apply", MODULE_FILES: `12.8.lua=${ours}`, DEFAULT_VERSION: "12.8" }, redirect).status).toBe(0);
+        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "apply", MODULES_DIR: dir, MODULE_FILES: cudaModuleFiles(["12.8"]), DEFAULT_VERSION: "12.8" }, {}).status).toBe(0);
         expect(fs.readdirSync(dir).sort()).toEqual(["11.8.lua", "12.8.lua", "default"]);
-        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "delete" }, redirect, "aihpc_retain() { return 0; }").status).toBe(0);
+        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "delete", MODULES_DIR: dir }, {}, "aihpc_retain() { return 0; }").status).toBe(0);
         expect(fs.readdirSync(dir)).toEqual(["11.8.lua"]);
     });
 });
