@@ -201,8 +201,14 @@ describe("pinned versions in the command strings", () => {
         expect(c).toContain("CUDNN_VERSION='9.8.0.87'");
         expect(c).toContain("NCCL_VERSION='2.26.2'");
         expect(c).toContain('"libnccl2=$NCCL_VERSION-1+cuda$CUDA_VERSION"');
-        expect(create(rec, "ws-containers-ws1-nvidia-toolkit")).toContain("TOOLKIT_VERSION='1.17.8'");
-        expect(create(rec, "ws-containers-ws1-docker")).toContain("DOCKER_VERSION='20.10.24'");
+        const toolkit = create(rec, "ws-containers-ws1-nvidia-toolkit");
+        expect(toolkit).toContain("PACKAGES='nvidia-container-toolkit=1.17.8-* nvidia-container-toolkit-base=1.17.8-* libnvidia-container-tools=1.17.8-* libnvidia-container1=1.17.8-*'");
+        // The pin and the source, rendered in containers/files.ts, on the step's stdin.
+        expect(toolkit).toContain("Pin: version 1.17.8-*\nPin-Priority: 1001");
+        expect(toolkit).toContain("deb [signed-by=/etc/apt/keyrings/aihpc-nvidia-container-toolkit.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /");
+        const docker = create(rec, "ws-containers-ws1-docker");
+        expect(docker).toContain("DOCKER_PACKAGE='docker.io=20.10.24+*'");
+        expect(docker).toContain("Package: docker.io\nPin: version 20.10.24+*\nPin-Priority: 1001");
     });
 
     test("no secret in any command string of the GPU stack; no secret on stdin", () => {
