@@ -81,3 +81,54 @@ describe("every script under components/**/scripts", () => {
         expect(lib).toContain("DEBIAN_FRONTEND=noninteractive");
     });
 });
+
+/**
+ * Steps whose files are not all rendered in TypeScript yet, and why. Every
+ * other step installs only text it was given (a setting, a rendered or bundled
+ * file, a file set), or text the host itself produced (nvidia-ctk, jq edits of
+ * a user's own JSON, a copy of a file the step installed).
+ */
+const RENDERS_ITSELF: Record<string, string> = {
+    // Owned by another change (issue 12, monitoring): its drop-ins and unit files.
+    "workstation/monitoring/scripts/alertmanager.sh": "monitoring",
+    "workstation/monitoring/scripts/gpu-exporter.sh": "monitoring",
+    "workstation/monitoring/scripts/node-exporter.sh": "monitoring",
+    "workstation/monitoring/scripts/grafana-config.sh": "monitoring",
+    "workstation/monitoring/scripts/prometheus.sh": "monitoring",
+    // The gcsfuse unit's --gid is the research group's id on the host, created by the base system after the facts probe.
+    "hybrid/data/scripts/data.sh": "host gid",
+    // The retain flag is the setting itself (`retain=true|false`).
+    "steps/scripts/retain.sh": "flag",
+};
+
+/** Lower-case variables a step may install: copies of its inputs, or host JSON edited with jq. */
+const FROM_INPUTS: Record<string, string[]> = {
+    // SLURM_CONF, unset before scontrol runs (Slurm reads SLURM_CONF as a path).
+    "workstation/slurm/scripts/config.sh": ["slurm_conf"],
+    // The rendered credentials' file from stdin (a secret: never a setting).
+    "workstation/base-system/scripts/apt-proxy.sh": ["cred"],
+    // Each user's lines of USER_KEYS.
+    "workstation/base-system/scripts/users.sh": ["keys"],
+    // CREDENTIAL_CONFIG with this copy's path set by jq; the private key from stdin.
+    "hybrid/identity/scripts/credentials.sh": ["cred", "key"],
+    // The user's own Docker config, edited with jq.
+    "hybrid/identity/scripts/docker-auth.sh": ["new"],
+};
+
+test("steps install the files they are given: TypeScript renders them (no text of their own in aihpc_put)", () => {
+    const offenders: string[] = [];
+    for (const f of steps) {
+        if (RENDERS_ITSELF[rel(f)]) continue;
+        const own = (FROM_INPUTS[rel(f)] ?? []).join("|");
+        // The content (last word): an input ($UPPER_CASE), host output read back ($(cat ...), $(jq ...)), or a listed copy.
+        const given = new RegExp(`"(\\$\\{?[A-Z][A-Z0-9_]*\\}?|\\$\\((cat|jq) .*\\)${own ? `|\\$(${own})` : ""})"$`);
+        for (const [i, l] of fs.readFileSync(f, "utf8").split("\n").entries()) {
+            if (/^\s*aihpc_put /.test(l) && !given.test(l)) offenders.push(`${rel(f)}:${i + 1}: ${l.trim().slice(0, 80)}`);
+        }
+        // Nor by heredoc, tee, or sed -i (but on lib.sh's own records under $AIHPC_STATE).
+        for (const [i, l] of fs.readFileSync(f, "utf8").split("\n").entries()) {
+            if (/<<-?\s*['"]?[A-Z]+|\btee /.test(l) || (/\bsed -i\b/.test(l) && !l.includes("$AIHPC_STATE/"))) offenders.push(`${rel(f)}:${i + 1}: ${l.trim().slice(0, 80)}`);
+        }
+    }
+    expect(offenders).toEqual([]);
+});

@@ -10,6 +10,7 @@ import * as path from "path";
 import { stepScript } from "../../../components/steps";
 import { aptProxyConf, chronySources, debianSources } from "../../../components/workstation/base-system/files";
 import { cudaModuleFiles } from "../../../components/workstation/nvidia/files";
+import { VENV_MARKER } from "../../../components/workstation/ml-runtime";
 import { requireRoot } from "../../helpers/tools";
 
 const WS = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
@@ -71,7 +72,7 @@ describe("apt values are refused by the scripts too", () => {
 
 describe("teardown removes only what the stack created", () => {
     const lock = "torch==2.7.1 \\\n    --hash=sha256:" + "0".repeat(64);
-    const venvEnv = (venv: string, action: string) => ({ AIHPC_ACTION: action, VENV: venv, LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6" });
+    const venvEnv = (venv: string, action: string) => ({ AIHPC_ACTION: action, VENV: venv, LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6", MARKER: VENV_MARKER });
     const noRetain = "aihpc_retain() { return 1; }";
 
     test("the venv: a folder with pyvenv.cfg but no marker of ours is kept on destroy", () => {
