@@ -12,7 +12,6 @@ import { stepScript } from "../../../components/steps";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig, runComponent } from "../../helpers/harness";
 import { requireRoot } from "../../helpers/tools";
-import { commandAssignments } from "../../helpers/steps";
 
 const ACCEPTANCE = path.join(__dirname, "../../../components/workstation/acceptance");
 const FIXTURE = path.join(__dirname, "fixtures/h200-raw.jsonl");
@@ -52,9 +51,9 @@ describe("Acceptance component", () => {
         expect(run.resources.filter((r) => r.name.startsWith("acc-"))).toEqual([]);
     });
 
-    test("the venv's python reaches the step as one quoted setting (the schema checks mlRuntime.path)", async () => {
+    test("the venv's python reaches the step as one line of its settings file (read, never sourced; the schema checks mlRuntime.path)", async () => {
         const run = await runComponent(() => new Acceptance("acc", { hosts: hosts([1]), config: config(), python: "/opt/it's here/bin/python" }));
-        expect(commandAssignments(run.inputsOf("acc-ws1").create).PYTHON).toBe("/opt/it's here/bin/python");
+        expect(stepReceived(run.inputsOf("acc-ws1")).vars.CONF.split("\n")).toContain("python=/opt/it's here/bin/python");
     });
 
     test("ships every file the runner needs", () => {

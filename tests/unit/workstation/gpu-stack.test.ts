@@ -73,7 +73,7 @@ describe("GPU stack: which steps exist where", () => {
         expect(steps(rec, "ws-ml-")).toEqual(["ws-ml-ws1-jupyter-kernel", "ws-ml-ws1-retain", "ws-ml-ws1-venv"]);
         expect(steps(rec, "ws-acceptance-")).toEqual(["ws-acceptance-ws1", "ws-acceptance-ws1-retain"]);
         const acc = create(rec, "ws-acceptance-ws1");
-        expect(acc).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
+        expect(acc).toContain("\npython=/opt/aihpc/ml/bin/python");
         expect(acc).toContain("CUDA_HOME='/usr/local/cuda-12.8'");
         const deps = rec.named("ws-acceptance-ws1").dependencies;
         expect(deps).toEqual(expect.arrayContaining([rec.named("ws-nvidia-ws1-cuda-modules").urn, rec.named("ws-ml-ws1-venv").urn]));
