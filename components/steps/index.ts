@@ -8,6 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { bundlePath, STEP_SCRIPTS_DIR } from "./bundle";
 import { readScript, shellQuote } from "./shell";
 import { hostStep, Transport } from "./host-step";
+import { checkSetName } from "./files";
+
+export { aptKeyring, aptPreference, aptSource, fileSet, parseFileSet } from "./files";
+export type { AptPin } from "./files";
 
 const LIB_DIR = STEP_SCRIPTS_DIR;
 
@@ -31,7 +35,7 @@ export const MAX_SETTING_LENGTH = 8192;
 export interface StepInputs {
     /** VAR -> a bundled file (its text becomes $VAR). */
     bundled?: Record<string, string>;
-    /** VAR -> {relative name: bundled file}: $VAR becomes "REL=BASE64 ..." (the file-set encoding). */
+    /** VAR -> {relative name: bundled file}: $VAR becomes "REL=BASE64 ..." (the file-set encoding, files.ts `fileSet`). */
     sets?: Record<string, Record<string, string>>;
     /** A stdin payload follows (files rendered for this host, a secret). */
     payload?: boolean;
@@ -57,7 +61,7 @@ export function stepCommand(dir: string, file: string, action: StepAction, env: 
         const words = sets.map(([k, files]) => {
             checkVar(k, where);
             const members = Object.entries(files).map(([rel, f]) => {
-                if (!/^[A-Za-z0-9._/+-]+$/.test(rel) || rel.split("/").includes("..")) throw new Error(`${where}: bad file name '${rel}' in ${k}`);
+                checkSetName(rel, `${where}: ${k}`);
                 return `${rel}:${bundlePath(f)}`;
             });
             return `${k}=${members.join(",")}`;

@@ -3,6 +3,7 @@
 // checkout), the files on its stdin payload, and the secret it hands on.
 // The same decoding as lib.sh's `aihpc_inputs`, for assertions on content.
 import { bundleEntries, BUNDLE_ROOT } from "../../components/steps/bundle";
+import { fileSet } from "../../components/steps/files";
 
 /** `VAR=value` words in front of `bash`, unquoted as the shell would. */
 export function commandAssignments(cmd: string): Record<string, string> {
@@ -64,11 +65,9 @@ export function stepReceived(inputs: Record<string, any>, which: "create" | "del
     }
     for (const e of (vars.AIHPC_SETS ?? "").split(" ").filter(Boolean)) {
         const k = e.slice(0, e.indexOf("="));
-        vars[k] = e
-            .slice(e.indexOf("=") + 1)
-            .split(",")
-            .map((m) => `${m.slice(0, m.indexOf(":"))}=${bundledText(m.slice(m.indexOf(":") + 1)).toString("base64")}`)
-            .join(" ");
+        // lib.sh keeps the order of AIHPC_SETS, which stepCommand wrote from the component's record.
+        const members = e.slice(e.indexOf("=") + 1).split(",");
+        vars[k] = members.map((m) => fileSet({ [m.slice(0, m.indexOf(":"))]: bundledText(m.slice(m.indexOf(":") + 1)) })).join(" ");
     }
     let stdin: string | undefined;
     if (vars.AIHPC_PAYLOAD === "1") {

@@ -299,9 +299,12 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
             secrets: secretKeys.map((k) => k.replace(/^aihpc:/, "")),
             stack: STACK,
         });
-        const cmd = plan.inputsOf("hybrid-identity-ws1-gcloud").create as string;
+        const step = plan.inputsOf("hybrid-identity-ws1-gcloud");
+        const cmd = step.create as string;
+        // With its stdin as the provider sends it: the source and pin rendered for the host.
+        expect(typeof step.stdin).toBe("string");
         await tb.sshOk(ws1, "mv /etc/apt/sources.list.d/aihpc-google-cloud.list /root/saved.list");
-        const r = await tb.ssh(ws1, cmd, { timeoutMs: 300_000 });
+        const r = await tb.ssh(ws1, cmd, { stdin: step.stdin, timeoutMs: 300_000 });
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/aihpc: error: could not fetch the signing key https:\/\/packages\.cloud\.google\.com\/apt\/doc\/apt-key\.gpg from ws1: .*gcp\.hybrid\.gcloudCli.*nothing was installed/);
         expect((await tb.ssh(ws1, "test -e /etc/apt/sources.list.d/aihpc-google-cloud.list")).code).not.toBe(0);

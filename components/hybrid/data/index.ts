@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { HybridConfig } from "../../../config/hybrid";
 import { Host } from "../../workstation/host";
 import { scriptStep, stepOptions } from "../../steps";
+import { credentialsEnvironment, PATHS, syncService, syncTimer } from "./files";
+
+export * from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -55,11 +58,18 @@ export class DataSync extends pulumi.ComponentResource {
             const env = scriptStep(
                 `${n}-env`,
                 h.transport,
-                { dir: SCRIPTS, file: "env.sh", env: {}, files: pulumi.output(args.envFile).apply((text) => ({ ENV_FILE: text })) },
+                {
+                    dir: SCRIPTS,
+                    file: "env.sh",
+                    env: { ENV_FILE_PATH: ENV_FILE },
+                    files: pulumi.output(args.envFile).apply((text) => ({ ENV_FILE: text })),
+                    deleteEnv: { ENV_FILE_PATH: ENV_FILE },
+                },
                 after(),
             );
             let sync: pulumi.Resource | undefined;
             if (c.mode !== "off") {
+                const syncPaths = { PROGRAM_FILE: PATHS.program, UNIT_DIR: PATHS.unitDir, SERVICE: PATHS.service, TIMER: PATHS.timer, MOUNT: PATHS.mount };
                 sync = scriptStep(
                     `${n}-sync`,
                     h.transport,
@@ -67,14 +77,17 @@ export class DataSync extends pulumi.ComponentResource {
                         dir: SCRIPTS,
                         file: "data.sh",
                         env: {
+                            ...syncPaths,
                             MODE: c.mode,
                             DATASETS_DIR: c.datasetsPath,
                             CHECKPOINTS_DIR: c.checkpointsPath,
-                            INTERVAL: c.interval,
                             GROUP: args.researchGroup,
-                            CERT_DIR: args.certDir,
+                            ENV_FILE_PATH: ENV_FILE,
+                            CREDENTIALS_ENV: credentialsEnvironment(args.certDir),
                         },
+                        files: { SERVICE_UNIT: syncService(args.certDir, ENV_FILE), TIMER_UNIT: syncTimer(c.interval) },
                         bundled: { SYNC_PROGRAM: path.join(SCRIPTS, "aihpc-data-sync") },
+                        deleteEnv: syncPaths,
                     },
                     after(env),
                 );

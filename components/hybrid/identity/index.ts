@@ -4,6 +4,7 @@ import { versions } from "../../../config/versions";
 import { WorkstationCredential } from "../../gcp/workload-identity";
 import { Host } from "../../workstation/host";
 import { scriptStep, stepOptions } from "../../steps";
+import { credentialEnvironment, GCLOUD_REPO_NAME, gcloudPackageSpecs, gcloudPin, gcloudSource, PATHS, USER_CREDENTIALS_SUBDIR } from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -29,9 +30,11 @@ export interface IdentitySteps {
     dockerAuth: pulumi.Resource;
 }
 
+export * from "./files";
+
 /** `name=version` words of what the gcloud step installs. */
 export function gcloudPackages(c: HybridConfig, gcsfuse: boolean): string {
-    return [`google-cloud-cli=${c.gcloudCli.version}-0`, ...(gcsfuse ? [`gcsfuse=${c.data.gcsfuseVersion}`] : [])].join(" ");
+    return gcloudPackageSpecs(c, gcsfuse).join(" ");
 }
 
 /**
@@ -49,6 +52,14 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
         super("aihpc:hybrid:Identity", name, {}, opts);
         const cred = args.credential;
         const users = args.users.join(" ");
+        const environment = credentialEnvironment(cred.paths.dir, args.project);
+        const credentialPaths = {
+            CERT_DIR: cred.paths.dir,
+            USER_SUBDIR: USER_CREDENTIALS_SUBDIR,
+            PROFILE_FILE: PATHS.profile,
+            ENVIRONMENT_D_FILE: PATHS.environmentD,
+            SYSTEM_CONF_FILE: PATHS.systemConf,
+        };
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
             const after = stepOptions(this, h, args.after[h.name]);
@@ -58,9 +69,15 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                 {
                     dir: SCRIPTS,
                     file: "credentials.sh",
-                    env: { CERT_DIR: cred.paths.dir, PROJECT: args.project, USERS: users },
-                    files: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({ CREDENTIAL_CONFIG: config, CERT_PEM: cert.trim() })),
-                    deleteEnv: { CERT_DIR: cred.paths.dir },
+                    env: { ...credentialPaths, USERS: users },
+                    files: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({
+                        CREDENTIAL_CONFIG: config,
+                        CERT_PEM: cert.trim(),
+                        PROFILE: environment.profile,
+                        ENVIRONMENT_D: environment.environmentD,
+                        SYSTEM_CONF: environment.systemConf,
+                    })),
+                    deleteEnv: credentialPaths,
                     // The private key: stdin only, never in a command string.
                     stdin: cred.keyPem,
                 },
@@ -75,6 +92,7 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                         dir: SCRIPTS,
                         file: "gcloud-cli.sh",
                         env: {
+                            REPO_NAME: GCLOUD_REPO_NAME,
                             REPO: args.config.gcloudCli.aptRepository.replace(/\/+$/, ""),
                             PACKAGES: gcloudPackages(args.config, args.gcsfuse),
                             KEY_PATH: versions.aptKeys.googleCloud.path,
@@ -82,6 +100,8 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                             FINGERPRINTS: (args.config.gcloudCli.keyFingerprints ?? []).join(" "),
                             KEY_SHA256: args.config.gcloudCli.keySha256 ?? "",
                         },
+                        files: { SOURCE: gcloudSource(args.config, args.gcsfuse), PIN: gcloudPin(args.config, args.gcsfuse) },
+                        deleteEnv: { REPO_NAME: GCLOUD_REPO_NAME },
                     },
                     after(),
                 );

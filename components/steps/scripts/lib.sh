@@ -181,6 +181,51 @@ aihpc_apt_remove() {
   aihpc_log "removed packages recorded as '$tag'"
 }
 
+# aihpc_apt_install_pinned TAG HINT SPEC...: like aihpc_apt_install, for
+# packages held at a version. SPEC is PKG (any version, installed when
+# missing) or PKG=VERSION, where VERSION is exact or an apt-preference glob
+# (`535.*`, `20.10.24+*`): a package missing or at a version that does not
+# match is installed, upgraded or downgraded in place (an exact VERSION is
+# asked of apt; for a glob, the step's apt preference picks the version).
+# Recorded under TAG: the packages it installed (not those it moved: they
+# were there before) and their new dependencies. Afterwards every SPEC must
+# match, or the step fails; HINT says what to check then.
+aihpc_apt_install_pinned() {
+  local tag="$1" hint="$2" spec name ver have before after
+  shift 2
+  local ask=() new=() check=()
+  for spec in "$@"; do
+    name="${spec%%=*}" ver=""
+    [ "$name" = "$spec" ] || ver="${spec#*=}"
+    have="$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)"
+    aihpc_installed "$name" || { have="" && new+=("$name"); }
+    [ -z "$ver" ] || check+=("$spec")
+    # shellcheck disable=SC2254 # VERSION is a glob on purpose
+    if [ -n "$have" ] && { [ -z "$ver" ] || case "$have" in $ver) true ;; *) false ;; esac; }; then continue; fi
+    case "$ver" in *'*'*) ask+=("$name") ;; *) ask+=("$spec") ;; esac
+  done
+  [ "${#ask[@]}" -gt 0 ] || return 0
+  aihpc_lock
+  before="$(mktemp)"
+  after="$(mktemp)"
+  aihpc_pkg_list >"$before"
+  aihpc_apt_retry install --no-install-recommends --allow-downgrades "${ask[@]}" >&2 ||
+    aihpc_die "could not install ${ask[*]}: $hint, then re-run"
+  aihpc_pkg_list >"$after"
+  install -d -m 0755 "$AIHPC_STATE/packages"
+  [ "${#new[@]}" -eq 0 ] || printf '%s\n' "${new[@]}" >>"$AIHPC_STATE/packages/$tag.requested"
+  comm -13 "$before" "$after" >>"$AIHPC_STATE/packages/$tag.added"
+  rm -f "$before" "$after"
+  aihpc_unlock
+  for spec in "${check[@]}"; do
+    have="$(dpkg-query -W -f='${Version}' "${spec%%=*}" 2>/dev/null || true)"
+    # shellcheck disable=SC2254
+    case "$have" in ${spec#*=}) ;; *) aihpc_die "${spec%%=*} ${have:-(none)} is installed, but ${spec#*=} is pinned: $hint" ;; esac
+  done
+  aihpc_log "installed ${ask[*]}"
+  AIHPC_CHANGED=1
+}
+
 # ---- third-party apt repositories: verified before they are trusted --------
 
 # aihpc_key_fprs FILE: the primary-key fingerprints in an OpenPGP key file
@@ -290,6 +335,61 @@ aihpc_apt_repo_remove() {
   aihpc_rm "/etc/apt/sources.list.d/aihpc-$1.list" "/etc/apt/preferences.d/aihpc-$1" "/etc/apt/keyrings/aihpc-$1.gpg"
 }
 
+# ---- sets of files -----------------------------------------------------------
+
+# aihpc_sync_files TAG DEST SET [EXEC]: make DEST hold the files of SET, the
+# file-set encoding `REL=BASE64 ...` (components/steps/files.ts fileSet, or a
+# bundled set: lib.sh aihpc_inputs). Each file is written when it differs
+# (aihpc_put: 0644 root:root, 0755 where REL matches the glob EXEC); files
+# this helper wrote under TAG before (recorded in $AIHPC_STATE/files/TAG)
+# that SET no longer holds are removed, and nothing else in DEST is touched.
+# Sets AIHPC_WROTE=1 when a file was written or removed.
+aihpc_sync_files() {
+  local tag="$1" dest="$2" set="$3" exec="${4:-}" record="$AIHPC_STATE/files/$1" entry rel mode wrote=0 f
+  local names=()
+  for entry in $set; do
+    rel="${entry%%=*}"
+    case "$rel" in /* | *..* | '' | "$entry") aihpc_die "file set $tag: bad entry '${rel:0:80}'" ;; esac
+    names+=("$rel")
+  done
+  for entry in $set; do
+    rel="${entry%%=*}"
+    mode=0644
+    # shellcheck disable=SC2254 # EXEC is a glob on purpose
+    [ -z "$exec" ] || case "$rel" in $exec) mode=0755 ;; esac
+    [ -d "$(dirname "$dest/$rel")" ] || install -d -m 0755 "$(dirname "$dest/$rel")"
+    aihpc_put "$dest/$rel" "$mode" root:root "$(printf '%s' "${entry#*=}" | base64 -d)"
+    [ "$AIHPC_WROTE" = 0 ] || wrote=1
+  done
+  if [ -f "$record" ]; then
+    while read -r f; do
+      [ -n "$f" ] || continue
+      printf '%s\n' "${names[@]}" | grep -qxF "$f" && continue
+      aihpc_rm "$dest/$f"
+      [ "$AIHPC_WROTE" = 0 ] || wrote=1
+    done <"$record"
+  fi
+  install -d -m 0755 "$(dirname "$record")"
+  printf '%s\n' "${names[@]}" | sort -u >"$record"
+  AIHPC_WROTE="$wrote"
+}
+
+# aihpc_sync_files_remove TAG DEST: remove what aihpc_sync_files TAG wrote
+# under DEST, then DEST's folders once empty. AIHPC_WROTE=1 when it removed.
+aihpc_sync_files_remove() {
+  local record="$AIHPC_STATE/files/$1" dest="$2" f wrote=0
+  if [ -f "$record" ]; then
+    while read -r f; do
+      [ -n "$f" ] || continue
+      aihpc_rm "$dest/$f"
+      [ "$AIHPC_WROTE" = 0 ] || wrote=1
+    done <"$record"
+    rm -f "$record"
+  fi
+  [ ! -d "$dest" ] || find "$dest" -depth -type d -empty -delete 2>/dev/null || true
+  AIHPC_WROTE="$wrote"
+}
+
 aihpc_have_systemd() { [ -d /run/systemd/system ]; }
 aihpc_require_systemd() {
   aihpc_have_systemd || aihpc_die "systemd is not running as PID 1 on $(hostname); aihpc manages services with systemd: boot the host with systemd"
@@ -380,7 +480,8 @@ aihpc_timer_collector_remove() {
 
 # Inputs that do not travel in the command line (steps.ts writes them):
 #   AIHPC_FILES="VAR=PATH ..."   VAR is the text of a bundled file;
-#   AIHPC_SETS="VAR=REL:PATH,REL:PATH ..."   VAR is "REL=BASE64 ..." of bundled files;
+#   AIHPC_SETS="VAR=REL:PATH,REL:PATH ..."   VAR is "REL=BASE64 ..." of bundled files
+#     (the file-set encoding, as components/steps/files.ts fileSet writes it);
 #   AIHPC_PAYLOAD=1   stdin holds "aihpc-payload 1", then "VAR BASE64" lines (files
 #     rendered for this host) and maybe "-stdin BASE64", which becomes the
 #     step's stdin (a secret: it never touches argv or disk).

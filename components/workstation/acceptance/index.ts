@@ -2,8 +2,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkstationConfig } from "../../../config/workstation";
 import { Host } from "../host";
+import { fileSet, retainStep, scriptStep, stepOptions } from "../../steps";
 import { readScript } from "../../steps/shell";
-import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { PATHS as SLURM_PATHS } from "../slurm/conf";
 import { Ready, readyOn } from "../ready";
 import { findSpec, loadSpecs } from "./evaluate";
 
@@ -13,10 +14,12 @@ export type AcceptanceConfig = WorkstationConfig["acceptance"];
 
 const SCRIPTS = path.join(__dirname, "scripts");
 
-/** Where the suite lives on a host, and what the Pulumi program writes there. */
+/** Where the suite lives on a host, and what the Pulumi program writes there (passed to the step as settings). */
 export const INSTALL_DIR = "/usr/local/lib/aihpc/acceptance";
 export const CONF_FILE = "/etc/aihpc/gpu-acceptance.conf";
 export const PROM_FILE = "/var/lib/prometheus/node-exporter/aihpc_gpu_acceptance.prom";
+/** The runner on PATH (a link into INSTALL_DIR). */
+export const COMMAND_LINK = "/usr/local/bin/aihpc-gpu-acceptance";
 
 /** The files shipped to a host, relative to this folder (and to INSTALL_DIR there). */
 export const SUITE_FILES = [
@@ -38,10 +41,24 @@ export function suiteFiles(dir = __dirname): Record<string, string> {
     return Object.fromEntries(SUITE_FILES.map((f) => [f, path.join(dir, f)]));
 }
 
-/** What $FILES holds on the host: `path=base64 ...` (lib.sh's file-set encoding); for tests that run the step in place. */
-export function suiteFilesEnv(dir = __dirname): string {
-    return SUITE_FILES.map((f) => `${f}=${Buffer.from(readScript(dir, f)).toString("base64")}`).join(" ");
+/** What $FILES holds on the host (the file-set encoding, components/steps fileSet): for tests that run the step in place. */
+export function suiteFileSet(dir = __dirname): string {
+    return fileSet(Object.fromEntries(SUITE_FILES.map((f) => [f, readScript(dir, f)])));
 }
+
+/** CONF_FILE: the minimum fractions of peak and the Python the runner reads. */
+export function acceptanceConf(min: AcceptanceConfig["minFractionOfPeak"], python: string): string {
+    return [
+        "# Managed by aihpc (Pulumi): workstation.acceptance.",
+        `deviceBandwidth=${min.deviceBandwidth}`,
+        `hostDeviceBandwidth=${min.hostDeviceBandwidth}`,
+        `gemm=${min.gemm}`,
+        `python=${python}`,
+    ].join("\n");
+}
+
+/** The step's paths, defined here once: apply and delete get the same. */
+export const STEP_PATHS = { DEST: INSTALL_DIR, CONF_FILE, LINK: COMMAND_LINK, JOBS_DIR: SLURM_PATHS.jobs, PROM_FILE };
 
 export interface AcceptanceArgs {
     /** Hosts to install on: those whose config lists GPUs (`gpus.count > 0`). */
@@ -92,14 +109,19 @@ export class Acceptance extends pulumi.ComponentResource {
             }
             const after = stepOptions(this, h, readyOn(h.name, args.aptReady, args.gpuReady, args.cudaReady, args.jobTemplatesReady, args.runtimeReady));
             const retain = retainStep(`${name}-${h.name}-retain`, h.transport, "acceptance", args.config.retain, after());
-            const env = {
-                MIN_DEVICE_BW: min.deviceBandwidth,
-                MIN_HOST_DEVICE_BW: min.hostDeviceBandwidth,
-                MIN_GEMM: min.gemm,
-                PYTHON: args.python ?? "python3",
-                CUDA_HOME: args.cudaHome ?? "",
-            };
-            this.steps[h.name] = scriptStep(`${name}-${h.name}`, h.transport, { dir: SCRIPTS, file: "install.sh", env, sets: { FILES: suiteFiles() } }, after(retain));
+            this.steps[h.name] = scriptStep(
+                `${name}-${h.name}`,
+                h.transport,
+                {
+                    dir: SCRIPTS,
+                    file: "install.sh",
+                    env: { ...STEP_PATHS, CUDA_HOME: args.cudaHome ?? "" },
+                    files: { CONF: acceptanceConf(min, args.python ?? "python3") },
+                    sets: { FILES: suiteFiles() },
+                    deleteEnv: STEP_PATHS,
+                },
+                after(retain),
+            );
         }
         this.registerOutputs({ hosts: Object.keys(this.steps), command: "aihpc-gpu-acceptance", installDir: INSTALL_DIR, results: PROM_FILE });
     }

@@ -4,17 +4,14 @@ import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { sshdDropIn } from "./sshd";
+import { aptProxyAuth, aptProxyConf, chronySources, debianSources, governorUnit, PATHS, SOURCES_LIST_STUB, tuningFiles } from "./files";
+
+export * from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
 /** Installed on every host before the configured extras; chrony keeps clocks in step for Slurm and munge. */
 export const BASE_PACKAGES = ["chrony", "ca-certificates", "curl", "gnupg", "pciutils", "numactl", "hwloc", "rsync", "jq", "htop", "tmux", "lsof"];
-
-/** The `machine` apt's auth.conf matches a proxy by: scheme, host and port as the URL gives them. */
-export function proxyMachine(url: string): string {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-}
 
 export interface BaseSystemArgs {
     host: Host;
@@ -44,35 +41,78 @@ export class BaseSystem extends pulumi.ComponentResource {
         const after = stepOptions(this, host);
 
         const retain = retainStep(`${name}-retain`, t, "base", c.retain, after());
-        const auth = args.aptProxy && args.aptProxyCredentials ? args.aptProxyCredentials : undefined;
+        const proxyUrl = args.aptProxy;
+        const auth = proxyUrl && args.aptProxyCredentials ? args.aptProxyCredentials : undefined;
+        const proxyFiles = { CONF_FILE: PATHS.aptProxy, AUTH_FILE: PATHS.aptProxyAuth };
         const proxy = scriptStep(
             `${name}-apt-proxy`,
             t,
             {
                 dir: SCRIPTS,
                 file: "apt-proxy.sh",
-                // apt matches a proxy's credentials by `machine scheme://host[:port]` (apt_auth.conf(5)).
-                env: { APT_PROXY: args.aptProxy ?? "", PROXY_AUTH: auth ? 1 : 0, PROXY_MACHINE: args.aptProxy ? proxyMachine(args.aptProxy) : "" },
-                stdin: auth ? pulumi.secret(auth.value ?? UNDECRYPTED_SECRET) : undefined,
+                env: { ...proxyFiles, APT_PROXY: proxyUrl ?? "", PROXY_AUTH: auth ? 1 : 0 },
+                files: proxyUrl ? { PROXY_CONF: aptProxyConf(proxyUrl) } : {},
+                // The credentials' file, rendered from the secret: on stdin only (an undecrypted plan shows a placeholder).
+                stdin: proxyUrl && auth ? pulumi.secret(auth.value === undefined ? UNDECRYPTED_SECRET : aptProxyAuth(proxyUrl, auth.value)) : undefined,
+                deleteEnv: proxyFiles,
             },
             after(retain),
         );
+        const sourcesFiles = { SOURCES_FILE: PATHS.debianSources, LIST_FILE: PATHS.sourcesList };
         const sources = scriptStep(
             `${name}-apt-sources`,
             t,
-            { dir: SCRIPTS, file: "apt-sources.sh", env: { MIRROR: c.aptMirror, SECURITY_MIRROR: c.aptSecurityMirror } },
+            {
+                dir: SCRIPTS,
+                file: "apt-sources.sh",
+                env: { ...sourcesFiles, MIRROR: c.aptMirror, SECURITY_MIRROR: c.aptSecurityMirror },
+                files: { DEBIAN_SOURCES: debianSources(c.aptMirror, c.aptSecurityMirror), SOURCES_LIST_STUB },
+                deleteEnv: sourcesFiles,
+            },
             after(proxy),
         );
         const packages = [...new Set([...BASE_PACKAGES, ...c.packages])];
         this.packages = scriptStep(`${name}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: packages.join(" ") } }, after(sources));
-        const time = scriptStep(`${name}-time`, t, { dir: SCRIPTS, file: "time.sh", env: { TIMEZONE: c.timezone, NTP_SERVERS: c.ntpServers.join(" ") } }, after(this.packages));
+        const chrony = chronySources(c.ntpServers);
+        const time = scriptStep(
+            `${name}-time`,
+            t,
+            {
+                dir: SCRIPTS,
+                file: "time.sh",
+                env: { TIMEZONE: c.timezone, SOURCES_FILE: PATHS.chronySources },
+                files: chrony === undefined ? {} : { CHRONY_SOURCES: chrony },
+                deleteEnv: { SOURCES_FILE: PATHS.chronySources },
+            },
+            after(this.packages),
+        );
+        const tuningPaths = { SYSCTL_FILE: PATHS.sysctl, LIMITS_FILE: PATHS.limits, SYSTEMD_FILE: PATHS.systemdLimits };
+        const tuned = tuningFiles(c);
         const tuning = scriptStep(
             `${name}-tuning`,
             t,
-            { dir: SCRIPTS, file: "tuning.sh", env: { SWAPPINESS: c.swappiness, NOFILE: c.nofile, MEMLOCK: c.memlock } },
+            {
+                dir: SCRIPTS,
+                file: "tuning.sh",
+                env: tuningPaths,
+                files: { SYSCTL_CONF: tuned.sysctl, LIMITS_CONF: tuned.limits, SYSTEMD_CONF: tuned.systemd },
+                deleteEnv: tuningPaths,
+            },
             after(retain),
         );
-        const governor = scriptStep(`${name}-cpu-governor`, t, { dir: SCRIPTS, file: "cpu-governor.sh", env: { GOVERNOR: c.cpuGovernor } }, after(retain));
+        const unit = governorUnit(c.cpuGovernor);
+        const governor = scriptStep(
+            `${name}-cpu-governor`,
+            t,
+            {
+                dir: SCRIPTS,
+                file: "cpu-governor.sh",
+                env: { GOVERNOR: c.cpuGovernor, UNIT_FILE: PATHS.governorUnit },
+                files: unit === undefined ? {} : { UNIT_TEXT: unit },
+                deleteEnv: { UNIT_FILE: PATHS.governorUnit },
+            },
+            after(retain),
+        );
         const users = (this.users = scriptStep(
             `${name}-users`,
             t,

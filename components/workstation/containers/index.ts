@@ -3,6 +3,9 @@ import { ContainersConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { Ready, readyOn } from "../ready";
+import { dockerPin, dockerVersionGlob, PATHS, TOOLKIT_PACKAGES, TOOLKIT_REPO_NAME, toolkitPin, toolkitSource, toolkitVersionGlob } from "./files";
+
+export * from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -79,8 +82,16 @@ export class Containers extends pulumi.ComponentResource {
                 {
                     dir: SCRIPTS,
                     file: "docker.sh",
-                    env: { DOCKER_VERSION: c.docker.version, DATA_ROOT: c.docker.dataRoot, DOCKER_USERS: args.dockerUsers.join(" ") },
-                    files: { DAEMON_JSON: daemonJson(c, gpu).trimEnd() },
+                    env: {
+                        DOCKER_VERSION: c.docker.version,
+                        DOCKER_PACKAGE: `docker.io=${dockerVersionGlob(c)}`,
+                        DATA_ROOT: c.docker.dataRoot,
+                        DOCKER_USERS: args.dockerUsers.join(" "),
+                        PIN_FILE: PATHS.dockerPin,
+                        DAEMON_FILE: PATHS.daemonJson,
+                    },
+                    files: { DAEMON_JSON: daemonJson(c, gpu).trimEnd(), PIN: dockerPin(c) },
+                    deleteEnv: { PIN_FILE: PATHS.dockerPin, DAEMON_FILE: PATHS.daemonJson },
                 },
                 after(retain, ...readyOn(h.name, args.usersReady)),
             );
@@ -93,12 +104,16 @@ export class Containers extends pulumi.ComponentResource {
                         dir: SCRIPTS,
                         file: "nvidia-toolkit.sh",
                         env: {
-                            TOOLKIT_VERSION: c.nvidiaToolkit.version,
+                            REPO_NAME: TOOLKIT_REPO_NAME,
+                            PACKAGES: TOOLKIT_PACKAGES.map((p) => `${p}=${toolkitVersionGlob(c)}`).join(" "),
                             TOOLKIT_REPO: c.nvidiaToolkit.repository,
                             KEY_URL: c.nvidiaToolkit.keyUrl,
                             FINGERPRINTS: c.nvidiaToolkit.keyFingerprints.join(" "),
                             KEY_SHA256: c.nvidiaToolkit.keySha256 ?? "",
+                            CDI_FILE: PATHS.cdi,
                         },
+                        files: { SOURCE: toolkitSource(c), PIN: toolkitPin(c) },
+                        deleteEnv: { REPO_NAME: TOOLKIT_REPO_NAME, CDI_FILE: PATHS.cdi },
                     },
                     after(docker, gpuReady),
                 );

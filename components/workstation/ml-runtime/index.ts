@@ -10,6 +10,8 @@ import { lockProblem } from "./problems";
 const SCRIPTS = `${__dirname}/scripts`;
 export const LOCK_DIR = path.join(__dirname, "locks");
 export const KERNEL_NAME = "aihpc-torch";
+/** VENV/.aihpc-venv: the folder is the stack's (teardown removes a venv folder only where this is). */
+export const VENV_MARKER = "# Created by aihpc (workstation.mlRuntime.path); pulumi destroy removes this folder.";
 
 /** "12.8" -> "cu128": PyTorch's name for a CUDA build. */
 export const torchCudaTag = (cuda: string) => `cu${cuda.replace(".", "")}`;
@@ -101,6 +103,7 @@ export class MlRuntime extends pulumi.ComponentResource {
                     file: "venv.sh",
                     env: { VENV: c.path, INDEX_URL: indexUrl, TORCH: c.torch, TORCH_CUDA: lock.cuda },
                     bundled: { LOCK: lock.file },
+                    files: { MARKER: VENV_MARKER },
                     deleteEnv: { VENV: c.path },
                 },
                 after(retain),

@@ -6,21 +6,16 @@ import { HostFacts, parseFacts } from "../host/facts";
 import { Transport } from "../../steps/host-step";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { Ready, readyOn } from "../ready";
+import { cudaDash, cudaHome, cudaModuleFiles, cudaSource, driverPinFile, NOUVEAU_BLACKLIST, PATHS } from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
-export const MODULES_DIR = "/etc/lmod/modules/cuda";
-
-/** "12.8" -> "12-8" (NVIDIA's package suffix). */
-export const cudaDash = (v: string) => v.replace(".", "-");
+export * from "./files";
 
 /** The default CUDA: the configured one, else the first listed (as config/hybrid.ts reads it). */
 export function defaultCuda(c: NvidiaConfig): string {
     return c.cuda.default ?? c.cuda.versions[0];
 }
-
-/** Where a toolkit lives (NVIDIA's packages install to /usr/local/cuda-X.Y). */
-export const cudaHome = (v: string) => `/usr/local/cuda-${v}`;
 
 /** The driver branch the config asks for. */
 export function driverBranch(c: NvidiaConfig): string {
@@ -30,25 +25,6 @@ export function driverBranch(c: NvidiaConfig): string {
 /** The apt preference's `Pin: version` glob: Debian's exact upstream version, or NVIDIA's branch. */
 export function driverPin(c: NvidiaConfig): string {
     return c.driver.source === "debian" ? `${c.driver.version}-*` : `${driverBranch(c)}.*`;
-}
-
-/** The lmod module file (Lua) for one CUDA version. */
-export function cudaModuleFile(version: string): string {
-    const home = cudaHome(version);
-    return [
-        "-- Managed by aihpc (Pulumi): workstation.nvidia.cuda.versions",
-        `whatis("CUDA toolkit ${version} (NVIDIA's cuda-toolkit-${cudaDash(version)} package)")`,
-        `help([[CUDA ${version}: nvcc, libraries and tools from ${home}.]])`,
-        `local root = "${home}"`,
-        `if not isDir(root) then LmodError("CUDA ${version} is not installed at " .. root .. ": add it to workstation.nvidia.cuda.versions") end`,
-        'family("cuda")',
-        'setenv("CUDA_HOME", root)',
-        'setenv("CUDA_PATH", root)',
-        'prepend_path("PATH", pathJoin(root, "bin"))',
-        'prepend_path("LD_LIBRARY_PATH", pathJoin(root, "lib64"))',
-        'prepend_path("MANPATH", pathJoin(root, "share/man"))',
-        "",
-    ].join("\n");
 }
 
 /** The probe's facts with its `nvidia_gpu=` lines replaced by those the verify step printed. */
@@ -132,7 +108,12 @@ export class Nvidia extends pulumi.ComponentResource {
             const n = `${name}-${h.name}`;
             const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
             const retain = retainStep(`${n}-retain`, t, "nvidia", c.retain, after());
-            const aptPin = scriptStep(`${n}-apt-pin`, t, { dir: SCRIPTS, file: "apt-pin.sh", env: { DRIVER_SOURCE: d.source, DRIVER_PIN: driverPin(c) } }, after(retain));
+            const aptPin = scriptStep(
+                `${n}-apt-pin`,
+                t,
+                { dir: SCRIPTS, file: "apt-pin.sh", env: { PIN_FILE: PATHS.driverPin }, files: { PIN: driverPinFile(d.source, driverPin(c)) }, deleteEnv: { PIN_FILE: PATHS.driverPin } },
+                after(retain),
+            );
             const repo = scriptStep(
                 `${n}-cuda-repo`,
                 t,
@@ -140,10 +121,16 @@ export class Nvidia extends pulumi.ComponentResource {
                     dir: SCRIPTS,
                     file: "cuda-repo.sh",
                     env: { REPO: c.repository, KEY_FILE: versions.aptKeys.cuda.path, FINGERPRINTS: c.keyFingerprints.join(" "), KEY_SHA256: c.keySha256 ?? "" },
+                    files: { SOURCE: cudaSource(c.repository) },
                 },
                 after(aptPin),
             );
-            const nouveau = scriptStep(`${n}-nouveau`, t, { dir: SCRIPTS, file: "nouveau.sh", env: {} }, after(retain));
+            const nouveau = scriptStep(
+                `${n}-nouveau`,
+                t,
+                { dir: SCRIPTS, file: "nouveau.sh", env: { CONF_FILE: PATHS.nouveau }, files: { CONF: NOUVEAU_BLACKLIST }, deleteEnv: { CONF_FILE: PATHS.nouveau } },
+                after(retain),
+            );
             const driverEnv = h.facts.apply((f) => ({
                 DRIVER_SOURCE: d.source,
                 ...(d.source === "debian" ? { DRIVER_VERSION: d.version } : { DRIVER_BRANCH: driverBranch(c), OPEN_MODULES: d.openKernelModules }),
@@ -196,11 +183,16 @@ export class Nvidia extends pulumi.ComponentResource {
                     after(repo),
                 );
             }
-            const moduleFiles = c.cuda.versions.map((v) => `${v}.lua=${Buffer.from(cudaModuleFile(v)).toString("base64")}`).join(" ");
             const modules = scriptStep(
                 `${n}-cuda-modules`,
                 t,
-                { dir: SCRIPTS, file: "modules.sh", env: { DEFAULT_VERSION: this.defaultCuda }, files: { MODULE_FILES: moduleFiles } },
+                {
+                    dir: SCRIPTS,
+                    file: "modules.sh",
+                    env: { MODULES_DIR: PATHS.modules, DEFAULT_VERSION: this.defaultCuda },
+                    files: { MODULE_FILES: cudaModuleFiles(c.cuda.versions) },
+                    deleteEnv: { MODULES_DIR: PATHS.modules },
+                },
                 after(retain, ...Object.values(cuda)),
             );
             this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, cuda, modules };

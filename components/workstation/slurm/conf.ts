@@ -9,6 +9,16 @@ export const HEALTH_CHECK_PROGRAM = "/usr/local/sbin/aihpc-node-health";
 /** Drains a node whose job left processes on its GPUs (installed with the health check). */
 export const GPU_EPILOG = "/usr/local/sbin/aihpc-gpu-epilog";
 
+/** Where the Slurm steps install what they install (passed to the steps as settings). */
+export const PATHS = {
+    /** Debian's Slurm reads slurm.conf, gres.conf and cgroup.conf here. */
+    confDir: "/etc/slurm",
+    /** The health check's settings (node-health.sh reads it). */
+    healthConf: "/etc/aihpc/node-health.conf",
+    /** Job templates for users. */
+    jobs: "/usr/local/share/aihpc/jobs",
+} as const;
+
 export interface GpuDevice {
     type: string;
     file: string;
@@ -165,9 +175,14 @@ export function slurmConf(i: SlurmConfInput): string {
     return `${lines.join("\n")}\n`;
 }
 
-/** gres.conf for one node: its GPU device files. */
-export function gresConf(node: Pick<SlurmNode, "name" | "gpus">, expectedGpus = 0): string {
+/**
+ * gres.conf for one node: its GPU device files; with `nvml` (Debian's NVML
+ * plugin installed on the node) and NVIDIA GPUs, slurmd also detects them
+ * through NVML (cores, links) while the File= lines stay.
+ */
+export function gresConf(node: Pick<SlurmNode, "name" | "gpus">, expectedGpus = 0, nvml = false): string {
     const lines = ["# Managed by aihpc (Pulumi): GPUs from nvidia-smi, else workstation.hosts[].gpus.devices."];
+    if (nvml && node.gpus.some((g) => /^\/dev\/nvidia[0-9]/.test(g.file))) lines.push("AutoDetect=nvml");
     for (const g of node.gpus) lines.push(`NodeName=${node.name} Name=gpu Type=${g.type} File=${g.file}`);
     if (node.gpus.length === 0 && expectedGpus > 0) {
         lines.push(`# ${node.name} expects ${expectedGpus} GPU(s) but none were detected: install the driver (nvidia component) and re-apply.`);
@@ -184,4 +199,17 @@ export function cgroupConf(cgroups: boolean): string {
         lines.push("# workstation.slurm.cgroups is off: proctrack/linuxproc, task/none; nothing reads this file.");
     }
     return `${lines.join("\n")}\n`;
+}
+
+/** The node health check's settings (HealthCheckProgram reads them), from the node's GPUs. */
+export function nodeHealthConf(i: { node: string; gpus: GpuDevice[]; maxGpuTemp: number; minFreePercent?: number }): string {
+    return [
+        `# Managed by aihpc: read by ${HEALTH_CHECK_PROGRAM}`,
+        `NODE_NAME=${i.node}`,
+        `EXPECTED_GPUS=${i.gpus.length}`,
+        `GPU_SOURCE=${i.gpus.length ? i.gpus[0].source : "none"}`,
+        `GPU_FILES="${i.gpus.map((g) => g.file).join(" ")}"`,
+        `MIN_FREE_PERCENT=${i.minFreePercent ?? 5}`,
+        `MAX_GPU_TEMP=${i.maxGpuTemp}`,
+    ].join("\n");
 }

@@ -7,7 +7,7 @@ import { Host } from "../host";
 import { HostFacts } from "../host/facts";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
 import { Ready, readyOn } from "../ready";
-import { cgroupConf, gresConf, nodeGpus, shortHostname, slurmConf, slurmNode } from "./conf";
+import { cgroupConf, GPU_EPILOG, gresConf, HEALTH_CHECK_PROGRAM, nodeGpus, nodeHealthConf, PATHS, shortHostname, slurmConf, slurmNode } from "./conf";
 
 export * from "./conf";
 
@@ -101,34 +101,42 @@ export class Slurm extends pulumi.ComponentResource {
             const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : []), ...(nvml ? ["slurm-wlm-nvml-plugin"] : [])];
             const packages = scriptStep(`${n}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" ") } }, after(retain));
             const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
-            const jobs = scriptStep(`${n}-jobs`, t, { dir: SCRIPTS, file: "jobs.sh", env: {}, sets: { JOB_FILES: jobFiles } }, after(retain));
+            const jobs = scriptStep(
+                `${n}-jobs`,
+                t,
+                { dir: SCRIPTS, file: "jobs.sh", env: { JOBS_DIR: PATHS.jobs }, sets: { JOB_FILES: jobFiles }, deleteEnv: { JOBS_DIR: PATHS.jobs } },
+                after(retain),
+            );
             let health: pulumi.Resource | undefined;
             if (isCompute) {
-                const env = factsOf(h).apply((f): StepEnv => {
-                    const gpus = nodeGpus(h.config, f);
-                    return {
-                        NODE_NAME: h.name,
-                        EXPECTED_GPUS: gpus.length,
-                        GPU_SOURCE: gpus.length ? gpus[0].source : "none",
-                        GPU_FILES: gpus.map((g) => g.file).join(" "),
-                        MAX_GPU_TEMP: c.gpuMaxTemperature,
-                    };
-                });
+                const conf = factsOf(h).apply((f) => ({ HEALTH_CONF: nodeHealthConf({ node: h.name, gpus: nodeGpus(h.config, f), maxGpuTemp: c.gpuMaxTemperature }) }));
+                const paths = { PROGRAM_FILE: HEALTH_CHECK_PROGRAM, EPILOG_FILE: GPU_EPILOG, CONF_FILE: PATHS.healthConf };
                 const bundled = { HEALTH_SCRIPT: path.join(SCRIPTS, "node-health.sh"), EPILOG_SCRIPT: path.join(SCRIPTS, "gpu-epilog.sh") };
-                health = scriptStep(`${n}-health`, t, { dir: SCRIPTS, file: "health.sh", env, bundled }, after(packages, ...gpuReady));
+                health = scriptStep(
+                    `${n}-health`,
+                    t,
+                    { dir: SCRIPTS, file: "health.sh", env: paths, files: conf, bundled, deleteEnv: paths },
+                    after(packages, ...gpuReady),
+                );
             }
             const configFiles = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]) => {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
                     SLURM_CONF: fileText(conf),
-                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0)),
+                    // The NVML plugin is installed by this host's packages step exactly when `nvml` holds.
+                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml)),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };
             });
-            const configEnv: StepEnv = { CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
+            const configEnv: StepEnv = { CONF_DIR: PATHS.confDir, CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
             const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
-            const config = scriptStep(`${n}-config`, t, { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles }, after(...configDeps));
+            const config = scriptStep(
+                `${n}-config`,
+                t,
+                { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles, deleteEnv: { CONF_DIR: PATHS.confDir } },
+                after(...configDeps),
+            );
             this.steps[h.name] = { retain, packages, munge, health, jobs, config };
         }
         this.controllerReady = this.steps[this.controller.name].config;

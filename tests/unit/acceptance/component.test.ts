@@ -5,13 +5,13 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Acceptance, suiteFilesEnv, SUITE_FILES } from "../../../components/workstation/acceptance";
+import { Acceptance, acceptanceConf, CONF_FILE, INSTALL_DIR, suiteFileSet, SUITE_FILES } from "../../../components/workstation/acceptance";
+import { stepReceived } from "../../helpers/steps";
 import { Host } from "../../../components/workstation/host";
 import { stepScript } from "../../../components/steps";
 import { oneHost } from "../../helpers/fixtures";
 import { parseConfig, runComponent } from "../../helpers/harness";
 import { requireRoot } from "../../helpers/tools";
-import { commandAssignments } from "../../helpers/steps";
 
 const ACCEPTANCE = path.join(__dirname, "../../../components/workstation/acceptance");
 const FIXTURE = path.join(__dirname, "fixtures/h200-raw.jsonl");
@@ -30,9 +30,11 @@ describe("Acceptance component", () => {
         expect(run.named("acc-ws1").parent).toBe(run.named("acc").urn);
         expect(run.named("acc-ws1").dependencies).toContain(run.named("host-ws1-facts").urn);
         const inputs = run.inputsOf("acc-ws1");
-        expect(inputs.create).toContain("MIN_DEVICE_BW='0.75'");
-        expect(inputs.create).toContain("MIN_GEMM='0.6'");
-        expect(inputs.create).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
+        // Its settings file rendered in TypeScript, on the step's stdin; the paths (defined once) in the command.
+        expect(stepReceived(inputs).vars.CONF).toBe(acceptanceConf(config().minFractionOfPeak, "/opt/aihpc/ml/bin/python"));
+        expect(stepReceived(inputs).vars.CONF).toContain("\ndeviceBandwidth=0.75\nhostDeviceBandwidth=0.6\ngemm=0.6\npython=/opt/aihpc/ml/bin/python");
+        expect(inputs.create).toContain(`CONF_FILE='${CONF_FILE}'`);
+        expect(inputs.delete).toContain(`DEST='${INSTALL_DIR}'`);
         expect(inputs.create).toMatch(/^AIHPC_ACTION='?apply'? /);
         expect(inputs.delete).toMatch(/^AIHPC_ACTION='?delete'? /);
         // The house pattern: lib.sh + the step from the bundle, the suite as a bundled file set (not in argv).
@@ -49,9 +51,9 @@ describe("Acceptance component", () => {
         expect(run.resources.filter((r) => r.name.startsWith("acc-"))).toEqual([]);
     });
 
-    test("the venv's python reaches the step as one quoted setting (the schema checks mlRuntime.path)", async () => {
+    test("the venv's python reaches the step as one line of its settings file (read, never sourced; the schema checks mlRuntime.path)", async () => {
         const run = await runComponent(() => new Acceptance("acc", { hosts: hosts([1]), config: config(), python: "/opt/it's here/bin/python" }));
-        expect(commandAssignments(run.inputsOf("acc-ws1").create).PYTHON).toBe("/opt/it's here/bin/python");
+        expect(stepReceived(run.inputsOf("acc-ws1")).vars.CONF.split("\n")).toContain("python=/opt/it's here/bin/python");
     });
 
     test("ships every file the runner needs", () => {
@@ -86,20 +88,19 @@ describe("install step, for real in a scratch prefix", () => {
     /** The step as a host runs it (lib.sh in front), with `aihpc_retain` answering `retain` instead of /etc/aihpc/retain. */
     const install = (action: "apply" | "delete", o: { minGemm?: number; retain?: boolean } = {}) => {
         const [lib, body] = stepScript(path.join(ACCEPTANCE, "scripts"), "install.sh").split("\n# ---- install.sh\n");
-        const text = `${lib}\naihpc_retain() { [ "${o.retain ? "true" : "false"}" = true ]; }\n${body}`;
-        const env = action === "apply" ? { FILES: suiteFilesEnv(), MIN_DEVICE_BW: "0.75", MIN_HOST_DEVICE_BW: "0.6", MIN_GEMM: String(o.minGemm ?? 0.6), PYTHON: "python3", CUDA_HOME: "" } : {};
+        // lib.sh's records (aihpc_sync_files) go to the scratch prefix too.
+        const text = `${lib}\nAIHPC_STATE=${dir}/state\naihpc_retain() { [ "${o.retain ? "true" : "false"}" = true ]; }\n${body}`;
+        const paths = { DEST: `${dir}/lib/acceptance`, CONF_FILE: `${dir}/etc/gpu-acceptance.conf`, LINK: `${dir}/bin-aihpc-gpu-acceptance`, JOBS_DIR: `${dir}/jobs`, PROM_FILE: `${dir}/aihpc_gpu_acceptance.prom` };
+        const min = { deviceBandwidth: 0.75, hostDeviceBandwidth: 0.6, gemm: o.minGemm ?? 0.6 };
+        const env = action === "apply" ? { FILES: suiteFileSet(), CONF: acceptanceConf(min, "python3"), CUDA_HOME: "" } : {};
         return execFileSync("bash", ["-c", text, "aihpc-step"], {
             encoding: "utf8",
             env: {
                 ...env,
+                ...paths,
                 AIHPC_ACTION: action,
                 AIHPC_STEP_NAME: "install",
                 NVCC: `${dir}/nvcc`,
-                DEST: `${dir}/lib/acceptance`,
-                CONF: `${dir}/etc/gpu-acceptance.conf`,
-                LINK: `${dir}/bin-aihpc-gpu-acceptance`,
-                JOBS: `${dir}/jobs`,
-                PROM: `${dir}/aihpc_gpu_acceptance.prom`,
                 PATH: `${dir}/stub:/usr/bin:/bin`, // no nvidia-smi: the default targets
             },
         });

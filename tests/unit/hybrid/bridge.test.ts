@@ -93,7 +93,9 @@ describe("keyless identity on the workstation", () => {
         });
         expect(envOf(cmd, "CERT_PEM")).toContain("BEGIN CERTIFICATE");
         expect(envOf(cmd, "CERT_DIR")).toBe("/etc/aihpc/gcp");
-        expect(envOf(cmd, "PROJECT")).toBe(PROJECT);
+        // The environment files, rendered in hybrid/identity/files.ts, name the project and the root credentials.
+        expect(envOf(cmd, "SYSTEM_CONF")).toContain(`DefaultEnvironment=GOOGLE_APPLICATION_CREDENTIALS=/etc/aihpc/gcp/credentials.json CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=/etc/aihpc/gcp/credentials.json GOOGLE_CLOUD_PROJECT=${PROJECT} `);
+        expect(envOf(cmd, "PROFILE")).toContain(`\nGOOGLE_CLOUD_PROJECT=${PROJECT}\n`);
         // The certificate's CN is the one principal allowed to act as the workstation account.
         const subject = run.inputsOf("gcp-wif-ws-csr").subject.commonName;
         const binding = run.resources.find((r) => r.type === "gcp:serviceaccount/iAMBinding:IAMBinding" && r.name.startsWith("gcp-wif-ws-"))!;
@@ -203,8 +205,10 @@ describe("the workstation's view of the cloud side (/etc/aihpc/hybrid.env)", () 
         const cmd = run.inputsOf("hybrid-data-ws1-sync");
         expect(envOf(cmd, "MODE")).toBe("rsync");
         expect(envOf(cmd, "GROUP")).toBe("research");
-        expect(envOf(cmd, "CERT_DIR")).toBe("/etc/aihpc/gcp");
-        expect(envOf(cmd, "INTERVAL")).toBe("15min");
+        expect(envOf(cmd, "CREDENTIALS_ENV")).toBe("Environment=GOOGLE_APPLICATION_CREDENTIALS=/etc/aihpc/gcp/credentials.json CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=/etc/aihpc/gcp/credentials.json");
+        // The units, rendered in hybrid/data/files.ts.
+        expect(envOf(cmd, "TIMER_UNIT")).toContain("\nOnUnitActiveSec=15min\n");
+        expect(envOf(cmd, "SERVICE_UNIT")).toContain("\nEnvironmentFile=/etc/aihpc/hybrid.env\nEnvironment=GOOGLE_APPLICATION_CREDENTIALS=/etc/aihpc/gcp/credentials.json ");
     });
 
     test("data mode off: no sync step; image off: no image and no AIHPC_IMAGE", async () => {

@@ -14,7 +14,7 @@ const probe = (proxy: string) => {
     const t0 = Date.now();
     const r = spawnSync("bash", ["-c", stepScript(DIR, "apt-proxy.sh"), "aihpc-step"], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH, AIHPC_ACTION: "apply", AIHPC_STEP_NAME: "apt-proxy", APT_PROXY: proxy },
+        env: { PATH: process.env.PATH, AIHPC_ACTION: "apply", AIHPC_STEP_NAME: "apt-proxy", APT_PROXY: proxy, CONF_FILE: "/nonexistent/80aihpc-proxy", AUTH_FILE: "/nonexistent/80aihpc-proxy.conf" },
     });
     return { status: r.status, out: r.stdout + r.stderr, ms: Date.now() - t0 };
 };

@@ -109,7 +109,7 @@ describe("workstation components under mocks", () => {
         }
         expect(rec.inputsOf("ws-slurm-ws1-config").create).toContain("CONTROLLER='1'");
         expect(rec.inputsOf("ws-slurm-ws2-config").create).toContain("CONTROLLER='0'");
-        expect(rec.inputsOf("ws-slurm-ws2-health").create).toContain("GPU_FILES='/dev/fakegpu0'");
+        expect(stepText(rec.inputsOf("ws-slurm-ws2-health"))).toContain('\nGPU_FILES="/dev/fakegpu0"\n');
     });
 
     test("the munge key: 1024 random bytes, on stdin as a secret, the same on every host, never in a command string", () => {

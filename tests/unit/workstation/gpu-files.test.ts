@@ -3,11 +3,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { daemonJson } from "../../../components/workstation/containers";
-import { cudaModuleFile, driverPin, withGpus } from "../../../components/workstation/nvidia";
+import { cudaModuleFile, cudaModuleFiles, cudaSource, driverPin, driverPinFile, NOUVEAU_BLACKLIST, withGpus } from "../../../components/workstation/nvidia";
+import { parseFileSet } from "../../../components/steps";
 import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
 import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
 import { lockFor, readLock, torchCudaTag, torchLocks } from "../../../components/workstation/ml-runtime";
-import { configProblems, parseConfig } from "../../helpers/harness";
+import { configProblems, parseConfig, runProgram } from "../../helpers/harness";
+import { stepReceived } from "../../helpers/steps";
 import { oneHost, twoHosts } from "../../helpers/fixtures";
 import { factsHook, recordedFacts } from "./facts";
 
@@ -28,6 +30,27 @@ describe("CUDA module files (lmod)", () => {
         expect(f).toContain('prepend_path("LD_LIBRARY_PATH", pathJoin(root, "lib64"))');
         expect(f).toContain('family("cuda")');
         expect(f).toContain("LmodError(\"CUDA 12.8 is not installed at \"");
+        expect(parseFileSet(cudaModuleFiles(["12.8", "12.6"]))).toEqual({ "12.6.lua": cudaModuleFile("12.6"), "12.8.lua": f });
+    });
+});
+
+describe("NVIDIA apt and modprobe files", () => {
+    test("the driver pin: the whole driver family at the pin's glob, priority 1001", () => {
+        const pin = driverPinFile("debian", "535.261.03-*");
+        expect(pin.split("\n")).toEqual([
+            "# Managed by aihpc (workstation.nvidia.driver): source debian",
+            "Explanation: the NVIDIA driver stays at 535.261.03-* whatever else apt sees",
+            "Package: nvidia-* libnvidia-* libcuda1 libcudadebugger1 libnvcuvid1 libnvoptix1 libgles-nvidia* libegl-nvidia* libglx-nvidia* libgl1-nvidia* firmware-nvidia-* xserver-xorg-video-nvidia* cuda-drivers-*",
+            "Pin: version 535.261.03-*",
+            "Pin-Priority: 1001",
+        ]);
+    });
+
+    test("NVIDIA's repository signed by its own verified keyring; nouveau blacklisted", () => {
+        expect(cudaSource("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64")).toBe(
+            "# Managed by aihpc (workstation.nvidia.repository)\ndeb [signed-by=/etc/apt/keyrings/aihpc-cuda.gpg] https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/ /",
+        );
+        expect(NOUVEAU_BLACKLIST).toContain("\nblacklist nouveau\noptions nouveau modeset=0");
     });
 });
 
@@ -67,10 +90,24 @@ describe("GRES from the H200's nvidia-smi (recorded by the verify step there, do
         expect(conf).toContain("Epilog=/usr/local/sbin/aihpc-gpu-epilog\n");
     });
 
-    test("AutoDetect=nvml is added on the host only when Debian's NVML plugin is installed", () => {
+    test("AutoDetect=nvml only with Debian's NVML plugin (the host's packages step installs it) and NVIDIA device files", () => {
+        const gpus = nodeGpus(cfg.hosts[0], facts);
+        expect(gresConf({ name: "ws1", gpus }, 1, true).split("\n").slice(0, 3)).toEqual([
+            "# Managed by aihpc (Pulumi): GPUs from nvidia-smi, else workstation.hosts[].gpus.devices.",
+            "AutoDetect=nvml",
+            "NodeName=ws1 Name=gpu Type=h200 File=/dev/nvidia0",
+        ]);
+        expect(gresConf({ name: "ws1", gpus }, 1, false)).not.toContain("AutoDetect");
+        expect(gresConf({ name: "ws1", gpus: [{ type: "fake", file: "/dev/fakegpu0", source: "configured" }] }, 1, true)).not.toContain("AutoDetect");
+        // The shell no longer edits it: it installs the text it gets.
         const script = fs.readFileSync(path.resolve(__dirname, "../../../components/workstation/slurm/scripts/config.sh"), "utf8");
-        expect(script).toMatch(/aihpc_installed slurm-wlm-nvml-plugin && .*File=\/dev\/nvidia\[0-9\]/);
-        expect(script).toContain("sed '1a AutoDetect=nvml'");
+        expect(script).not.toMatch(/\bsed\b|AutoDetect/);
+    });
+
+    test("the config step of a GPU node with the NVML plugin gets AutoDetect=nvml in its gres.conf", async () => {
+        const rec = await runProgram(oneHost(), { preview: false, newResource: factsHook({ ws1: "facts-h200.txt" }) });
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-packages")).vars.PACKAGES).toContain("slurm-wlm-nvml-plugin");
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-config")).vars.GRES_CONF).toContain("\nAutoDetect=nvml\nNodeName=ws1 Name=gpu Type=h200 File=/dev/nvidia0");
     });
 });
 

@@ -73,7 +73,7 @@ describe("GPU stack: which steps exist where", () => {
         expect(steps(rec, "ws-ml-")).toEqual(["ws-ml-ws1-jupyter-kernel", "ws-ml-ws1-retain", "ws-ml-ws1-venv"]);
         expect(steps(rec, "ws-acceptance-")).toEqual(["ws-acceptance-ws1", "ws-acceptance-ws1-retain"]);
         const acc = create(rec, "ws-acceptance-ws1");
-        expect(acc).toContain("PYTHON='/opt/aihpc/ml/bin/python'");
+        expect(acc).toContain("\npython=/opt/aihpc/ml/bin/python");
         expect(acc).toContain("CUDA_HOME='/usr/local/cuda-12.8'");
         const deps = rec.named("ws-acceptance-ws1").dependencies;
         expect(deps).toEqual(expect.arrayContaining([rec.named("ws-nvidia-ws1-cuda-modules").urn, rec.named("ws-ml-ws1-venv").urn]));
@@ -167,12 +167,13 @@ describe("pinned versions in the command strings", () => {
     });
 
     test("Debian driver: pin file for 535.261.03-*, driver step installs that version", () => {
-        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='535.261.03-*'");
-        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("Pin-Priority: 1001");
+        // The pin file as rendered in nvidia/files.ts, on the step's stdin.
+        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 535.261.03-*\nPin-Priority: 1001");
         const d = create(rec, "ws-nvidia-ws1-driver");
         expect(d).toContain("DRIVER_SOURCE='debian'");
         expect(d).toContain("DRIVER_VERSION='535.261.03'");
         expect(d).toContain('"nvidia-driver=$ver"');
+        expect(d).toContain("aihpc_apt_install_pinned");
         expect(d).toContain("SECURE_BOOT='legacy-bios'");
     });
 
@@ -180,7 +181,7 @@ describe("pinned versions in the command strings", () => {
         const raw = gpuStack();
         raw.workstation.nvidia = { driver: { source: "cuda-repo", branch: "575", openKernelModules: true } };
         const r = await run(raw);
-        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("DRIVER_PIN='575.*'");
+        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 575.*\n");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("DRIVER_BRANCH='575'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("OPEN_MODULES='true'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain('meta="nvidia-open-$DRIVER_BRANCH"');
@@ -200,8 +201,14 @@ describe("pinned versions in the command strings", () => {
         expect(c).toContain("CUDNN_VERSION='9.8.0.87'");
         expect(c).toContain("NCCL_VERSION='2.26.2'");
         expect(c).toContain('"libnccl2=$NCCL_VERSION-1+cuda$CUDA_VERSION"');
-        expect(create(rec, "ws-containers-ws1-nvidia-toolkit")).toContain("TOOLKIT_VERSION='1.17.8'");
-        expect(create(rec, "ws-containers-ws1-docker")).toContain("DOCKER_VERSION='20.10.24'");
+        const toolkit = create(rec, "ws-containers-ws1-nvidia-toolkit");
+        expect(toolkit).toContain("PACKAGES='nvidia-container-toolkit=1.17.8-* nvidia-container-toolkit-base=1.17.8-* libnvidia-container-tools=1.17.8-* libnvidia-container1=1.17.8-*'");
+        // The pin and the source, rendered in containers/files.ts, on the step's stdin.
+        expect(toolkit).toContain("Pin: version 1.17.8-*\nPin-Priority: 1001");
+        expect(toolkit).toContain("deb [signed-by=/etc/apt/keyrings/aihpc-nvidia-container-toolkit.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /");
+        const docker = create(rec, "ws-containers-ws1-docker");
+        expect(docker).toContain("DOCKER_PACKAGE='docker.io=20.10.24+*'");
+        expect(docker).toContain("Package: docker.io\nPin: version 20.10.24+*\nPin-Priority: 1001");
     });
 
     test("no secret in any command string of the GPU stack; no secret on stdin", () => {

@@ -8,6 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stepScript } from "../../../components/steps";
+import { aptProxyConf, chronySources, debianSources } from "../../../components/workstation/base-system/files";
+import { cudaModuleFiles } from "../../../components/workstation/nvidia/files";
+import { VENV_MARKER } from "../../../components/workstation/ml-runtime";
 import { requireRoot } from "../../helpers/tools";
 
 const WS = path.resolve(__dirname, "..", "..", "..", "components", "workstation");
@@ -23,7 +26,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function run(dir: string, file: string, env: Record<string, string>, redirect: Record<string, string>, stubs = "") {
     let text = stepScript(path.join(WS, dir, "scripts"), file);
     for (const [from, to] of Object.entries(redirect)) text = text.split(from).join(to);
-    text = text.replace(`# ---- ${file}\n`, `aihpc_apt_install() { :; }\naihpc_apt_remove() { :; }\n${stubs}\n# ---- ${file}\n`);
+    // lib.sh sets AIHPC_STATE itself: its records go to the temp folder too.
+    text = text.replace(`# ---- ${file}\n`, `AIHPC_STATE=${tmp}/state\naihpc_apt_install() { :; }\naihpc_apt_remove() { :; }\n${stubs}\n# ---- ${file}\n`);
     const r = spawnSync("bash", ["-c", text, "aihpc-step"], { env: { PATH: process.env.PATH, AIHPC_STATE: tmp, ...env }, encoding: "utf8" });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -31,7 +35,9 @@ function run(dir: string, file: string, env: Record<string, string>, redirect: R
 describe("apt values are refused by the scripts too", () => {
     test.each(['http://p:3128/";APT::Update::Pre-Invoke {"id";};//', "http://p:3128/ x", "file:///etc/passwd", "http://p/$(id)"])("apt-proxy.sh refuses %j before writing", (proxy) => {
         const conf = path.join(tmp, "80aihpc-proxy");
-        const r = run("base-system", "apt-proxy.sh", { AIHPC_ACTION: "apply", APT_PROXY: proxy }, { "/etc/apt/apt.conf.d/80aihpc-proxy": conf });
+        const r = run("base-system", "apt-proxy.sh", { AIHPC_ACTION: "apply", APT_PROXY: proxy, CONF_FILE: conf, AUTH_FILE: `${conf}.auth`, PROXY_CONF: "x" }, {});
+        // The renderer refuses it as well: the text it would put in the quoted value never exists.
+        expect(() => aptProxyConf(proxy)).toThrow(/workstation\.aptProxy: expected an http:\/\/ or https:\/\/ URL/);
         expect(r.status).not.toBe(0);
         expect(r.out).toMatch(/aihpc: error: workstation\.aptProxy/);
         expect(fs.existsSync(conf)).toBe(false);
@@ -39,29 +45,34 @@ describe("apt values are refused by the scripts too", () => {
 
     test.each(["http://deb.debian.org/debian http://evil.example/debian", "http://deb.debian.org/debian\nURIs: http://evil.example", "ftp://x/debian"])("apt-sources.sh refuses %j before writing", (mirror) => {
         const sources = path.join(tmp, "debian.sources");
-        const r = run("base-system", "apt-sources.sh", { AIHPC_ACTION: "apply", MIRROR: mirror, SECURITY_MIRROR: "http://deb.debian.org/debian-security" }, { "/etc/apt/sources.list.d/debian.sources": sources });
+        const r = run(
+            "base-system",
+            "apt-sources.sh",
+            { AIHPC_ACTION: "apply", MIRROR: mirror, SECURITY_MIRROR: "http://deb.debian.org/debian-security", SOURCES_FILE: sources, LIST_FILE: `${sources}.list`, DEBIAN_SOURCES: "x", SOURCES_LIST_STUB: "x" },
+            {},
+        );
+        expect(() => debianSources(mirror, "http://deb.debian.org/debian-security")).toThrow(/workstation\.base\.aptMirror: expected an http/);
         expect(r.status).not.toBe(0);
         expect(r.out).toMatch(/aihpc: error: workstation\.base\.aptMirror/);
         expect(fs.existsSync(sources)).toBe(false);
     });
 
-    test("time.sh refuses a time zone that is a path, and NTP servers that are not host names, before writing them", () => {
-        const redirect = { "/etc/localtime": path.join(tmp, "localtime"), "/etc/timezone": path.join(tmp, "timezone"), "/etc/chrony/sources.d/aihpc.sources": path.join(tmp, "aihpc.sources") };
-        const tz = run("base-system", "time.sh", { AIHPC_ACTION: "apply", TIMEZONE: "../../../etc/shadow" }, redirect);
+    test("time.sh refuses a time zone that is a path before linking it; the chrony renderer refuses NTP servers that are not host names", () => {
+        const redirect = { "/etc/localtime": path.join(tmp, "localtime"), "/etc/timezone": path.join(tmp, "timezone") };
+        const tz = run("base-system", "time.sh", { AIHPC_ACTION: "apply", TIMEZONE: "../../../etc/shadow", SOURCES_FILE: path.join(tmp, "aihpc.sources") }, redirect);
         expect(tz.out).toMatch(/workstation\.base\.timezone: '\.\.\/\.\.\/\.\.\/etc\/shadow' is not a time zone name/);
         expect(fs.existsSync(path.join(tmp, "localtime"))).toBe(false);
-        for (const bad of ["*", "a;reboot", "-n"]) {
-            const r = run("base-system", "time.sh", { AIHPC_ACTION: "apply", TIMEZONE: "Etc/UTC", NTP_SERVERS: `ntp.example.org ${bad}` }, redirect);
-            expect(r.status).not.toBe(0);
-            expect(r.out).toContain(`workstation.base.ntpServers: '${bad}' is not a host name`);
-            expect(fs.existsSync(path.join(tmp, "aihpc.sources"))).toBe(false);
+        for (const bad of ["*", "a;reboot", "-n", "a b"]) {
+            expect(() => chronySources(["ntp.example.org", bad])).toThrow(`workstation.base.ntpServers: '${bad}' is not a host name`);
         }
+        expect(chronySources(["ntp.example.org", "10.0.0.1"])).toBe("# Managed by aihpc (workstation.base.ntpServers).\nserver ntp.example.org iburst\nserver 10.0.0.1 iburst");
+        expect(chronySources([])).toBeUndefined();
     });
 });
 
 describe("teardown removes only what the stack created", () => {
     const lock = "torch==2.7.1 \\\n    --hash=sha256:" + "0".repeat(64);
-    const venvEnv = (venv: string, action: string) => ({ AIHPC_ACTION: action, VENV: venv, LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6" });
+    const venvEnv = (venv: string, action: string) => ({ AIHPC_ACTION: action, VENV: venv, LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6", MARKER: VENV_MARKER });
     const noRetain = "aihpc_retain() { return 1; }";
 
     test("the venv: a folder with pyvenv.cfg but no marker of ours is kept on destroy", () => {
@@ -96,11 +107,9 @@ describe("teardown removes only what the stack created", () => {
         const dir = path.join(tmp, "lmod-cuda");
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, "11.8.lua"), "-- the admin's own\n");
-        const ours = Buffer.from("-- Managed by aihpc (Pulumi): workstation.nvidia.cuda.versions\n").toString("base64");
-        const redirect = { "dir=/etc/lmod/modules/cuda": `dir=${dir}` };
-        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "apply", MODULE_FILES: `12.8.lua=${ours}`, DEFAULT_VERSION: "12.8" }, redirect).status).toBe(0);
+        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "apply", MODULES_DIR: dir, MODULE_FILES: cudaModuleFiles(["12.8"]), DEFAULT_VERSION: "12.8" }, {}).status).toBe(0);
         expect(fs.readdirSync(dir).sort()).toEqual(["11.8.lua", "12.8.lua", "default"]);
-        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "delete" }, redirect, "aihpc_retain() { return 0; }").status).toBe(0);
+        expect(run("nvidia", "modules.sh", { AIHPC_ACTION: "delete", MODULES_DIR: dir }, {}, "aihpc_retain() { return 0; }").status).toBe(0);
         expect(fs.readdirSync(dir)).toEqual(["11.8.lua"]);
     });
 });

@@ -53,7 +53,7 @@ describe("venv.sh, run for real: refuses an unhashed lock or one with an index o
         requireRoot();
         return spawnSync("bash", ["-c", script(), "aihpc-step"], {
             encoding: "utf8",
-            env: { ...process.env, AIHPC_ACTION: "apply", VENV: "/nonexistent/aihpc-venv", LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6" },
+            env: { ...process.env, AIHPC_ACTION: "apply", VENV: "/nonexistent/aihpc-venv", LOCK: lock, INDEX_URL: "https://pypi.org/simple", TORCH: "2.7.1", TORCH_CUDA: "12.6", MARKER: "# marker" },
         });
     };
     const hashed = `torch==2.7.1 \\\n    --hash=sha256:${"a".repeat(64)}`;

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { alertmanagerConfig, ALERT_WEBHOOK_SECRET_FILE } from "../../../components/workstation/monitoring";
-import { proxyMachine } from "../../../components/workstation/base-system";
+import { aptProxyAuth, aptProxyConf, PATHS, proxyMachine } from "../../../components/workstation/base-system";
+import { stepReceived } from "../../helpers/steps";
 import { stepScript } from "../../../components/steps";
 import { configProblems, containsSecret, parseConfig, reveal, runProgram } from "../../helpers/harness";
 import { oneHost } from "../../helpers/fixtures";
@@ -87,8 +88,9 @@ describe("secret keys for the proxy credentials and the webhook token", () => {
         }
         const proxy = rec.named("ws-ws1-base-apt-proxy");
         expect(containsSecret((proxy.inputs as any).stdin)).toBe(true);
-        expect(String(rec.inputsOf("ws-ws1-base-apt-proxy").stdin)).toMatch(new RegExp(`${PROXY_CRED}|${b64(PROXY_CRED).replace(/[+/=]/g, ".")}`));
-        expect(rec.inputsOf("ws-ws1-base-apt-proxy").create).toContain("PROXY_MACHINE='http://10.213.0.1:3128'");
+        // The credentials' file (rendered in base-system/files.ts) is what the step's stdin hands on.
+        expect(stepReceived(rec.inputsOf("ws-ws1-base-apt-proxy")).stdin).toBe(aptProxyAuth("http://10.213.0.1:3128", PROXY_CRED));
+        expect(rec.inputsOf("ws-ws1-base-apt-proxy").create).toContain("PROXY_AUTH='1'");
         const am = rec.named("ws-monitoring-ws1-alertmanager");
         expect(containsSecret((am.inputs as any).stdin)).toBe(true);
         expect(rec.inputsOf("ws-monitoring-ws1-alertmanager").create).toContain("WEBHOOK_SECRET='1'");
@@ -111,6 +113,8 @@ describe("secret keys for the proxy credentials and the webhook token", () => {
         }
         fs.rmSync(tmp, { recursive: true, force: true });
         expect(proxyMachine("https://proxy.example.com")).toBe("https://proxy.example.com");
+        expect(aptProxyAuth("http://10.213.0.1:3128", PROXY_CRED)).toMatch(/\nmachine http:\/\/10\.213\.0\.1:3128\nlogin proxyuser\npassword Pr0xy-S3cret-Value$/);
+        expect(() => aptProxyAuth("http://p:3128", "nocolon")).toThrow(/must be user:password/);
     });
 });
 
@@ -127,13 +131,15 @@ describe("the steps write the secrets 0600, from stdin, run for real in a scratc
     test("apt-proxy.sh: auth.conf.d file 0600 root:root with the credentials; unchanged on a re-run; removed without them", () => {
         const root = path.join(tmp, "apt");
         const script = lib(stepScript(path.join(SCRIPTS, "base-system", "scripts"), "apt-proxy.sh"))
-            .replace(/\/etc\/apt\//g, `${root}/etc/apt/`)
             // No proxy to probe here.
             .replace(/timeout 5 bash -c /, "true ");
+        const url = "http://10.213.0.1:3128";
+        const files = { CONF_FILE: `${root}${PATHS.aptProxy}`, AUTH_FILE: `${root}${PATHS.aptProxyAuth}`, PROXY_CONF: aptProxyConf(url) };
         const run = (env: Record<string, string>, input: string) =>
-            spawnSync("bash", ["-c", script, "aihpc-step"], { input, encoding: "utf8", env: { ...process.env, AIHPC_ACTION: "apply", APT_PROXY: "http://10.213.0.1:3128", ...env } });
-        const on = { PROXY_AUTH: "1", PROXY_MACHINE: "http://10.213.0.1:3128" };
-        const r = run(on, PROXY_CRED);
+            spawnSync("bash", ["-c", script, "aihpc-step"], { input, encoding: "utf8", env: { ...process.env, AIHPC_ACTION: "apply", APT_PROXY: url, ...files, ...env } });
+        const on = { PROXY_AUTH: "1" };
+        const authText = aptProxyAuth(url, PROXY_CRED);
+        const r = run(on, authText);
         expect(r.stderr).toBe("");
         expect(r.stdout.trim().split("\n").pop()).toBe("aihpc: changed");
         expect(r.stdout).not.toContain("Pr0xy");
@@ -143,8 +149,8 @@ describe("the steps write the secrets 0600, from stdin, run for real in a scratc
         expect(fs.readFileSync(auth, "utf8")).toMatch(/\nmachine http:\/\/10\.213\.0\.1:3128\nlogin proxyuser\npassword Pr0xy-S3cret-Value\n$/);
         // The proxy file itself holds no credential.
         expect(fs.readFileSync(path.join(root, "etc/apt/apt.conf.d/80aihpc-proxy"), "utf8")).not.toContain("Pr0xy");
-        expect(run(on, PROXY_CRED).stdout.trim()).toBe("aihpc: unchanged");
-        expect(run(on, "nocolon").stderr).toContain("must be user:password");
+        expect(run(on, authText).stdout.trim()).toBe("aihpc: unchanged");
+        expect(run(on, "").stderr).toContain("no proxy credentials on stdin");
         expect(run({ PROXY_AUTH: "0" }, "").stdout).toContain(`removed ${auth}`);
         expect(fs.existsSync(auth)).toBe(false);
     });
@@ -158,14 +164,12 @@ describe("the steps write the secrets 0600, from stdin, run for real in a scratc
                 proxy.stdout!.once("data", (d) => resolve(String(d).trim()));
                 proxy.once("exit", () => reject(new Error("the test proxy exited")));
             });
-            const script = lib(stepScript(path.join(SCRIPTS, "base-system", "scripts"), "apt-proxy.sh"))
-                .replace(/\/etc\/apt\//g, `${root}/etc/apt/`)
-                .replace(/timeout 5 bash -c /, "true ");
+            const script = lib(stepScript(path.join(SCRIPTS, "base-system", "scripts"), "apt-proxy.sh")).replace(/timeout 5 bash -c /, "true ");
             const url = `http://127.0.0.1:${port}`;
             const w = spawnSync("bash", ["-c", script, "aihpc-step"], {
-                input: PROXY_CRED,
+                input: aptProxyAuth(url, PROXY_CRED),
                 encoding: "utf8",
-                env: { ...process.env, AIHPC_ACTION: "apply", APT_PROXY: url, PROXY_AUTH: "1", PROXY_MACHINE: proxyMachine(url) },
+                env: { ...process.env, AIHPC_ACTION: "apply", APT_PROXY: url, PROXY_AUTH: "1", CONF_FILE: `${root}${PATHS.aptProxy}`, AUTH_FILE: `${root}${PATHS.aptProxyAuth}`, PROXY_CONF: aptProxyConf(url) },
             });
             expect(w.stderr).toBe("");
             const out = path.join(root, "out");

@@ -1,6 +1,6 @@
 import { parseConfig } from "../../helpers/harness";
 import { twoHosts, oneHost } from "../../helpers/fixtures";
-import { cgroupConf, gresConf, gresTypeOf, nodeGpus, nodeLine, partitionLine, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
+import { cgroupConf, gresConf, gresTypeOf, nodeGpus, nodeHealthConf, nodeLine, partitionLine, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
 import { factsOf } from "./facts";
 
 function ws(raw: Record<string, any>) {
@@ -122,5 +122,24 @@ describe("gres.conf", () => {
         expect(gresTypeOf("NVIDIA RTX A5500")).toBe("rtx_a5500");
         expect(gresTypeOf("NVIDIA H100 80GB HBM3")).toBe("h100_80gb_hbm3");
         expect(gresTypeOf("Tesla V100-SXM2-16GB")).toBe("tesla_v100_sxm2_16gb");
+    });
+});
+
+describe("node health settings (rendered for the health step)", () => {
+    test("the node's GPUs, their source and the limits, as node-health.sh sources them", () => {
+        const text = nodeHealthConf({ node: "ws2", gpus: [{ type: "fake", file: "/dev/fakegpu0", source: "configured" }, { type: "fake", file: "/dev/fakegpu1", source: "configured" }], maxGpuTemp: 85 });
+        expect(text.split("\n")).toEqual([
+            "# Managed by aihpc: read by /usr/local/sbin/aihpc-node-health",
+            "NODE_NAME=ws2",
+            "EXPECTED_GPUS=2",
+            "GPU_SOURCE=configured",
+            'GPU_FILES="/dev/fakegpu0 /dev/fakegpu1"',
+            "MIN_FREE_PERCENT=5",
+            "MAX_GPU_TEMP=85",
+        ]);
+        // A shell reads it back as the program does (`. FILE`).
+        const r = require("child_process").spawnSync("bash", ["-c", `${text}\necho "$NODE_NAME|$GPU_FILES|$EXPECTED_GPUS"`], { encoding: "utf8" });
+        expect(r.stdout.trim()).toBe("ws2|/dev/fakegpu0 /dev/fakegpu1|2");
+        expect(nodeHealthConf({ node: "ws1", gpus: [], maxGpuTemp: 90 })).toContain("\nEXPECTED_GPUS=0\nGPU_SOURCE=none\nGPU_FILES=\"\"\n");
     });
 });

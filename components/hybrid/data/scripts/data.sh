@@ -4,18 +4,22 @@
 # MODE=gcsfuse), checkpoints pushed by the same timer; directories group-owned
 # by the research group (setgid) so Slurm jobs read and write them. Teardown
 # stops and removes the units and the program; directories that hold data stay.
-# MODE, DATASETS_DIR, CHECKPOINTS_DIR, INTERVAL, GROUP, CERT_DIR, SYNC_PROGRAM (text).
-prog=/usr/local/sbin/aihpc-data-sync
-unitdir=/etc/systemd/system
-service=aihpc-data-sync.service
-timer=aihpc-data-sync.timer
-mount=aihpc-datasets-gcsfuse.service
+# MODE, DATASETS_DIR, CHECKPOINTS_DIR, GROUP, ENV_FILE_PATH, CREDENTIALS_ENV;
+# SYNC_PROGRAM (bundled) at PROGRAM_FILE; SERVICE_UNIT and TIMER_UNIT (rendered
+# in hybrid/data/files.ts) as SERVICE and TIMER in UNIT_DIR. The gcsfuse unit
+# (MOUNT) is written here: its --gid is the research group's id on this host.
+: "${PROGRAM_FILE:?}" "${UNIT_DIR:?}" "${SERVICE:?}" "${TIMER:?}" "${MOUNT:?}"
+prog="$PROGRAM_FILE"
+unitdir="$UNIT_DIR"
+service="$SERVICE"
+timer="$TIMER"
+mount="$MOUNT"
 record="$AIHPC_STATE/hybrid-data.dirs"
 case "$AIHPC_ACTION" in
   apply)
-    : "${MODE:?}" "${DATASETS_DIR:?}" "${CHECKPOINTS_DIR:?}" "${INTERVAL:?}" "${GROUP:?}" "${CERT_DIR:?}" "${SYNC_PROGRAM:?}"
+    : "${MODE:?}" "${DATASETS_DIR:?}" "${CHECKPOINTS_DIR:?}" "${GROUP:?}" "${ENV_FILE_PATH:?}" "${CREDENTIALS_ENV:?}" "${SYNC_PROGRAM:?}" "${SERVICE_UNIT:?}" "${TIMER_UNIT:?}"
     aihpc_require_systemd
-    [ -f /etc/aihpc/hybrid.env ] || aihpc_die "/etc/aihpc/hybrid.env is missing: the hybrid env step writes it first"
+    [ -f "$ENV_FILE_PATH" ] || aihpc_die "$ENV_FILE_PATH is missing: the hybrid env step writes it first"
     getent group "$GROUP" >/dev/null || aihpc_die "group $GROUP does not exist: workstation.base creates the research group"
     install -d -m 0755 "$AIHPC_STATE"
     for d in "$DATASETS_DIR" "$CHECKPOINTS_DIR"; do
@@ -27,38 +31,15 @@ case "$AIHPC_ACTION" in
       fi
     done
     aihpc_put "$prog" 0755 root:root "$SYNC_PROGRAM"
-    creds="Environment=GOOGLE_APPLICATION_CREDENTIALS=$CERT_DIR/credentials.json CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=$CERT_DIR/credentials.json"
     reload=0
-    aihpc_put "$unitdir/$service" 0644 root:root "# Managed by aihpc (gcp.hybrid.data)
-[Unit]
-Description=aihpc: pull datasets from and push checkpoints to Cloud Storage
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=oneshot
-EnvironmentFile=/etc/aihpc/hybrid.env
-$creds
-ExecStart=$prog
-Nice=10
-IOSchedulingClass=idle"
+    aihpc_put "$unitdir/$service" 0644 root:root "$SERVICE_UNIT"
     aihpc_wrote && reload=1
-    aihpc_put "$unitdir/$timer" 0644 root:root "# Managed by aihpc (gcp.hybrid.data.interval)
-[Unit]
-Description=aihpc: sync data with Cloud Storage every $INTERVAL
-
-[Timer]
-OnActiveSec=$INTERVAL
-OnUnitActiveSec=$INTERVAL
-RandomizedDelaySec=60
-
-[Install]
-WantedBy=timers.target"
+    aihpc_put "$unitdir/$timer" 0644 root:root "$TIMER_UNIT"
     aihpc_wrote && reload=1
     if [ "$MODE" = gcsfuse ]; then
       command -v gcsfuse >/dev/null || aihpc_die "gcsfuse is not installed: keep gcp.hybrid.gcloudCli.install on (it installs gcsfuse with data.mode gcsfuse), or use data.mode rsync"
-      # shellcheck disable=SC1091
-      bucket="$(. /etc/aihpc/hybrid.env && echo "${AIHPC_DATASETS_BUCKET#gs://}")"
+      # shellcheck disable=SC1090 # the env step's file
+      bucket="$(. "$ENV_FILE_PATH" && echo "${AIHPC_DATASETS_BUCKET#gs://}")"
       aihpc_put "$unitdir/$mount" 0644 root:root "# Managed by aihpc (gcp.hybrid.data.mode gcsfuse)
 [Unit]
 Description=aihpc: datasets bucket at $DATASETS_DIR (Cloud Storage FUSE)
@@ -67,7 +48,7 @@ After=network-online.target
 
 [Service]
 Type=simple
-$creds
+$CREDENTIALS_ENV
 ExecStart=/usr/bin/gcsfuse --foreground --implicit-dirs -o allow_other --gid $(getent group "$GROUP" | cut -d: -f3) --file-mode 664 --dir-mode 2775 $bucket $DATASETS_DIR
 ExecStop=/bin/fusermount -u $DATASETS_DIR
 Restart=on-failure

@@ -7,13 +7,16 @@
 # gcloud point at them: /etc/profile.d (login shells, so Slurm jobs),
 # environment.d (user managers) and a system.conf.d drop-in (system services).
 # The key arrives on stdin only. CERT_DIR, CREDENTIAL_CONFIG, CERT_PEM,
-# USERS (names), PROJECT.
-: "${CERT_DIR:?}"
+# USERS (names), USER_SUBDIR; the environment files PROFILE, ENVIRONMENT_D and
+# SYSTEM_CONF (rendered in hybrid/identity/files.ts) at PROFILE_FILE,
+# ENVIRONMENT_D_FILE and SYSTEM_CONF_FILE. The credential files name their own
+# paths, under each user's home, which only the host knows: jq writes them.
+: "${CERT_DIR:?}" "${USER_SUBDIR:?}" "${PROFILE_FILE:?}" "${ENVIRONMENT_D_FILE:?}" "${SYSTEM_CONF_FILE:?}"
 record="$AIHPC_STATE/hybrid-credentials.dirs"
-profile=/etc/profile.d/aihpc-gcp.sh
-envd=/etc/environment.d/60-aihpc-gcp.conf
-sysconf=/etc/systemd/system.conf.d/60-aihpc-gcp.conf
-user_subdir=.config/aihpc/gcp
+profile="$PROFILE_FILE"
+envd="$ENVIRONMENT_D_FILE"
+sysconf="$SYSTEM_CONF_FILE"
+user_subdir="$USER_SUBDIR"
 
 reload_manager() {
   # DefaultEnvironment= is read by the manager itself: re-execute it (running services stay).
@@ -31,7 +34,7 @@ remove_set() {
 
 case "$AIHPC_ACTION" in
   apply)
-    : "${CREDENTIAL_CONFIG:?}" "${CERT_PEM:?}" "${PROJECT:?}"
+    : "${CREDENTIAL_CONFIG:?}" "${CERT_PEM:?}" "${PROFILE:?}" "${ENVIRONMENT_D:?}" "${SYSTEM_CONF:?}"
     command -v jq >/dev/null || aihpc_die "jq is needed to write the credential configuration: keep workstation.base enabled (it installs jq) or install jq"
     key="$(cat)"
     case "$key" in
@@ -80,28 +83,9 @@ case "$AIHPC_ACTION" in
     fi
     mv -f "$record.new" "$record"
 
-    aihpc_put "$profile" 0644 root:root "# Managed by aihpc (gcp.hybrid): Application Default Credentials and gcloud act as
-# the workstation's service account through X.509 workload identity federation.
-if [ -r \"\$HOME/$user_subdir/credentials.json\" ]; then
-  GOOGLE_APPLICATION_CREDENTIALS=\"\$HOME/$user_subdir/credentials.json\"
-elif [ -r $CERT_DIR/credentials.json ]; then
-  GOOGLE_APPLICATION_CREDENTIALS=$CERT_DIR/credentials.json
-fi
-if [ -n \"\${GOOGLE_APPLICATION_CREDENTIALS:-}\" ]; then
-  CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=\"\$GOOGLE_APPLICATION_CREDENTIALS\"
-  export GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE
-fi
-GOOGLE_CLOUD_PROJECT=$PROJECT
-CLOUDSDK_CORE_PROJECT=$PROJECT
-export GOOGLE_CLOUD_PROJECT CLOUDSDK_CORE_PROJECT"
-    aihpc_put "$envd" 0644 root:root "# Managed by aihpc (gcp.hybrid): user services authenticate as the workstation.
-GOOGLE_APPLICATION_CREDENTIALS=\${HOME}/$user_subdir/credentials.json
-CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=\${HOME}/$user_subdir/credentials.json
-GOOGLE_CLOUD_PROJECT=$PROJECT
-CLOUDSDK_CORE_PROJECT=$PROJECT"
-    aihpc_put "$sysconf" 0644 root:root "# Managed by aihpc (gcp.hybrid): system services authenticate as the workstation.
-[Manager]
-DefaultEnvironment=GOOGLE_APPLICATION_CREDENTIALS=$CERT_DIR/credentials.json CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=$CERT_DIR/credentials.json GOOGLE_CLOUD_PROJECT=$PROJECT CLOUDSDK_CORE_PROJECT=$PROJECT"
+    aihpc_put "$profile" 0644 root:root "$PROFILE"
+    aihpc_put "$envd" 0644 root:root "$ENVIRONMENT_D"
+    aihpc_put "$sysconf" 0644 root:root "$SYSTEM_CONF"
     if aihpc_wrote; then reload_manager; fi
     ;;
   delete)

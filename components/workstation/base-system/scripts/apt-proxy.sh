@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# apt's HTTP proxy (workstation.aptProxy): one file of ours, removed when unset.
-# Its credentials (aihpc:aptProxyCredentials, `user:password`) arrive on stdin
-# when PROXY_AUTH=1, never in the command or the proxy URL, and go to apt's
-# auth.conf.d (0600 root:root; `machine PROXY_MACHINE`, apt_auth.conf(5)).
-conf=/etc/apt/apt.conf.d/80aihpc-proxy
-auth=/etc/apt/auth.conf.d/80aihpc-proxy.conf
+# apt's HTTP proxy (workstation.aptProxy): one file of ours (PROXY_CONF at
+# CONF_FILE), removed when unset. With PROXY_AUTH=1 its credentials' file
+# (aihpc:aptProxyCredentials as apt_auth.conf(5) reads it) arrives on stdin,
+# never in the command or the proxy URL, and goes to AUTH_FILE (0600
+# root:root). Both are rendered in base-system/files.ts.
+: "${CONF_FILE:?}" "${AUTH_FILE:?}"
+conf="$CONF_FILE"
+auth="$AUTH_FILE"
 case "$AIHPC_ACTION" in
   apply)
     if [ -n "${APT_PROXY:-}" ]; then
@@ -38,24 +40,18 @@ case "$AIHPC_ACTION" in
       # shellcheck disable=SC2016 # $1 and $2 are the probe's arguments
       timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' aihpc-probe "$host" "$port" 2>/dev/null ||
         aihpc_die "workstation.aptProxy: nothing answers at $at from $(hostname) (5 s): start the proxy or correct the setting, then re-run"
-      aihpc_put "$conf" 0644 root:root "// Managed by aihpc (workstation.aptProxy).
-Acquire::http::Proxy \"$APT_PROXY\";
-Acquire::https::Proxy \"$APT_PROXY\";"
+      : "${PROXY_CONF:?}"
+      aihpc_put "$conf" 0644 root:root "$PROXY_CONF"
     else
       aihpc_rm "$conf"
     fi
     if [ -n "${APT_PROXY:-}" ] && [ "${PROXY_AUTH:-0}" = 1 ]; then
-      : "${PROXY_MACHINE:?}"
-      IFS= read -r cred || [ -n "${cred:-}" ] || aihpc_die "no proxy credentials on stdin: this step must be run by Pulumi, which sends aihpc:aptProxyCredentials"
+      cred="$(cat)"
       case "$cred" in
-        *[[:space:]]* | :* | *:) aihpc_die "aihpc:aptProxyCredentials must be user:password without white space" ;;
-        *:*) ;;
-        *) aihpc_die "aihpc:aptProxyCredentials must be user:password without white space" ;;
+        "# Managed by aihpc"*) ;;
+        *) aihpc_die "no proxy credentials on stdin: this step must be run by Pulumi, which sends aihpc:aptProxyCredentials" ;;
       esac
-      aihpc_put "$auth" 0600 root:root "# Managed by aihpc (aihpc:aptProxyCredentials for workstation.aptProxy).
-machine $PROXY_MACHINE
-login ${cred%%:*}
-password ${cred#*:}"
+      aihpc_put "$auth" 0600 root:root "$cred"
       unset cred
     else
       aihpc_rm "$auth"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Debian's apt sources in deb822 form with contrib, non-free and
-# non-free-firmware (NVIDIA's driver and the nvml Slurm plugin live there).
+# non-free-firmware (NVIDIA's driver and the nvml Slurm plugin live there):
+# DEBIAN_SOURCES (rendered in base-system/files.ts) at SOURCES_FILE, and
+# SOURCES_LIST_STUB in place of a sources.list with deb lines (LIST_FILE).
 # What was there before is saved and restored on teardown.
-sources=/etc/apt/sources.list.d/debian.sources
+: "${SOURCES_FILE:?}" "${LIST_FILE:?}"
+sources="$SOURCES_FILE"
 saved="$AIHPC_STATE/saved/apt"
 case "$AIHPC_ACTION" in
   apply)
@@ -20,29 +23,18 @@ case "$AIHPC_ACTION" in
     # shellcheck disable=SC1091
     codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
     [ "$codename" = bookworm ] || aihpc_die "expected Debian 12 (bookworm), found '${codename:-unknown}': aihpc supports Debian 12 only"
-    want="# Managed by aihpc (workstation.base.aptMirror).
-Types: deb
-URIs: $MIRROR
-Suites: bookworm bookworm-updates
-Components: main contrib non-free non-free-firmware
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $SECURITY_MIRROR
-Suites: bookworm-security
-Components: main contrib non-free non-free-firmware
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+    : "${DEBIAN_SOURCES:?}" "${SOURCES_LIST_STUB:?}"
     install -d -m 0755 "$saved"
     # Keep the host's own files once, before the first change.
     if [ -f "$sources" ] && [ ! -f "$saved/debian.sources" ] && ! grep -q '^# Managed by aihpc' "$sources"; then
       cp -p "$sources" "$saved/debian.sources"
     fi
-    if [ -f /etc/apt/sources.list ] && grep -Eq '^[[:space:]]*deb(-src)?[[:space:]]' /etc/apt/sources.list; then
-      [ -f "$saved/sources.list" ] || cp -p /etc/apt/sources.list "$saved/sources.list"
+    if [ -f "$LIST_FILE" ] && grep -Eq '^[[:space:]]*deb(-src)?[[:space:]]' "$LIST_FILE"; then
+      [ -f "$saved/sources.list" ] || cp -p "$LIST_FILE" "$saved/sources.list"
       # Same suites in two files make apt warn about duplicates on every run.
-      aihpc_put /etc/apt/sources.list 0644 root:root "# Managed by aihpc: Debian's sources are in $sources"
+      aihpc_put "$LIST_FILE" 0644 root:root "$SOURCES_LIST_STUB"
     fi
-    aihpc_put "$sources" 0644 root:root "$want"
+    aihpc_put "$sources" 0644 root:root "$DEBIAN_SOURCES"
     if [ "$AIHPC_WROTE" = 1 ] || [ ! -d /var/lib/apt/lists ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit)" ]; then
       # apt-get update exits 0 when downloads fail (it only warns); with
       # --error-on=any an unreachable mirror or proxy fails here, in seconds
@@ -61,7 +53,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
       aihpc_rm "$sources"
     fi
     if [ -f "$saved/sources.list" ]; then
-      cp -p "$saved/sources.list" /etc/apt/sources.list && aihpc_log "restored /etc/apt/sources.list" && aihpc_mark_changed
+      cp -p "$saved/sources.list" "$LIST_FILE" && aihpc_log "restored $LIST_FILE" && aihpc_mark_changed
     fi
     rm -rf "$saved"
     ;;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# CPU frequency governor, kept across reboots by a oneshot unit. Skipped
+# CPU frequency governor, kept across reboots by a oneshot unit (UNIT_TEXT,
+# rendered in base-system/files.ts governorUnit, at UNIT_FILE). Skipped
 # cleanly where the host has no cpufreq (VMs, containers) or lacks the governor.
-unit=/etc/systemd/system/aihpc-cpu-governor.service
+: "${UNIT_FILE:?}"
+unit="$UNIT_FILE"
 remove_unit() {
   if [ -f "$unit" ]; then
-    systemctl disable --now --quiet aihpc-cpu-governor.service 2>/dev/null || true
+    systemctl disable --now --quiet "$(basename "$unit")" 2>/dev/null || true
     aihpc_rm "$unit"
     systemctl daemon-reload
   fi
@@ -25,19 +27,10 @@ case "$AIHPC_ACTION" in
     else
       install -d -m 0755 "$AIHPC_STATE"
       [ -f "$AIHPC_STATE/cpu-governor.saved" ] || cat "$cpufreq/scaling_governor" >"$AIHPC_STATE/cpu-governor.saved"
-      aihpc_put "$unit" 0644 root:root "# Managed by aihpc (workstation.base.cpuGovernor)
-[Unit]
-Description=aihpc: CPU frequency governor $GOVERNOR
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh -c 'for f in /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor; do echo $GOVERNOR > \$f; done'
-
-[Install]
-WantedBy=multi-user.target"
+      : "${UNIT_TEXT:?}"
+      aihpc_put "$unit" 0644 root:root "$UNIT_TEXT"
       if [ "$AIHPC_WROTE" = 1 ]; then systemctl daemon-reload; fi
-      aihpc_service aihpc-cpu-governor.service "$AIHPC_WROTE"
+      aihpc_service "$(basename "$unit")" "$AIHPC_WROTE"
     fi
     ;;
   delete)

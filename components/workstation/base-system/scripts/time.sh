@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Time zone and chrony's extra NTP servers (chrony itself comes with the
-# packages step). In a container without CAP_SYS_TIME chrony's unit skips
-# itself by design; that is not an error.
-sources=/etc/chrony/sources.d/aihpc.sources
+# packages step): CHRONY_SOURCES (rendered in base-system/files.ts; empty: no
+# extra servers) at SOURCES_FILE. In a container without CAP_SYS_TIME chrony's
+# unit skips itself by design; that is not an error.
+: "${SOURCES_FILE:?}"
+sources="$SOURCES_FILE"
 case "$AIHPC_ACTION" in
   apply)
     : "${TIMEZONE:?}"
@@ -17,18 +19,8 @@ case "$AIHPC_ACTION" in
     fi
     aihpc_put /etc/timezone 0644 root:root "$TIMEZONE"
     restart=0
-    if [ -n "${NTP_SERVERS:-}" ]; then
-      lines="# Managed by aihpc (workstation.base.ntpServers)."
-      # Space-separated host names, read without globbing; each checked before it is written.
-      read -r -a servers <<<"$NTP_SERVERS"
-      for s in "${servers[@]}"; do
-        case "$s" in
-          -* | *[!A-Za-z0-9.-]*) aihpc_die "workstation.base.ntpServers: '$s' is not a host name or IPv4 address" ;;
-        esac
-        lines="$lines
-server $s iburst"
-      done
-      aihpc_put "$sources" 0644 root:root "$lines"
+    if [ -n "${CHRONY_SOURCES:-}" ]; then
+      aihpc_put "$sources" 0644 root:root "$CHRONY_SOURCES"
     else
       aihpc_rm "$sources"
     fi

@@ -1,20 +1,15 @@
 #!/usr/bin/env bash
 # Kernel and limits tuning for ML work: swappiness, open files, locked memory
-# (CUDA pinned memory, RDMA). Files apply at boot; values that the kernel
-# refuses now (read-only /proc/sys in a container) are reported, not fatal.
-sysctl_conf=/etc/sysctl.d/90-aihpc.conf
-limits_conf=/etc/security/limits.d/90-aihpc.conf
-systemd_conf=/etc/systemd/system.conf.d/90-aihpc.conf
+# (CUDA pinned memory, RDMA). The three files are rendered in TypeScript
+# (base-system/files.ts tuningFiles): SYSCTL_CONF at SYSCTL_FILE, LIMITS_CONF at
+# LIMITS_FILE, SYSTEMD_CONF at SYSTEMD_FILE. Files apply at boot; values that
+# the kernel refuses now (read-only /proc/sys in a container) are reported,
+# not fatal.
+: "${SYSCTL_FILE:?}" "${LIMITS_FILE:?}" "${SYSTEMD_FILE:?}"
 case "$AIHPC_ACTION" in
   apply)
-    : "${SWAPPINESS:?}" "${NOFILE:?}" "${MEMLOCK:?}"
-    nr_open=1048576
-    [ "$NOFILE" -gt "$nr_open" ] && nr_open="$NOFILE"
-    aihpc_put "$sysctl_conf" 0644 root:root "# Managed by aihpc (workstation.base)
-vm.swappiness = $SWAPPINESS
-fs.nr_open = $nr_open
-fs.inotify.max_user_watches = 524288
-vm.max_map_count = 262144"
+    : "${SYSCTL_CONF:?}" "${LIMITS_CONF:?}" "${SYSTEMD_CONF:?}"
+    aihpc_put "$SYSCTL_FILE" 0644 root:root "$SYSCTL_CONF"
     if [ "$AIHPC_WROTE" = 1 ]; then
       while IFS='=' read -r key value; do
         key="$(echo "$key" | tr -d ' ')"
@@ -24,28 +19,18 @@ vm.max_map_count = 262144"
           sysctl -q -w "$key=$value" >/dev/null 2>&1 ||
             aihpc_warn "$key=$value not applied now (read-only /proc/sys, e.g. in a container); it applies at the next boot"
         fi
-      done <"$sysctl_conf"
+      done <"$SYSCTL_FILE"
     fi
-    if [ "$MEMLOCK" = unlimited ]; then ml=unlimited sd=infinity; else ml="$MEMLOCK" sd="$((MEMLOCK * 1024))"; fi
-    aihpc_put "$limits_conf" 0644 root:root "# Managed by aihpc (workstation.base)
-* soft memlock $ml
-* hard memlock $ml
-* soft nofile $NOFILE
-* hard nofile $NOFILE
-root soft nofile $NOFILE
-root hard nofile $NOFILE"
-    aihpc_put "$systemd_conf" 0644 root:root "# Managed by aihpc (workstation.base): limits for services
-[Manager]
-DefaultLimitNOFILE=$NOFILE
-DefaultLimitMEMLOCK=$sd"
+    aihpc_put "$LIMITS_FILE" 0644 root:root "$LIMITS_CONF"
+    aihpc_put "$SYSTEMD_FILE" 0644 root:root "$SYSTEMD_CONF"
     if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reexec; fi
     ;;
   delete)
-    aihpc_rm "$sysctl_conf" "$limits_conf"
-    aihpc_rm "$systemd_conf"
+    aihpc_rm "$SYSCTL_FILE" "$LIMITS_FILE"
+    aihpc_rm "$SYSTEMD_FILE"
     if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reexec; fi
     # Debian has no system.conf.d: aihpc_put made it; gone once empty.
-    rmdir "$(dirname "$systemd_conf")" 2>/dev/null || true
+    rmdir "$(dirname "$SYSTEMD_FILE")" 2>/dev/null || true
     sysctl -q --system >/dev/null 2>&1 || true
     ;;
 esac

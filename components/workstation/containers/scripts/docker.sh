@@ -1,34 +1,23 @@
 #!/usr/bin/env bash
 # Docker engine: Debian 12's docker.io (main, reachable through the same
-# mirror and proxy as everything else), pinned to DOCKER_VERSION by an apt
-# preference; /etc/docker/daemon.json managed (data root, json-file log
-# rotation, cgroup driver, the nvidia runtime on GPU hosts), compared as JSON so
-# that `nvidia-ctk runtime configure` rewriting it in its own layout is no
-# change; docker restarted only when the file's meaning changed; the research
-# users (DOCKER_USERS) in the docker group.
-pin=/etc/apt/preferences.d/aihpc-docker
-conf=/etc/docker/daemon.json
+# mirror and proxy as everything else), held at DOCKER_PACKAGE
+# (`docker.io=VERSION+*`) by an apt preference (PIN at PIN_FILE); DAEMON_JSON
+# at DAEMON_FILE (data root, json-file log rotation, cgroup driver, the nvidia
+# runtime on GPU hosts), compared as JSON so that `nvidia-ctk runtime
+# configure` rewriting it in its own layout is no change; docker restarted
+# only when the file's meaning changed; the research users (DOCKER_USERS) in
+# the docker group. PIN and DAEMON_JSON are rendered in TypeScript
+# (containers/files.ts, containers/index.ts daemonJson).
+: "${PIN_FILE:?}" "${DAEMON_FILE:?}"
+pin="$PIN_FILE"
+conf="$DAEMON_FILE"
 created="$AIHPC_STATE/docker-data-root"
 case "$AIHPC_ACTION" in
   apply)
-    : "${DOCKER_VERSION:?}" "${DAEMON_JSON:?}" "${DATA_ROOT:?}"
+    : "${DOCKER_VERSION:?}" "${DOCKER_PACKAGE:?}" "${PIN:?}" "${DAEMON_JSON:?}" "${DATA_ROOT:?}"
     aihpc_require_systemd
-    aihpc_put "$pin" 0644 root:root "# Managed by aihpc (workstation.containers.docker.version)
-Package: docker.io
-Pin: version $DOCKER_VERSION+*
-Pin-Priority: 1001"
-    aihpc_apt_install containers jq
-    have="$(dpkg-query -W -f='${Version}' docker.io 2>/dev/null || true)"
-    if [ -n "$have" ] && [ "${have#"$DOCKER_VERSION"+}" = "$have" ]; then
-      aihpc_lock
-      aihpc_apt_retry install --no-install-recommends --allow-downgrades docker.io >&2 || aihpc_die "could not move docker.io from $have to $DOCKER_VERSION"
-      aihpc_unlock
-      aihpc_log "docker.io $have -> $(dpkg-query -W -f='${Version}' docker.io)"
-      aihpc_mark_changed
-    fi
-    aihpc_apt_install containers docker.io
-    v="$(dpkg-query -W -f='${Version}' docker.io)"
-    [ "${v#"$DOCKER_VERSION"+}" != "$v" ] || aihpc_die "docker.io $v is installed, the pin says $DOCKER_VERSION: Debian no longer offers it? Set workstation.containers.docker.version to what \`apt-cache policy docker.io\` lists"
+    aihpc_put "$pin" 0644 root:root "$PIN"
+    aihpc_apt_install_pinned containers "Debian no longer offers docker.io $DOCKER_VERSION? Set workstation.containers.docker.version to what \`apt-cache policy docker.io\` lists" jq "$DOCKER_PACKAGE"
     printf '%s\n' "$DAEMON_JSON" | jq -e . >/dev/null || aihpc_die "the generated daemon.json is not valid JSON"
     if [ ! -d "$DATA_ROOT" ]; then
       install -d -m 0710 "$DATA_ROOT"

@@ -1,43 +1,26 @@
 #!/usr/bin/env bash
 # NVIDIA container toolkit from NVIDIA's libnvidia-container repository at a
-# pinned version, its signing key (KEY_URL) verified against the pinned
-# fingerprint set (FINGERPRINTS, KEY_SHA256 when set) before it is trusted
-# (lib.sh aihpc_apt_repo); Docker's nvidia runtime through `nvidia-ctk runtime
-# configure --runtime=docker` (the docker step already writes the same entry,
-# so this normally changes nothing); CDI specs (`nvidia-ctk cdi generate`) in
-# /etc/cdi/nvidia.yaml when nvidia-smi sees a GPU, regenerated when the GPUs or
-# the driver change.
-repo=nvidia-container-toolkit
+# pinned version: the repository REPO_NAME through lib.sh aihpc_apt_repo (its
+# signing key KEY_URL verified against the pinned fingerprint set
+# FINGERPRINTS, KEY_SHA256 when set, before it is trusted; SOURCE and PIN
+# rendered in containers/files.ts), then PACKAGES (`name=VERSION-*` words)
+# through aihpc_apt_install_pinned; Docker's nvidia runtime through
+# `nvidia-ctk runtime configure --runtime=docker` (the docker step already
+# writes the same entry, so this normally changes nothing); CDI specs
+# (`nvidia-ctk cdi generate`, the host's own view of its GPUs) at CDI_FILE
+# when nvidia-smi sees a GPU, regenerated when the GPUs or the driver change.
+: "${REPO_NAME:?}" "${CDI_FILE:?}"
+repo="$REPO_NAME"
 # Where an earlier aihpc put the key, unverified.
 old_keyring=/usr/share/keyrings/aihpc-nvidia-container-toolkit.gpg
-cdi=/etc/cdi/nvidia.yaml
 tag=nvidia-container-toolkit
 case "$AIHPC_ACTION" in
   apply)
-    : "${TOOLKIT_VERSION:?}" "${TOOLKIT_REPO:?}" "${KEY_URL:?}" "${FINGERPRINTS:?}"
-    aihpc_apt_repo "$repo" "$KEY_URL" "$FINGERPRINTS" "${KEY_SHA256:-}" workstation.containers.nvidiaToolkit "# Managed by aihpc (workstation.containers.nvidiaToolkit.repository)
-deb [signed-by=/etc/apt/keyrings/aihpc-$repo.gpg] $TOOLKIT_REPO/\$(ARCH) /" "# Managed by aihpc (workstation.containers.nvidiaToolkit.version)
-Package: nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1
-Pin: version $TOOLKIT_VERSION-*
-Pin-Priority: 1001"
+    : "${PACKAGES:?}" "${TOOLKIT_REPO:?}" "${KEY_URL:?}" "${FINGERPRINTS:?}" "${SOURCE:?}" "${PIN:?}"
+    aihpc_apt_repo "$repo" "$KEY_URL" "$FINGERPRINTS" "${KEY_SHA256:-}" workstation.containers.nvidiaToolkit "$SOURCE" "$PIN"
     aihpc_rm "$old_keyring"
-    v="$(dpkg-query -W -f='${Version}' nvidia-container-toolkit 2>/dev/null || true)"
-    if [ "${v%%-*}" != "$TOOLKIT_VERSION" ]; then
-      aihpc_lock
-      before="$(mktemp)"
-      after="$(mktemp)"
-      aihpc_pkg_list >"$before"
-      aihpc_apt_retry install --no-install-recommends --allow-downgrades nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 >&2 ||
-        aihpc_die "could not install nvidia-container-toolkit $TOOLKIT_VERSION from $TOOLKIT_REPO"
-      aihpc_pkg_list >"$after"
-      install -d -m 0755 "$AIHPC_STATE/packages"
-      echo nvidia-container-toolkit >>"$AIHPC_STATE/packages/$tag.requested"
-      comm -13 "$before" "$after" >>"$AIHPC_STATE/packages/$tag.added"
-      rm -f "$before" "$after"
-      aihpc_unlock
-      aihpc_log "installed nvidia-container-toolkit $TOOLKIT_VERSION"
-      aihpc_mark_changed
-    fi
+    read -r -a pkgs <<<"$PACKAGES"
+    aihpc_apt_install_pinned "$tag" "check that $TOOLKIT_REPO publishes it (workstation.containers.nvidiaToolkit.version)" "${pkgs[@]}"
     before="$(jq -S . /etc/docker/daemon.json 2>/dev/null || true)"
     nvidia-ctk runtime configure --runtime=docker >&2 || aihpc_die "nvidia-ctk runtime configure --runtime=docker failed (output above)"
     if [ "$before" != "$(jq -S . /etc/docker/daemon.json)" ]; then
@@ -47,7 +30,7 @@ Pin-Priority: 1001"
     if nvidia-smi -L >/dev/null 2>&1; then
       tmp="$(mktemp)"
       nvidia-ctk cdi generate --output="$tmp" >&2 || aihpc_die "nvidia-ctk cdi generate failed (output above)"
-      aihpc_put "$cdi" 0644 root:root "$(cat "$tmp")"
+      aihpc_put "$CDI_FILE" 0644 root:root "$(cat "$tmp")"
       rm -f "$tmp"
       nvidia-ctk cdi list >&2 || true
     else
@@ -55,7 +38,7 @@ Pin-Priority: 1001"
     fi
     ;;
   delete)
-    aihpc_rm "$cdi" "/etc/apt/sources.list.d/aihpc-$repo.list" "/etc/apt/preferences.d/aihpc-$repo"
+    aihpc_rm "$CDI_FILE" "/etc/apt/sources.list.d/aihpc-$repo.list" "/etc/apt/preferences.d/aihpc-$repo"
     if aihpc_retain containers; then
       aihpc_log "retain: keeping the NVIDIA container toolkit"
     else

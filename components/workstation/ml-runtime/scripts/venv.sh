@@ -8,11 +8,12 @@
 # only when the lock or the index changed; checks that torch imports and is
 # TORCH built for CUDA TORCH_CUDA. The folder is the stack's only when this
 # step created it (or found it empty, or holding nothing but a venv): it then
-# writes VENV/.aihpc-venv, and teardown removes VENV only where that marker is
-# (never on pyvenv.cfg, which any venv has).
+# writes VENV/.aihpc-venv (MARKER, from ml-runtime/index.ts), and teardown
+# removes VENV only where that marker is (never on pyvenv.cfg, which any venv
+# has).
 case "$AIHPC_ACTION" in
   apply)
-    : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH:?}" "${TORCH_CUDA:?}"
+    : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH:?}" "${TORCH_CUDA:?}" "${MARKER:?}"
     # Refuse before anything changes: an unhashed lock, or one that names an index of its own.
     printf '%s\n' "$LOCK" | grep -q -- '--hash=sha256:' || aihpc_die "the ML lock has no hashes: regenerate it with tools/ml-lock.sh runtime $TORCH"
     if printf '%s\n' "$LOCK" | grep -qE '^[[:space:]]*-(-index-url|-extra-index-url|-find-links|-trusted-host|i|f)([[:space:]=]|$)'; then
@@ -27,7 +28,7 @@ case "$AIHPC_ACTION" in
         [ -z "$other" ] || aihpc_die "workstation.mlRuntime.path: $VENV already exists and holds $other, which is not part of a venv: it is not the stack's to fill or to remove on destroy. Choose a new folder (or empty this one), then re-run"
       fi
       install -d -m 0755 "$VENV"
-      aihpc_put "$marker" 0644 root:root "# Created by aihpc (workstation.mlRuntime.path); pulumi destroy removes this folder."
+      aihpc_put "$marker" 0644 root:root "$MARKER"
     fi
     py="$VENV/bin/python"
     if [ ! -x "$py" ]; then

@@ -7,36 +7,7 @@
 # DKMS rebuilds the module); nothing is purged first. Secure Boot (from the
 # facts probe) needs the DKMS signing key enrolled: the step says how.
 tag=nvidia-gpu-driver
-# install_pinned PKG=VER|PKG...: install/upgrade/downgrade what differs, and
-# record the package names (not versions) for teardown like aihpc_apt_install.
-install_pinned() {
-  local want=() spec name ver before after
-  for spec in "$@"; do
-    name="${spec%%=*}"
-    ver=""
-    [ "$name" = "$spec" ] || ver="${spec#*=}"
-    if [ -n "$ver" ]; then
-      [ "$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)" = "$ver" ] || want+=("$spec")
-    else
-      aihpc_installed "$name" || want+=("$spec")
-    fi
-  done
-  [ "${#want[@]}" -gt 0 ] || return 0
-  aihpc_lock
-  before="$(mktemp)"
-  after="$(mktemp)"
-  aihpc_pkg_list >"$before"
-  aihpc_apt_retry install --no-install-recommends --allow-downgrades "${want[@]}" >&2 ||
-    aihpc_die "could not install ${want[*]}: check the apt sources (non-free for Debian's driver, NVIDIA's repository for cuda-repo) and the proxy, then re-run"
-  aihpc_pkg_list >"$after"
-  install -d -m 0755 "$AIHPC_STATE/packages"
-  printf '%s\n' "${want[@]%%=*}" >>"$AIHPC_STATE/packages/$tag.requested"
-  comm -13 "$before" "$after" >>"$AIHPC_STATE/packages/$tag.added"
-  rm -f "$before" "$after"
-  aihpc_unlock
-  aihpc_log "installed ${want[*]}"
-  aihpc_mark_changed
-}
+hint="check the apt sources (non-free for Debian's driver, NVIDIA's repository for cuda-repo) and the proxy"
 # The candidate of PKG whose version starts with PREFIX (the pin's glob).
 candidate() {
   apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -m1 "^$2" || true
@@ -53,13 +24,13 @@ case "$AIHPC_ACTION" in
         : "${DRIVER_VERSION:?}"
         ver="$(candidate nvidia-kernel-dkms "$DRIVER_VERSION-")"
         [ -n "$ver" ] || aihpc_die "Debian offers no driver $DRIVER_VERSION-* (apt-cache madison nvidia-kernel-dkms): is non-free enabled (workstation.base)? Set workstation.nvidia.driver.version to one it lists"
-        install_pinned dkms "$headers" firmware-misc-nonfree "nvidia-kernel-dkms=$ver" "nvidia-driver=$ver" "nvidia-smi=$ver" nvidia-persistenced
+        aihpc_apt_install_pinned "$tag" "$hint" dkms "$headers" firmware-misc-nonfree "nvidia-kernel-dkms=$ver" "nvidia-driver=$ver" "nvidia-smi=$ver" nvidia-persistenced
         ;;
       cuda-repo)
         : "${DRIVER_BRANCH:?}" "${OPEN_MODULES:?}"
         if [ "$OPEN_MODULES" = true ]; then meta="nvidia-open-$DRIVER_BRANCH"; else meta="cuda-drivers-$DRIVER_BRANCH"; fi
         apt-cache show "$meta" >/dev/null 2>&1 || aihpc_die "NVIDIA's repository offers no $meta: run the cuda-repo step first, or pick another workstation.nvidia.driver.branch"
-        install_pinned dkms "$headers" "$meta" nvidia-persistenced
+        aihpc_apt_install_pinned "$tag" "$hint" dkms "$headers" "$meta" nvidia-persistenced
         ;;
       *) aihpc_die "unknown DRIVER_SOURCE '$DRIVER_SOURCE'" ;;
     esac

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Keep nouveau away from the GPU: blacklist it in modprobe.d and rebuild the
-# initramfs when that file changes (nouveau is loaded from there at boot). A
-# loaded nouveau is reported by the reboot step.
-conf=/etc/modprobe.d/aihpc-blacklist-nouveau.conf
+# Keep nouveau away from the GPU: blacklist it in modprobe.d (CONF, rendered
+# in nvidia/files.ts, at CONF_FILE) and rebuild the initramfs when that file
+# changes (nouveau is loaded from there at boot). A loaded nouveau is
+# reported by the reboot step.
+: "${CONF_FILE:?}"
+conf="$CONF_FILE"
 initramfs() {
   if command -v update-initramfs >/dev/null; then
     update-initramfs -u -k all >&2 || aihpc_die "update-initramfs failed (output above): fix it, then re-run"
@@ -14,9 +16,8 @@ initramfs() {
 }
 case "$AIHPC_ACTION" in
   apply)
-    aihpc_put "$conf" 0644 root:root "# Managed by aihpc (workstation.nvidia): the NVIDIA driver owns the GPU
-blacklist nouveau
-options nouveau modeset=0"
+    : "${CONF:?}"
+    aihpc_put "$conf" 0644 root:root "$CONF"
     [ "$AIHPC_WROTE" = 1 ] && initramfs
     ;;
   delete)

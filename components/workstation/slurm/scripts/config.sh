@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# slurm.conf, gres.conf and cgroup.conf (generated from the host facts), then
-# the daemons. Only partition lines changed: `scontrol reconfigure` on the
+# slurm.conf, gres.conf and cgroup.conf in CONF_DIR (rendered in slurm/conf.ts
+# from the host facts), then the daemons. Only partition lines changed: `scontrol reconfigure` on the
 # controller. Anything else: restart the daemons of this host (slurmd re-reads
 # gres.conf and cgroup.conf only at start; new nodes need a restart in 22.05).
-dir=/etc/slurm
+: "${CONF_DIR:?}"
+dir="$CONF_DIR"
 case "$AIHPC_ACTION" in
   apply)
     : "${SLURM_CONF:?}" "${GRES_CONF:?}" "${CGROUP_CONF:?}" "${CONTROLLER:?}" "${COMPUTE:?}"
@@ -23,13 +24,7 @@ case "$AIHPC_ACTION" in
     conf_changed="$AIHPC_WROTE"
     restart=0
     if [ "$conf_changed" = 1 ] && [ "$old_rest" != "$(strip "$dir/slurm.conf")" ]; then restart=1; fi
-    # NVIDIA GPUs and Debian's NVML plugin installed (packages step): let
-    # slurmd also detect them through NVML (cores, links); the File= lines stay.
-    gres_conf="$GRES_CONF"
-    if aihpc_installed slurm-wlm-nvml-plugin && printf '%s\n' "$gres_conf" | grep -q ' File=/dev/nvidia[0-9]'; then
-      gres_conf="$(printf '%s\n' "$gres_conf" | sed '1a AutoDetect=nvml')"
-    fi
-    aihpc_put "$dir/gres.conf" 0644 root:root "$gres_conf"
+    aihpc_put "$dir/gres.conf" 0644 root:root "$GRES_CONF"
     [ "$AIHPC_WROTE" = 1 ] && restart=1
     aihpc_put "$dir/cgroup.conf" 0644 root:root "$CGROUP_CONF"
     [ "$AIHPC_WROTE" = 1 ] && restart=1

@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
-# Install the node health check (HealthCheckProgram in slurm.conf), its
-# settings, and the GPU epilog (Epilog= in slurm.conf) on a compute host.
-prog=/usr/local/sbin/aihpc-node-health
-epilog=/usr/local/sbin/aihpc-gpu-epilog
-conf=/etc/aihpc/node-health.conf
+# Install the node health check (HealthCheckProgram in slurm.conf) at
+# PROGRAM_FILE, its settings (HEALTH_CONF, rendered in slurm/conf.ts
+# nodeHealthConf from the node's GPUs) at CONF_FILE, and the GPU epilog
+# (Epilog= in slurm.conf) at EPILOG_FILE on a compute host.
+: "${PROGRAM_FILE:?}" "${EPILOG_FILE:?}" "${CONF_FILE:?}"
 case "$AIHPC_ACTION" in
   apply)
-    : "${HEALTH_SCRIPT:?}" "${NODE_NAME:?}" "${EXPECTED_GPUS:?}" "${EPILOG_SCRIPT:?}"
-    aihpc_put "$prog" 0755 root:root "$HEALTH_SCRIPT"
-    aihpc_put "$epilog" 0755 root:root "$EPILOG_SCRIPT"
-    aihpc_put "$conf" 0644 root:root "# Managed by aihpc: read by $prog
-NODE_NAME=$NODE_NAME
-EXPECTED_GPUS=$EXPECTED_GPUS
-GPU_SOURCE=${GPU_SOURCE:-none}
-GPU_FILES=\"${GPU_FILES:-}\"
-MIN_FREE_PERCENT=${MIN_FREE_PERCENT:-5}
-MAX_GPU_TEMP=${MAX_GPU_TEMP:-90}"
+    : "${HEALTH_SCRIPT:?}" "${EPILOG_SCRIPT:?}" "${HEALTH_CONF:?}"
+    aihpc_put "$PROGRAM_FILE" 0755 root:root "$HEALTH_SCRIPT"
+    aihpc_put "$EPILOG_FILE" 0755 root:root "$EPILOG_SCRIPT"
+    aihpc_put "$CONF_FILE" 0644 root:root "$HEALTH_CONF"
     ;;
-  delete) aihpc_rm "$prog" "$conf" "$epilog" ;;
+  delete) aihpc_rm "$PROGRAM_FILE" "$CONF_FILE" "$EPILOG_FILE" ;;
 esac
 aihpc_done

@@ -1,28 +1,17 @@
 #!/usr/bin/env bash
 # Job templates for users (single-GPU, multi-GPU, array, container) under
-# /usr/local/share/aihpc/jobs. JOB_FILES: NAME=BASE64 words.
-dest=/usr/local/share/aihpc/jobs
+# JOBS_DIR. JOB_FILES: the bundled templates as a file set (lib.sh
+# aihpc_sync_files: templates no longer shipped are removed, files others put
+# there, such as the acceptance suite's template, are left alone).
+: "${JOBS_DIR:?}"
 case "$AIHPC_ACTION" in
   apply)
     : "${JOB_FILES:?}"
-    wanted=()
-    for entry in $JOB_FILES; do
-      name="${entry%%=*}"
-      wanted+=("$name")
-      aihpc_put "$dest/$name" 0644 root:root "$(printf '%s' "${entry#*=}" | base64 -d)"
-    done
-    for f in "$dest"/*; do
-      [ -e "$f" ] || continue
-      printf '%s\n' "${wanted[@]}" | grep -qx "$(basename "$f")" || aihpc_rm "$f"
-    done
+    aihpc_sync_files slurm-jobs "$JOBS_DIR" "$JOB_FILES"
     ;;
   delete)
-    if [ -d "$dest" ]; then
-      rm -rf "$dest"
-      rmdir --ignore-fail-on-non-empty /usr/local/share/aihpc 2>/dev/null || true
-      aihpc_log "removed $dest"
-      aihpc_mark_changed
-    fi
+    aihpc_sync_files_remove slurm-jobs "$JOBS_DIR"
+    rmdir "$(dirname "$JOBS_DIR")" 2>/dev/null || true
     ;;
 esac
 aihpc_done
