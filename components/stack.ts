@@ -79,7 +79,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                       hosts: workstation.hosts,
                       users: cfg.workstation.base.enabled ? cfg.workstation.base.users.map((u) => u.name) : [],
                       researchGroup: cfg.workstation.base.researchGroup,
-                      aptReady: workstation.aptReady,
+                      baseReady: workstation.baseReady,
                       usersReady: workstation.usersReady,
                       dockerReady: workstation.containers?.dockerReady ?? {},
                   },

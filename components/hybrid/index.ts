@@ -19,8 +19,8 @@ export interface BridgeWorkstation {
     /** Research users (each gets the credentials and Docker's helper) and their group. */
     users: string[];
     researchGroup: string;
-    /** Apt usable, by host (the Google Cloud CLI installs through it). */
-    aptReady: Ready;
+    /** The base system in place, by host (the Google Cloud CLI installs through apt; teardown order). */
+    baseReady: Ready;
     /** The research users exist, by host (where the stack manages them). */
     usersReady: Ready;
     /** Docker running, by host: the image is built on one of them. */
@@ -97,7 +97,7 @@ export class Bridge extends pulumi.ComponentResource {
         // (service account, X.509 provider and its IAM binding) and, on destroy,
         // goes before them; and after apt and the host's users are ready.
         const after: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
-        for (const h of hosts) after[h.name] = [...cloud.identities, ...readyOn(h.name, ws.aptReady, ws.usersReady)];
+        for (const h of hosts) after[h.name] = [...cloud.identities, ...readyOn(h.name, ws.baseReady, ws.usersReady)];
 
         this.identity = new WorkstationIdentity(
             `${name}-identity`,

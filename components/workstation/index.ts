@@ -47,8 +47,13 @@ export class Workstation extends pulumi.ComponentResource {
     public readonly containers?: Containers;
     public readonly mlRuntime?: MlRuntime;
     public readonly acceptance?: Acceptance;
-    /** Apt sources, proxy and base packages in place, by host (empty with base.enabled false). */
-    public readonly aptReady: Ready;
+    /**
+     * The base system in place, by host (empty with base.enabled false): apt
+     * sources, proxy and packages, time, tuning, users. Every component's steps
+     * wait for it, so on destroy the base system's teardown (whose tuning
+     * re-executes systemd) comes after theirs, never beside a service's stop.
+     */
+    public readonly baseReady: Ready;
     /** The research users exist, by host (empty with base.enabled false). */
     public readonly usersReady: Ready;
 
@@ -69,12 +74,12 @@ export class Workstation extends pulumi.ComponentResource {
                 );
             }
         }
-        const aptReady: Ready = (this.aptReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.packages])));
+        const baseReady: Ready = (this.baseReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b])));
         this.usersReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.users]));
         const gpuHosts = this.hosts.filter((h) => h.config.gpus.count > 0);
         const nv = cfg.nvidia;
         if (nv.enabled && gpuHosts.length) {
-            this.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, aptReady }, { parent: this });
+            this.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, baseReady }, { parent: this });
         }
         const nvidia = this.nvidia;
         if (cfg.containers.enabled) {
@@ -84,7 +89,7 @@ export class Workstation extends pulumi.ComponentResource {
                     hosts: this.hosts,
                     config: cfg.containers,
                     dockerUsers: cfg.base.enabled ? cfg.base.users.map((u) => u.name) : [],
-                    aptReady,
+                    baseReady,
                     usersReady: this.usersReady,
                     gpuReady: nvidia?.gpuReady,
                 },
@@ -92,7 +97,7 @@ export class Workstation extends pulumi.ComponentResource {
             );
         }
         if (cfg.mlRuntime.enabled && gpuHosts.length) {
-            this.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, aptReady }, { parent: this });
+            this.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, baseReady }, { parent: this });
         }
         // Exactly one with Slurm or monitoring on (config/schema.ts: slurm and monitoring problems).
         const controller = this.hosts.find((h) => h.config.roles.includes("controller"));
@@ -103,7 +108,7 @@ export class Workstation extends pulumi.ComponentResource {
                     hosts: this.hosts,
                     controller,
                     config: cfg.slurm,
-                    aptReady,
+                    baseReady,
                     gpus: nvidia ? { ready: nvidia.gpuReady, facts: nvidia.gpuFacts } : undefined,
                     nvml: nvidia !== undefined && cfg.slurm.nvmlAutoDetect && nv.driver.source === "debian",
                 },
@@ -119,7 +124,7 @@ export class Workstation extends pulumi.ComponentResource {
                     transport: cfg.transport,
                     config: cfg.monitoring,
                     alertWebhookSecret: args.alertWebhookSecret,
-                    aptReady,
+                    baseReady,
                     slurmControllerReady: this.slurm?.controllerReady,
                     gpuReady: nvidia?.gpuReady,
                     gpuContainersReady: this.containers?.gpuContainersReady,
@@ -135,7 +140,7 @@ export class Workstation extends pulumi.ComponentResource {
                     config: cfg.acceptance,
                     python: this.mlRuntime?.python,
                     cudaHome: nvidia.cudaHome,
-                    aptReady,
+                    baseReady,
                     gpuReady: nvidia.gpuReady,
                     cudaReady: nvidia.cudaReady,
                     jobTemplatesReady: this.slurm?.jobTemplatesReady,

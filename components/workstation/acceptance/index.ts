@@ -68,8 +68,8 @@ export interface AcceptanceArgs {
     python?: string;
     /** The CUDA toolkit whose nvcc builds the suite; default: nvcc on PATH, then /usr/local/cuda. */
     cudaHome?: string;
-    /** Apt usable on each host (the suite's build installs through apt). */
-    aptReady?: Ready;
+    /** The base system in place on each host (the suite's build installs through apt). */
+    baseReady?: Ready;
     /** The driver verified on each GPU host (the suite measures the GPU). */
     gpuReady?: Ready;
     /** The CUDA toolkits installed on each GPU host (nvcc builds the suite). */
@@ -107,7 +107,7 @@ export class Acceptance extends pulumi.ComponentResource {
             if (model && !findSpec(specs, model)) {
                 pulumi.log.warn(`host '${h.name}': no spec for GPU '${model}' in gpu-specs.json: its acceptance figures will be informational only`, this);
             }
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady, args.gpuReady, args.cudaReady, args.jobTemplatesReady, args.runtimeReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady, args.gpuReady, args.cudaReady, args.jobTemplatesReady, args.runtimeReady));
             const retain = retainStep(`${name}-${h.name}-retain`, h.transport, "acceptance", args.config.retain, after());
             this.steps[h.name] = scriptStep(
                 `${name}-${h.name}`,

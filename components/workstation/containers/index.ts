@@ -34,8 +34,8 @@ export interface ContainersArgs {
     config: ContainersConfig;
     /** Research users to put in the docker group (workstation.base.users). */
     dockerUsers: string[];
-    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
-    aptReady?: Ready;
+    /** The base system in place on each host (see Workstation.baseReady), where the stack manages it. */
+    baseReady?: Ready;
     /** The research users exist on each host (they join the docker group). */
     usersReady?: Ready;
     /**
@@ -72,7 +72,7 @@ export class Containers extends pulumi.ComponentResource {
         for (const h of args.hosts) {
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const gpuReady = args.gpuReady?.[h.name];
             const gpu = gpuReady !== undefined && c.nvidiaToolkit.enabled;
             const retain = retainStep(`${n}-retain`, t, "containers", c.retain, after());

@@ -62,8 +62,8 @@ export function readLock(torch: string): { lock: TorchLock; text: string } {
 export interface MlRuntimeArgs {
     hosts: Host[];
     config: MlRuntimeConfig;
-    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
-    aptReady?: Ready;
+    /** The base system in place on each host (see Workstation.baseReady), where the stack manages it. */
+    baseReady?: Ready;
 }
 
 /**
@@ -93,7 +93,7 @@ export class MlRuntime extends pulumi.ComponentResource {
             if (h.config.gpus.count === 0) continue;
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const retain = retainStep(`${n}-retain`, t, "ml-runtime", c.retain, after());
             const venv = scriptStep(
                 `${n}-venv`,

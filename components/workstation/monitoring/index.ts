@@ -132,8 +132,8 @@ export interface MonitoringArgs {
     config: MonitoringConfig;
     /** aihpc:alertWebhookSecret, with alertmanager.webhookAuth `bearer` or `basic` (the schema pairs them). */
     alertWebhookSecret?: SecretValue;
-    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
-    aptReady?: Ready;
+    /** The base system in place on each host (see Workstation.baseReady), where the stack manages it. */
+    baseReady?: Ready;
     /** With Slurm: slurmctld configured on the controller, which the metrics collector waits for. */
     slurmControllerReady?: pulumi.Resource;
     /** GPU hosts whose driver the stack installs (verified): they get a GPU exporter, after it. */
@@ -163,7 +163,7 @@ export class Monitoring extends pulumi.ComponentResource {
         for (const h of ordered) {
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
             const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
             const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };

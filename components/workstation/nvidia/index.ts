@@ -51,8 +51,8 @@ export interface NvidiaArgs {
     /** Hosts with GPUs (`gpus.count > 0`); the component installs nothing elsewhere. */
     hosts: Host[];
     config: NvidiaConfig;
-    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
-    aptReady?: Ready;
+    /** The base system in place on each host (see Workstation.baseReady), where the stack manages it. */
+    baseReady?: Ready;
 }
 
 export interface NvidiaHostSteps {
@@ -106,7 +106,7 @@ export class Nvidia extends pulumi.ComponentResource {
             if (h.config.gpus.count === 0) continue;
             const t = h.transport;
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const retain = retainStep(`${n}-retain`, t, "nvidia", c.retain, after());
             const aptPin = scriptStep(
                 `${n}-apt-pin`,

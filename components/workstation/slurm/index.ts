@@ -29,8 +29,8 @@ export interface SlurmArgs {
     /** The host with role 'controller' (the schema allows exactly one). */
     controller: Host;
     config: SlurmConfig;
-    /** Apt usable on each host (the base system's packages step), where the stack manages it. */
-    aptReady?: Ready;
+    /** The base system in place on each host (see Workstation.baseReady), where the stack manages it. */
+    baseReady?: Ready;
     /**
      * GPU hosts whose driver the stack installs: the step that verified it (the
      * node health check and the GRES config come after it) and the facts with
@@ -93,7 +93,7 @@ export class Slurm extends pulumi.ComponentResource {
             const isController = h === this.controller;
             const isCompute = h.config.roles.includes("compute");
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, readyOn(h.name, args.aptReady));
+            const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const gpuReady = readyOn(h.name, args.gpus?.ready);
 
             const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
