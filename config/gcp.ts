@@ -236,6 +236,28 @@ const github = z.strictObject({
         .string()
         .regex(/^(?!\/|.*(\.\.|\/\/|\/$|\.lock$|@\{))[A-Za-z0-9._/-]{1,200}$/, "expected a branch name such as \"main\" or \"release/1.x\" (letters, digits, '.', '_', '-', '/'; no '..')")
         .default("main"),
+    /**
+     * The GitHub environment a deploy job runs in (`environment:` of the job, with required
+     * reviewers): the deploy identity's attribute condition requires it, so a workflow on the
+     * deploy branch that skips the environment's review cannot deploy.
+     */
+    deployEnvironment: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,100}$/, "expected a GitHub environment name such as \"production\" (letters, digits, '.', '_', '-')")
+        .default("production"),
+    /** The Pulumi state bucket (name, no gs://): the deploy identity reads and writes it, the preview identity only reads. */
+    stateBucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, "expected a Cloud Storage bucket name without gs://, such as \"my-team-pulumi-state\"")
+        .optional(),
+    /** The Cloud KMS key of the stack's secrets provider: only the deploy identity may encrypt and decrypt with it. */
+    stateKmsKey: z
+        .string()
+        .regex(
+            /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
+            "expected a key name projects/P/locations/L/keyRings/R/cryptoKeys/K (the gcpkms:// secrets provider without its scheme)",
+        )
+        .optional(),
 });
 
 const network = z.strictObject({

@@ -1,10 +1,11 @@
+import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GcpConfig } from "../../config";
 import { gcpZone } from "../../config/gcp";
 import { ArtifactRegistry } from "./artifact-registry";
 import { Budget } from "./budget";
 import { GcpContext } from "./context";
-import { IamArgs } from "./iam";
+import { applyIam, IamArgs } from "./iam";
 import { Identities, Identity } from "./identity";
 import { Naming, stackLabels } from "./naming";
 import { Network } from "./network";
@@ -33,13 +34,56 @@ export interface GcpOutputs {
     buckets: Record<string, string>;
     registry: { images?: string; dockerHubCache?: string };
     serviceAccounts: Record<string, string>;
-    workloadIdentity: { pool: string; githubProvider?: string; workstationProvider?: string };
+    workloadIdentity: { pool: string; githubProvider?: string; githubDeployProvider?: string; workstationProvider?: string };
     /** What the workstation writes to authenticate as its service account (the hybrid component delivers it). */
     workstationGcloud?: { credentialConfig: string; certificateConfig: string; paths: WorkstationCredential["paths"]; subject: string };
     tensorboard?: string;
     metadataStore?: string;
     endpoint?: string;
     workbench?: string;
+}
+
+/**
+ * Pulumi's state and its secrets, split between the CI identities: the deploy
+ * identity reads and writes the state bucket and encrypts and decrypts with the
+ * state's KMS key; the preview identity, which any ref of the repository can
+ * use, only reads the bucket and has nothing on the key, so code on an
+ * unreviewed branch cannot read the stack's secrets. Both are additive grants on
+ * resources the stack does not own (made before the first `up`).
+ */
+export function stateAccess(
+    name: string,
+    gh: NonNullable<GcpConfig["github"]>,
+    members: { deploy: pulumi.Input<string>; preview: pulumi.Input<string> },
+    parent: pulumi.Resource,
+    allowUserMembers: boolean,
+): void {
+    const allow = { allowUserMembers, additiveOnly: true };
+    if (gh.stateBucket) {
+        const bucket = gh.stateBucket;
+        applyIam(
+            `${name}-bucket`,
+            {
+                iamBindingsAdditive: {
+                    deploy: { role: "roles/storage.objectUser", member: members.deploy },
+                    preview: { role: "roles/storage.objectViewer", member: members.preview },
+                },
+            },
+            { member: (n, role, member, condition, o) => new gcp.storage.BucketIAMMember(n, { bucket, role, member, condition }, o) },
+            parent,
+            allow,
+        );
+    }
+    if (gh.stateKmsKey) {
+        const cryptoKeyId = gh.stateKmsKey;
+        applyIam(
+            `${name}-key`,
+            { iamBindingsAdditive: { deploy: { role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: members.deploy } } },
+            { member: (n, role, member, condition, o) => new gcp.kms.CryptoKeyIAMMember(n, { cryptoKeyId, role, member, condition }, o) },
+            parent,
+            allow,
+        );
+    }
 }
 
 /** The APIs each part needs. */
@@ -106,6 +150,8 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             child,
         );
 
+        if (c.github) stateAccess(`${name}-state`, c.github, { deploy: this.identities.member("ciDeploy"), preview: this.identities.member("ciPreview") }, this, ctx.allowUserMembers);
+
         const bucketIam: Record<BucketRole, IamArgs> = {
             datasets: { iam: { "roles/storage.objectUser": members("workstation"), "roles/storage.objectViewer": members("training", "workbench") } },
             artifacts: { iam: { "roles/storage.objectUser": members("workstation", "training", "workbench") } },
@@ -164,7 +210,9 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             buckets: this.storage.urls(),
             registry: { images: this.registry?.url, dockerHubCache: this.registry?.cacheUrl },
             serviceAccounts: this.identities.emails(),
-            workloadIdentity: { pool: this.workloadIdentity.pool.name, githubProvider: this.workloadIdentity.githubProvider?.name, workstationProvider: this.workloadIdentity.x509Provider?.name },
+            workloadIdentity: { pool: this.workloadIdentity.pool.name, githubProvider: this.workloadIdentity.githubProvider?.name,
+                githubDeployProvider: this.workloadIdentity.githubDeployProvider?.name,
+                workstationProvider: this.workloadIdentity.x509Provider?.name },
             workstationGcloud: ws ? { credentialConfig: ws.credentialConfig, certificateConfig: ws.certificateConfig, paths: ws.paths, subject: ws.subject } : undefined,
             tensorboard: this.vertex.tensorboard?.name,
             metadataStore: this.vertex.metadataStore?.name,

@@ -33,4 +33,24 @@ export const workloadIdentityRules: ResourceRule[] = [
             return out;
         },
     },
+    {
+        kind: "resource",
+        name: "wif-deploy-environment",
+        description: "A GitHub provider that can identify deploys (by ref or environment) requires a GitHub environment in its condition.",
+        severity: "high",
+        sources: ["GitHub: environments with required reviewers gate deployment jobs; the OIDC token carries the `environment` claim"],
+        remediation: "Add && assertion.environment == 'production' (gcp.github.deployEnvironment) to the deploy provider's attributeCondition.",
+        enforcementLevel: "mandatory",
+        appliesTo: [PROVIDER],
+        validate: (r) => {
+            if (r.props.oidc?.issuerUri !== GITHUB_ISSUER) return [];
+            const c = String(r.props.attributeCondition ?? "");
+            const mapping = (r.props.attributeMapping ?? {}) as Record<string, string>;
+            const deploys = "attribute.ref" in mapping || "attribute.environment" in mapping || /assertion\.ref\b/.test(c);
+            if (!deploys) return [];
+            return /assertion\.environment\s*==\s*['"][^'"]+['"]/.test(c)
+                ? []
+                : ["condition admits deploys by branch without requiring a GitHub environment: any workflow on that branch could deploy, reviewed or not"];
+        },
+    },
 ];

@@ -109,6 +109,20 @@ const cases: Record<string, [RuleResource[], RuleResource[]]> = {
         [github("assertion.repository_id == '1' && assertion.repository_owner_id == '2'"), res(PROVIDER, { attributeCondition: "true", x509: {} })],
         [github("assertion.repository == 'o/r'")],
     ],
+    "wif-deploy-environment": [
+        [
+            github("assertion.repository_id == '1' && assertion.repository_owner_id == '2'"),
+            res(PROVIDER, {
+                oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
+                attributeMapping: { "attribute.ref": "assertion.ref", "attribute.environment": "assertion.environment" },
+                attributeCondition: "assertion.repository_id == '1' && assertion.ref == 'refs/heads/main' && assertion.environment == 'production'",
+            }),
+        ],
+        [
+            res(PROVIDER, { oidc: { issuerUri: "https://token.actions.githubusercontent.com" }, attributeMapping: { "attribute.ref": "assertion.ref" }, attributeCondition: "assertion.repository_id == '1'" }),
+            res(PROVIDER, { oidc: { issuerUri: "https://token.actions.githubusercontent.com" }, attributeMapping: {}, attributeCondition: "assertion.repository_id == '1' && assertion.ref == 'refs/heads/main'" }),
+        ],
+    ],
     "labels-required": [[res(BUCKET, goodBucket("x")), res("gcp:compute/network:Network", {})], [res(BUCKET, goodBucket("x", { labels: { role: "x" } }))]],
     "workbench-accelerator-allowlist": [[res(WB, goodWorkbench())], [res(WB, goodWorkbench({ acceleratorConfigs: [{ type: "NVIDIA_H100_80GB", coreCount: 8 }] }))]],
     "budget-required": [

@@ -40,13 +40,21 @@ export function githubCondition(gh: NonNullable<GcpConfig["github"]>): string {
     return `assertion.repository_id == "${gh.repositoryId}" && assertion.repository_owner_id == "${gh.ownerId}"`;
 }
 
+/**
+ * The deploy provider's condition: the repository and owner ids, the deploy branch and the
+ * GitHub environment (whose protection rules, such as required reviewers, gate the job).
+ */
+export function githubDeployCondition(gh: NonNullable<GcpConfig["github"]>): string {
+    return `${githubCondition(gh)} && assertion.ref == "refs/heads/${gh.deployBranch}" && assertion.environment == "${gh.deployEnvironment}"`;
+}
+
 const HOURS_PER_DAY = 24;
 
 /**
  * Keyless access from outside Google Cloud: one workload identity pool with
- * - a GitHub Actions OIDC provider pinned to the repository and owner ids: the
- *   preview identity for any ref of the repository, the deploy identity only
- *   for the deploy branch;
+ * - two GitHub Actions OIDC providers pinned to the repository and owner ids:
+ *   one for the preview identity (any ref of the repository), one for the
+ *   deploy identity (the deploy branch, in the reviewed GitHub environment);
  * - an X.509 provider for the workstation: the stack makes a private CA and a
  *   client certificate (@pulumi/tls), registers the CA as trust anchor, lets the
  *   certificate's subject act as the workstation service account, and outputs
@@ -56,6 +64,7 @@ const HOURS_PER_DAY = 24;
 export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly pool: gcp.iam.WorkloadIdentityPool;
     public readonly githubProvider?: gcp.iam.WorkloadIdentityPoolProvider;
+    public readonly githubDeployProvider?: gcp.iam.WorkloadIdentityPoolProvider;
     public readonly x509Provider?: gcp.iam.WorkloadIdentityPoolProvider;
     public readonly workstation?: WorkstationCredential;
 
@@ -74,6 +83,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
 
         const gh = args.github;
         if (gh) {
+            // Preview: any ref of the repository. It maps no ref and no environment, so
+            // no token exchanged through it can match the deploy identity's principal set.
             this.githubProvider = new gcp.iam.WorkloadIdentityPoolProvider(
                 `${name}-github`,
                 {
@@ -88,9 +99,29 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         "attribute.repository_id": "assertion.repository_id",
                         "attribute.repository_owner_id": "assertion.repository_owner_id",
                         "attribute.repository": "assertion.repository",
-                        "attribute.ref": "assertion.ref",
                     },
                     attributeCondition: githubCondition(gh),
+                },
+                { parent: this },
+            );
+            // Deploy: its own provider, whose condition admits only jobs of the deploy
+            // branch running in the reviewed environment (`environment:` of the job).
+            this.githubDeployProvider = new gcp.iam.WorkloadIdentityPoolProvider(
+                `${name}-github-deploy`,
+                {
+                    project: ctx.project,
+                    workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
+                    workloadIdentityPoolProviderId: "github-deploy",
+                    displayName: "GitHub Actions deploy",
+                    description: `Deploy jobs of ${gh.repository}: branch ${gh.deployBranch}, environment ${gh.deployEnvironment}`,
+                    oidc: { issuerUri: GITHUB_ISSUER },
+                    attributeMapping: {
+                        "google.subject": "assertion.sub",
+                        "attribute.repository_id": "assertion.repository_id",
+                        "attribute.ref": "assertion.ref",
+                        "attribute.environment": "assertion.environment",
+                    },
+                    attributeCondition: githubDeployCondition(gh),
                 },
                 { parent: this },
             );
@@ -104,10 +135,10 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 );
             }
             if (args.accounts.ciDeploy) {
-                // attribute.ref comes only from the GitHub provider, whose condition pins the repository.
+                // attribute.environment comes only from the deploy provider, whose condition pins repository, branch and environment.
                 applyIam(
                     `${name}-ci-deploy`,
-                    { iam: { "roles/iam.workloadIdentityUser": [principalSet("ref", `refs/heads/${gh.deployBranch}`)] } },
+                    { iam: { "roles/iam.workloadIdentityUser": [principalSet("environment", gh.deployEnvironment)] } },
                     serviceAccountIam(args.accounts.ciDeploy),
                     this,
                     allow,
@@ -188,7 +219,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                     .apply(([provider, email]) => credentialConfig(provider, email, paths.certificateConfig)),
             };
         }
-        this.registerOutputs({ pool: this.pool.name, github: this.githubProvider?.name, x509: this.x509Provider?.name });
+        this.registerOutputs({ pool: this.pool.name, github: this.githubProvider?.name, githubDeploy: this.githubDeployProvider?.name, x509: this.x509Provider?.name });
     }
 }
 

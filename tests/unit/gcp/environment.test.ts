@@ -196,21 +196,52 @@ describe("identity", () => {
 });
 
 describe("workload identity", () => {
-    test("the GitHub provider pins repository and owner by numeric id", () => {
+    test("the GitHub providers pin repository and owner by numeric id; only the deploy provider maps ref and environment", () => {
         expect(base.inputsOf("gcp-wif-github")).toMatchObject({
             workloadIdentityPoolId: "aihpc-test-pool",
             oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
             attributeCondition: 'assertion.repository_id == "111" && assertion.repository_owner_id == "222"',
-            attributeMapping: { "google.subject": "assertion.sub", "attribute.repository_id": "assertion.repository_id", "attribute.ref": "assertion.ref" },
+        });
+        expect(Object.keys(base.inputsOf("gcp-wif-github").attributeMapping).sort()).toEqual(["attribute.repository", "attribute.repository_id", "attribute.repository_owner_id", "google.subject"]);
+        expect(base.inputsOf("gcp-wif-github-deploy")).toMatchObject({
+            workloadIdentityPoolProviderId: "github-deploy",
+            oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
+            attributeCondition: 'assertion.repository_id == "111" && assertion.repository_owner_id == "222" && assertion.ref == "refs/heads/main" && assertion.environment == "production"',
+            attributeMapping: { "attribute.environment": "assertion.environment", "attribute.ref": "assertion.ref" },
         });
     });
 
-    test("preview: any ref of the repository; deploy: the deploy branch only", () => {
+    test("preview: any ref of the repository; deploy: the deploy branch in the reviewed environment only", async () => {
         expect(base.inputsOf("gcp-wif-ci-preview-iam-iam-workloadidentityuser")).toMatchObject({
             role: "roles/iam.workloadIdentityUser",
             members: [`principalSet://iam.googleapis.com/${POOL}/attribute.repository_id/111`],
         });
-        expect(base.inputsOf("gcp-wif-ci-deploy-iam-iam-workloadidentityuser").members).toEqual([`principalSet://iam.googleapis.com/${POOL}/attribute.ref/refs/heads/main`]);
+        expect(base.inputsOf("gcp-wif-ci-deploy-iam-iam-workloadidentityuser").members).toEqual([`principalSet://iam.googleapis.com/${POOL}/attribute.environment/production`]);
+        const raw = withGcp();
+        raw.gcp.github = { ...raw.gcp.github, deployBranch: "release/1.x", deployEnvironment: "prod-eu" };
+        const run = await runProgram(raw);
+        expect(run.inputsOf("gcp-wif-github-deploy").attributeCondition).toMatch(/assertion\.ref == "refs\/heads\/release\/1\.x" && assertion\.environment == "prod-eu"$/);
+        expect(run.inputsOf("gcp-wif-ci-deploy-iam-iam-workloadidentityuser").members).toEqual([`principalSet://iam.googleapis.com/${POOL}/attribute.environment/prod-eu`]);
+        expect((run.outputs.gcp as any).workloadIdentity.githubDeployProvider).toBe(`${POOL}/providers/github-deploy`);
+    });
+
+    test("state bucket and KMS key: deploy reads, writes and decrypts; preview only reads the bucket", async () => {
+        expect(base.ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")).toEqual([]);
+        const raw = withGcp();
+        raw.gcp.github = { ...raw.gcp.github, stateBucket: "team-pulumi-state", stateKmsKey: "projects/test-project-1/locations/global/keyRings/pulumi/cryptoKeys/state" };
+        const run = await runProgram(raw);
+        const grants = [...run.ofType("gcp:storage/bucketIAMMember:BucketIAMMember"), ...run.ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")]
+            .filter((r) => r.inputs.bucket === "team-pulumi-state" || r.inputs.cryptoKeyId)
+            .map((r) => [r.inputs.bucket ?? r.inputs.cryptoKeyId, r.inputs.role, r.inputs.member])
+            .sort();
+        expect(grants).toEqual([
+            ["projects/test-project-1/locations/global/keyRings/pulumi/cryptoKeys/state", "roles/cloudkms.cryptoKeyEncrypterDecrypter", SA("ci-deploy")],
+            ["team-pulumi-state", "roles/storage.objectUser", SA("ci-deploy")],
+            ["team-pulumi-state", "roles/storage.objectViewer", SA("ci-preview")],
+        ]);
+        // Nothing anywhere gives the preview identity a KMS role or write access to objects.
+        const preview = run.resources.filter((r) => r.custom && (r.inputs.member === SA("ci-preview") || ((r.inputs.members ?? []) as string[]).includes(SA("ci-preview"))));
+        expect(preview.map((r) => String(r.inputs.role)).filter((role) => /cloudkms|objectUser|objectAdmin|objectCreator|storage\.admin/.test(role))).toEqual([]);
     });
 
     test("X.509: the stack's CA is the trust anchor, the certificate's subject acts as the workstation account", () => {
@@ -256,7 +287,7 @@ describe("workload identity", () => {
         raw.gcp.workstationIdentity = { enabled: false };
         const run = await runProgram(raw);
         expect(run.resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
-        expect(run.ofType("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider").map((r) => r.name)).toEqual(["gcp-wif-github"]);
+        expect(run.ofType("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider").map((r) => r.name)).toEqual(["gcp-wif-github", "gcp-wif-github-deploy"]);
         expect((run.outputs.gcp as any).workstationGcloud).toBeUndefined();
     });
 });
