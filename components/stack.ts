@@ -1,9 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
+import { Naming } from "./gcp/naming";
+import { userSubjectPrefix } from "./gcp/workload-identity";
 import { Bridge } from "./hybrid";
+import { UserCertificates } from "./hybrid/identity/user-certs";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
+import { readyOn } from "./workstation/ready";
 
 /** One host as configured and as it reported itself (facts probe; GPUs and driver from the verify step). */
 export interface HostOutput {
@@ -65,23 +69,44 @@ export function defineStack(cfg: StackConfig): StackOutputs {
             },
         ]),
     );
-    const gcp = cfg.gcp ? new GcpEnvironment("gcp", { config: cfg.gcp }) : undefined;
     // The bridge only in the gcp stack; nothing of the workstation waits for it.
     const hybridConfig = hybridOf(cfg);
+    const bridge = cfg.gcp !== undefined && hybridConfig?.enabled === true;
+    // Research users' own certificates, made on the hosts before the Google Cloud side,
+    // whose X.509 provider trusts each host's user CA (read back from the host).
+    const users = cfg.workstation.base.enabled ? cfg.workstation.base.users.map((u) => u.name) : [];
+    let userCerts: UserCertificates | undefined;
+    if (bridge && cfg.gcp!.workstationIdentity.enabled && users.length) {
+        const naming = new Naming(cfg.gcp!.prefix, pulumi.getStack(), cfg.gcp!.project);
+        const after: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
+        for (const h of workstation.hosts) after[h.name] = readyOn(h.name, workstation.usersReady);
+        userCerts = new UserCertificates("hybrid-user-certs", {
+            hosts: workstation.hosts,
+            users,
+            subjectPrefix: userSubjectPrefix(naming),
+            stackName: naming.name(""),
+            validityDays: cfg.gcp!.workstationIdentity.certValidityDays,
+            after,
+        });
+    }
+    const gcp = cfg.gcp
+        ? new GcpEnvironment("gcp", { config: cfg.gcp, workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined })
+        : undefined;
     const credential = gcp?.workloadIdentity.workstation;
     const training = gcp?.identities.accounts.training;
     // The schema turns the bridge on only with the workstation identity (config/hybrid.ts), which brings both.
     const hybrid =
-        gcp && hybridConfig?.enabled && credential && training
+        gcp && bridge && credential && training
             ? new Bridge("hybrid", {
-                  config: hybridConfig,
+                  config: hybridConfig!,
                   workstation: {
                       hosts: workstation.hosts,
-                      users: cfg.workstation.base.enabled ? cfg.workstation.base.users.map((u) => u.name) : [],
+                      users,
                       researchGroup: cfg.workstation.base.researchGroup,
                       baseReady: workstation.baseReady,
                       usersReady: workstation.usersReady,
                       dockerReady: workstation.containers?.dockerReady ?? {},
+                      userCerts: userCerts?.steps,
                   },
                   cloud: {
                       project: gcp.ctx.project,

@@ -288,6 +288,17 @@ const workstationIdentity = z.strictObject({
     certDir: managedPath.default("/etc/aihpc/gcp"),
     /** Client certificate lifetime; Pulumi renews it on the first `up` after 80% of it. */
     certValidityDays: days(7, 825).default(365),
+    /**
+     * Research users (workstation.base.users) get certificates of their own, each a principal of
+     * the pool; every one is in the lab's principal set, which has the workstation's data and
+     * registry access. Extra project roles for one user: `{ alice: ["roles/aiplatform.admin"] }`.
+     */
+    userRoles: z
+        .record(
+            z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a research user's Unix name"),
+            z.array(z.string().regex(/^roles\/[A-Za-z0-9._]+$/, "expected a predefined role such as \"roles/aiplatform.user\"")).min(1),
+        )
+        .default({}),
 });
 
 export const gcpSchema = z.strictObject({

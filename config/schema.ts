@@ -254,6 +254,19 @@ function hybridContext(cfg: z.output<typeof shape>) {
 }
 
 /** The hybrid bridge against the rest of the stack (config/hybrid.ts). */
+/** Per-user roles name research users the workstation has (their certificates come from there). */
+function checkUserRoles(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const roles = cfg.gcp?.workstationIdentity.userRoles ?? {};
+    const users = new Set(cfg.workstation.base.enabled ? cfg.workstation.base.users.map((u) => u.name) : []);
+    for (const [user, list] of Object.entries(roles)) {
+        const at = ["gcp", "workstationIdentity", "userRoles", user];
+        if (!users.has(user)) issue(ctx, at, `'${user}' is not a research user: expected one of workstation.base.users (${[...users].join(", ") || "none"})`);
+        for (const [i, role] of list.entries()) {
+            if (["roles/owner", "roles/editor", "roles/viewer"].includes(role)) issue(ctx, [...at, i], `${role} is a basic role: grant a predefined role that covers only what is needed`);
+        }
+    }
+}
+
 function checkHybrid(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (!cfg.gcp) return;
     for (const [path, message] of hybridProblems(hybridContext(cfg))) {
@@ -301,7 +314,7 @@ function checkSecrets(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
-const crossChecks = [checkHosts, checkComponents, checkRepositories, checkManagedFolders, checkSecrets, checkGcp, checkHybrid];
+const crossChecks = [checkHosts, checkComponents, checkRepositories, checkManagedFolders, checkSecrets, checkGcp, checkHybrid, checkUserRoles];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -25,6 +25,8 @@ export interface GcpEnvironmentArgs {
     config: GcpConfig;
     /** Default: the running stack's name. */
     stack?: string;
+    /** Research users with certificates of their own, and each host's user CA certificate (the bridge's UserCertificates). */
+    workstationUsers?: { names: string[]; caCerts: pulumi.Input<string>[] };
 }
 
 /** Stack outputs of the Google Cloud side. */
@@ -36,7 +38,15 @@ export interface GcpOutputs {
     serviceAccounts: Record<string, string>;
     workloadIdentity: { pool: string; githubProvider?: string; githubDeployProvider?: string; workstationProvider?: string };
     /** What the workstation writes to authenticate as its service account (the hybrid component delivers it). */
-    workstationGcloud?: { credentialConfig: string; certificateConfig: string; paths: WorkstationCredential["paths"]; subject: string };
+    workstationGcloud?: {
+        credentialConfig: string;
+        certificateConfig: string;
+        paths: WorkstationCredential["paths"];
+        subject: string;
+        /** Research users' subjects and principals (each acts as themselves, not as the workstation's account). */
+        users: Record<string, { subject: string; principal: string }>;
+        labPrincipalSet: string;
+    };
     tensorboard?: string;
     metadataStore?: string;
     endpoint?: string;
@@ -136,7 +146,9 @@ export class GcpEnvironment extends pulumi.ComponentResource {
         // the deployer attaches the Workbench account to the instance it creates.
         const actAs: Partial<Record<Identity, Identity[]>> = { training: ["workstation"] };
         if (has("workbench") && has("ciDeploy")) actAs.workbench = ["ciDeploy"];
-        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs }, child);
+        // Research users (the lab's principal set) also run jobs as the training account: that grant waits for the pool.
+        const labUsers = (args.workstationUsers?.names.length ?? 0) > 0 && c.workstationIdentity.enabled;
+        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs, deferActAs: labUsers ? ["training"] : [] }, child);
         const members = (...list: Identity[]) => list.filter(has).map((id) => this.identities.member(id));
 
         this.workloadIdentity = new WorkloadIdentity(
@@ -145,17 +157,33 @@ export class GcpEnvironment extends pulumi.ComponentResource {
                 ctx,
                 github: c.github,
                 workstation: c.workstationIdentity,
+                users: args.workstationUsers,
                 accounts: { workstation: this.identities.accounts.workstation!, ciPreview: this.identities.accounts.ciPreview, ciDeploy: this.identities.accounts.ciDeploy },
             },
             child,
         );
 
+        // Research users act as themselves: the lab's principal set gets the workstation's data,
+        // registry and Vertex access (and may run jobs as the training account); none of the
+        // workstation account's own grants (Secret Manager, impersonation) reach them.
+        const lab = labUsers ? [this.workloadIdentity.workstation!.labPrincipalSet] : [];
+        const ws = (...list: Identity[]) => [...members(...list), ...(list.includes("workstation") ? lab : [])];
+        if (labUsers) this.identities.grantActAs("training", [...members("workstation"), ...lab]);
+        if (lab.length) {
+            applyIam(
+                `${name}-lab`,
+                { iamBindingsAdditive: { "aiplatform-user": { role: "roles/aiplatform.user", member: lab[0] } } },
+                { member: (n, role, member, condition, o) => new gcp.projects.IAMMember(n, { project: ctx.project, role, member, condition }, o) },
+                this,
+                { allowUserMembers: ctx.allowUserMembers, additiveOnly: true },
+            );
+        }
         if (c.github) stateAccess(`${name}-state`, c.github, { deploy: this.identities.member("ciDeploy"), preview: this.identities.member("ciPreview") }, this, ctx.allowUserMembers);
 
         const bucketIam: Record<BucketRole, IamArgs> = {
-            datasets: { iam: { "roles/storage.objectUser": members("workstation"), "roles/storage.objectViewer": members("training", "workbench") } },
-            artifacts: { iam: { "roles/storage.objectUser": members("workstation", "training", "workbench") } },
-            checkpoints: { iam: { "roles/storage.objectUser": members("workstation", "training"), "roles/storage.objectViewer": members("workbench") } },
+            datasets: { iam: { "roles/storage.objectUser": ws("workstation"), "roles/storage.objectViewer": members("training", "workbench") } },
+            artifacts: { iam: { "roles/storage.objectUser": ws("workstation", "training", "workbench") } },
+            checkpoints: { iam: { "roles/storage.objectUser": ws("workstation", "training"), "roles/storage.objectViewer": members("workbench") } },
         };
         this.storage = new Storage(`${name}-storage`, { ctx, config: c.buckets, iam: bucketIam }, child);
 
@@ -165,8 +193,8 @@ export class GcpEnvironment extends pulumi.ComponentResource {
                 {
                     ctx,
                     config: c.artifactRegistry,
-                    iam: { iam: { "roles/artifactregistry.writer": members("workstation"), "roles/artifactregistry.reader": members("training", "workbench") } },
-                    cacheIam: { iam: { "roles/artifactregistry.reader": members("workstation", "training", "workbench") } },
+                    iam: { iam: { "roles/artifactregistry.writer": ws("workstation"), "roles/artifactregistry.reader": members("training", "workbench") } },
+                    cacheIam: { iam: { "roles/artifactregistry.reader": ws("workstation", "training", "workbench") } },
                 },
                 child,
             );
@@ -197,10 +225,10 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             const readers = members(...s.accessors.map((a) => accessorOf[a]));
             secretSpecs[id] = readers.length ? { iam: { "roles/secretmanager.secretAccessor": readers } } : {};
         }
-        const ws = this.workloadIdentity.workstation;
-        if (ws) {
+        const wsCred = this.workloadIdentity.workstation;
+        if (wsCred) {
             // The workstation's client key, so it can be delivered again without reading Pulumi state. Nobody is granted access.
-            secretSpecs["ws-x509-key"] = { value: ws.keyPem, description: "Private key of the workstation's X.509 workload identity certificate" };
+            secretSpecs["ws-x509-key"] = { value: wsCred.keyPem, description: "Private key of the workstation's X.509 workload identity certificate" };
         }
         this.secrets = new Secrets(`${name}-secrets`, { ctx, secrets: secretSpecs }, child);
 
@@ -213,7 +241,16 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             workloadIdentity: { pool: this.workloadIdentity.pool.name, githubProvider: this.workloadIdentity.githubProvider?.name,
                 githubDeployProvider: this.workloadIdentity.githubDeployProvider?.name,
                 workstationProvider: this.workloadIdentity.x509Provider?.name },
-            workstationGcloud: ws ? { credentialConfig: ws.credentialConfig, certificateConfig: ws.certificateConfig, paths: ws.paths, subject: ws.subject } : undefined,
+            workstationGcloud: wsCred
+                ? {
+                      credentialConfig: wsCred.credentialConfig,
+                      certificateConfig: wsCred.certificateConfig,
+                      paths: wsCred.paths,
+                      subject: wsCred.subject,
+                      users: wsCred.users,
+                      labPrincipalSet: wsCred.labPrincipalSet,
+                  }
+                : undefined,
             tensorboard: this.vertex.tensorboard?.name,
             metadataStore: this.vertex.metadataStore?.name,
             endpoint: this.vertex.endpoint?.name,

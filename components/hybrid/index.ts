@@ -25,6 +25,8 @@ export interface BridgeWorkstation {
     usersReady: Ready;
     /** Docker running, by host: the image is built on one of them. */
     dockerReady: Ready;
+    /** Each host's research-user certificate step (identity/user-certs.ts), made before the cloud side. */
+    userCerts?: Record<string, pulumi.Resource>;
 }
 
 /** What the bridge uses of the Google Cloud side (pulumi-eks's CoreData, for this bridge). */
@@ -108,6 +110,7 @@ export class Bridge extends pulumi.ComponentResource {
                 project: cloud.project,
                 registryHosts: [`${cloud.region}-docker.pkg.dev`],
                 users,
+                userCerts: ws.userCerts,
                 gcsfuse: c.data.mode === "gcsfuse",
                 after,
             },

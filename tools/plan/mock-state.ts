@@ -11,6 +11,12 @@ interface Ctx {
 
 const PROJECT_NUMBER = "123456789012";
 
+function userCaStdout(name: string): Inputs {
+    if (!name.startsWith("hybrid-user-certs-")) return {};
+    const body = `MOCKUSERCA${Buffer.from(name).toString("base64")}`;
+    return { stdout: `aihpc: unchanged\nAIHPC-USER-CA-BEGIN\n-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\nAIHPC-USER-CA-END` };
+}
+
 const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = {
     "gcp:serviceaccount/account:Account": (name, i) => ({
         email: `${i.accountId ?? name}@${i.project ?? "project"}.iam.gserviceaccount.com`,
@@ -73,6 +79,9 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
         const repo = ref.replace(/:[^:/]+$/, "");
         return { repoDigest: `${repo}@sha256:${createHash("sha256").update(ref).digest("hex")}`, baseImageName: ref, registryServer: repo.split("/")[0] };
     },
+    // A research users' certificate step prints its host's user CA (components/hybrid/identity/user-certs.ts).
+    "command:remote:Command": userCaStdout,
+    "command:local:Command": userCaStdout,
     "tls:index/certRequest:CertRequest": () => ({
         certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----\n",
     }),

@@ -72,6 +72,8 @@ export interface IdentityArgs {
     identities: Identity[];
     /** Who may act as whom: `{ training: ["workstation"] }` grants the workstation `serviceAccountUser` on the training account. */
     actAs?: Partial<Record<Identity, Identity[]>>;
+    /** Identities in actAs whose grant the caller makes later with grantActAs (to add members of its own). */
+    deferActAs?: Identity[];
 }
 
 /** IAM on one service account, in the shared shape. */
@@ -124,12 +126,27 @@ export class Identities extends pulumi.ComponentResource {
                 { allowUserMembers: ctx.allowUserMembers },
             );
         }
+        this.name = name;
+        this.allowUserMembers = ctx.allowUserMembers;
         for (const [id, actors] of Object.entries(args.actAs ?? {}) as [Identity, Identity[]][]) {
-            const sa = this.accounts[id];
-            const iam: IamArgs = { iam: { "roles/iam.serviceAccountUser": actors.map((a) => this.accounts[a]!.member) } };
-            applyIam(`${name}-${accountIds[id]}`, iam, serviceAccountIam(sa!), this, { allowUserMembers: ctx.allowUserMembers });
+            if (args.deferActAs?.includes(id)) continue;
+            this.grantActAs(id, actors.map((a) => this.accounts[a]!.member));
         }
         this.registerOutputs({ emails: this.emails() });
+    }
+
+    private readonly name: string;
+    private readonly allowUserMembers: boolean;
+
+    /**
+     * Who may act as an identity (`roles/iam.serviceAccountUser`, authoritative): members made
+     * elsewhere (a workload identity pool's principal set) come in here, after their pool exists.
+     */
+    grantActAs(id: Identity, members: pulumi.Input<string>[]): void {
+        const sa = this.accounts[id];
+        if (!sa) throw new pulumi.ResourceError(`identity '${id}' was not created`, this);
+        const iam: IamArgs = { iam: { "roles/iam.serviceAccountUser": members } };
+        applyIam(`${this.name}-${accountIds[id]}`, iam, serviceAccountIam(sa), this, { allowUserMembers: this.allowUserMembers });
     }
 
     emails(): pulumi.Output<Record<string, string>> {

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { GcpConfig } from "../../../config";
 import { GcpContext } from "../context";
-import { applyIam } from "../iam";
+import { Naming } from "../naming";
+import { applyIam, roleSlug } from "../iam";
 import { serviceAccountIam } from "../identity";
 
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
@@ -12,6 +13,12 @@ export interface WorkloadIdentityArgs {
     ctx: GcpContext;
     github?: GcpConfig["github"];
     workstation: GcpConfig["workstationIdentity"];
+    /**
+     * Research users with certificates of their own (workstation.base.users, with the bridge),
+     * and the trust anchors that issue them: each workstation host's user CA, read back from
+     * the host (components/hybrid/identity/user-certs.ts). Empty: the service identity only.
+     */
+    users?: { names: string[]; caCerts: pulumi.Input<string>[] };
     /** Service accounts the federated identities act as. */
     accounts: {
         workstation: gcp.serviceaccount.Account;
@@ -33,7 +40,33 @@ export interface WorkstationCredential {
     paths: { dir: string; credentialConfig: string; certificateConfig: string; cert: string; key: string };
     /** The certificate's common name, the federated subject. */
     subject: string;
+    /** Research users: their certificate's common name and their principal in the pool. */
+    users: Record<string, { subject: string; principal: pulumi.Output<string> }>;
+    /** Every research user's principal set (`attribute.lab/researchers`): what the lab is granted. */
+    labPrincipalSet: pulumi.Output<string>;
+    /** A research user's credential configuration, with CERT_CONFIG_PATH where their certificate configuration's path goes. */
+    userCredentialConfig: pulumi.Output<string>;
 }
+
+/** Research users' certificates: `<prefix>-<stack>-u-<user>`; the X.509 provider maps it to the user's principal. */
+export function userSubjectPrefix(n: Naming): string {
+    return `${n.name("u")}-`;
+}
+
+export function userSubject(n: Naming, user: string): string {
+    // A certificate's common name holds at most 64 characters (RFC 5280 ub-common-name).
+    return n.name(`u-${user}`, 64, `certificate common name of research user ${user}`);
+}
+
+/** The one place the pool decides which certificate subjects it admits: the service identity and every current research user. */
+export function x509Condition(subjects: string[]): string {
+    return subjects.length === 1 ? `assertion.subject.dn.cn == "${subjects[0]}"` : `assertion.subject.dn.cn in [${subjects.map((s) => `"${s}"`).join(", ")}]`;
+}
+
+export const LAB_ATTRIBUTE = "lab";
+export const LAB_RESEARCHERS = "researchers";
+
+export const CERT_CONFIG_PATH = "@CERT_CONFIG_PATH@";
 
 /** The GitHub provider accepts a token only from this repository and owner, by numeric id (renames and look-alikes do not match). */
 export function githubCondition(gh: NonNullable<GcpConfig["github"]>): string {
@@ -178,6 +211,9 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            const users = args.users?.names ?? [];
+            const userSubjects = Object.fromEntries(users.map((u) => [u, userSubject(n, u)]));
+            const prefix = userSubjectPrefix(n);
             this.x509Provider = new gcp.iam.WorkloadIdentityPoolProvider(
                 `${name}-x509`,
                 {
@@ -185,12 +221,38 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                     workloadIdentityPoolId: this.pool.workloadIdentityPoolId,
                     workloadIdentityPoolProviderId: "workstation-x509",
                     displayName: "Workstation (X.509)",
-                    description: "Client certificates issued by the stack's private CA",
-                    x509: { trustStore: { trustAnchors: [{ pemCertificate: ca.certPem }] } },
-                    attributeMapping: { "google.subject": "assertion.subject.dn.cn" },
-                    attributeCondition: `assertion.subject.dn.cn == "${subject}"`,
+                    description: "The workstation's service certificate (the stack's CA) and research users' certificates (each host's user CA)",
+                    // Google's X.509 trust store holds trust anchors and intermediate CAs only: it
+                    // reads no CRL and asks no OCSP responder. A removed user is revoked by this
+                    // provider's condition (their subject leaves the list at once) and by rotating
+                    // the user CA of every host they had a certificate on (the anchor changes here).
+                    x509: {
+                        trustStore: {
+                            trustAnchors: pulumi.all([ca.certPem, ...(args.users?.caCerts ?? [])]).apply((pems) => pems.map((pemCertificate) => ({ pemCertificate }))),
+                        },
+                    },
+                    attributeMapping: {
+                        "google.subject": "assertion.subject.dn.cn",
+                        [`attribute.${LAB_ATTRIBUTE}`]: `assertion.subject.dn.cn.startsWith("${prefix}") ? "${LAB_RESEARCHERS}" : "services"`,
+                    },
+                    attributeCondition: x509Condition([subject, ...users.map((u) => userSubjects[u])]),
                 },
                 { parent: this },
+            );
+            const principal = (sub: string) => pulumi.interpolate`principal://iam.googleapis.com/${this.pool.name}/subject/${sub}`;
+            const labPrincipalSet = principalSet(LAB_ATTRIBUTE, LAB_RESEARCHERS);
+            // Extra project roles for one user, to their own principal (gcp.workstationIdentity.userRoles).
+            const grants: Record<string, { role: string; member: pulumi.Input<string> }> = {};
+            for (const [user, roles] of Object.entries(args.workstation.userRoles ?? {})) {
+                if (!userSubjects[user]) throw new pulumi.ResourceError(`gcp.workstationIdentity.userRoles.${user}: not a research user of the workstation`, this);
+                for (const role of roles) grants[`${user.replace(/_/g, "-")}-${roleSlug(role)}`] = { role, member: principal(userSubjects[user]) };
+            }
+            applyIam(
+                `${name}-user`,
+                { iamBindingsAdditive: grants },
+                { member: (rn, role, member, condition, o) => new gcp.projects.IAMMember(rn, { project: ctx.project, role, member, condition }, o) },
+                this,
+                { ...allow, additiveOnly: true },
             );
             applyIam(
                 `${name}-ws`,
@@ -217,6 +279,9 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 credentialConfig: pulumi
                     .all([this.x509Provider.name, args.accounts.workstation.email])
                     .apply(([provider, email]) => credentialConfig(provider, email, paths.certificateConfig)),
+                users: Object.fromEntries(users.map((u) => [u, { subject: userSubjects[u], principal: principal(userSubjects[u]) }])),
+                labPrincipalSet,
+                userCredentialConfig: this.x509Provider.name.apply((provider) => credentialConfig(provider, undefined, CERT_CONFIG_PATH)),
             };
         }
         this.registerOutputs({ pool: this.pool.name, github: this.githubProvider?.name, githubDeploy: this.githubDeployProvider?.name, x509: this.x509Provider?.name });
@@ -229,7 +294,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
  * account whose subject token is the client certificate, exchanged over mTLS,
  * then impersonating the service account.
  */
-export function credentialConfig(providerName: string, serviceAccountEmail: string, certificateConfigPath: string): string {
+export function credentialConfig(providerName: string, serviceAccountEmail: string | undefined, certificateConfigPath: string): string {
     return JSON.stringify(
         {
             universe_domain: "googleapis.com",
@@ -238,7 +303,10 @@ export function credentialConfig(providerName: string, serviceAccountEmail: stri
             subject_token_type: "urn:ietf:params:oauth:token-type:mtls",
             token_url: "https://sts.mtls.googleapis.com/v1/token",
             credential_source: { certificate: { certificate_config_location: certificateConfigPath } },
-            service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccountEmail}:generateAccessToken`,
+            // Research users act as themselves (their principal, in audit logs too): no impersonation.
+            ...(serviceAccountEmail
+                ? { service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccountEmail}:generateAccessToken` }
+                : {}),
         },
         null,
         2,

@@ -16,8 +16,10 @@ export interface IdentityArgs {
     project: string;
     /** Artifact Registry hosts Docker authenticates to through gcloud (`<region>-docker.pkg.dev`). */
     registryHosts: string[];
-    /** Research users that get their own copy of the credentials and the Docker credential helper. */
+    /** Research users: their own credential configuration (beside their certificate) and the Docker credential helper. */
     users: string[];
+    /** Each host's research-user certificate step (user-certs.ts), which the credential configurations sit beside. */
+    userCerts?: Record<string, pulumi.Resource>;
     /** Also install Cloud Storage FUSE (data mode gcsfuse). */
     gcsfuse: boolean;
     /** What each host's steps wait for (the cloud identities, the host's base system), by host name. */
@@ -38,10 +40,11 @@ export function gcloudPackages(c: HybridConfig, gcsfuse: boolean): string {
 }
 
 /**
- * The workstation acts as its Google Cloud service account without a key:
- * per host, the X.509 credential configuration, certificate and key (key on
- * stdin only, files 0600 per user), Application Default Credentials for users
- * and services, the Google Cloud CLI (pinned, from Google's apt repository or a
+ * Keyless Google Cloud credentials on the workstation: per host, the service
+ * identity (X.509 credential configuration, certificate and key, key on stdin
+ * only, 0600 root) that system services use as the workstation's service
+ * account; each research user's own credential configuration beside the
+ * certificate user-certs.ts made for them; Application Default Credentials, the Google Cloud CLI (pinned, from Google's apt repository or a
  * mirror), and Docker's credential helper for Artifact Registry. Created after
  * the cloud identities and, on destroy, removed before them.
  */
@@ -70,9 +73,10 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                     dir: SCRIPTS,
                     file: "credentials.sh",
                     env: { ...credentialPaths, USERS: users },
-                    files: pulumi.all([cred.credentialConfig, cred.certPem]).apply(([config, cert]) => ({
+                    files: pulumi.all([cred.credentialConfig, cred.certPem, cred.userCredentialConfig]).apply(([config, cert, userConfig]) => ({
                         CREDENTIAL_CONFIG: config,
                         CERT_PEM: cert.trim(),
+                        USER_CREDENTIAL_CONFIG: userConfig,
                         PROFILE: environment.profile,
                         ENVIRONMENT_D: environment.environmentD,
                         SYSTEM_CONF: environment.systemConf,
@@ -81,7 +85,7 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
                     // The private key: stdin only, never in a command string.
                     stdin: cred.keyPem,
                 },
-                after(),
+                after(...(args.userCerts?.[h.name] ? [args.userCerts[h.name]] : [])),
             );
             let gcloud: pulumi.Resource | undefined;
             if (args.config.gcloudCli.install) {

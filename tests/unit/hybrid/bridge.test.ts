@@ -4,7 +4,7 @@
 // inputs, and the `summary` output.
 import { contextTag, TRAINING_CONTEXT } from "../../../components/hybrid";
 import { HOST_KEY_1, TEST_BASE_IMAGE, TEST_GOOGLE_KEY, twoHosts, withGcp, hybridPins } from "../../helpers/fixtures";
-import { containsSecret, PlannedResource, Recorded, runProgram } from "../../helpers/harness";
+import { containsSecret, PlannedResource, problemAt, Recorded, runProgram } from "../../helpers/harness";
 import { stepReceived, stepText } from "../../helpers/steps";
 
 const PROJECT = "test-project-1";
@@ -106,13 +106,18 @@ describe("keyless identity on the workstation", () => {
         expect(run.inputsOf("gcp-wif-x509").attributeCondition).toBe(`assertion.subject.dn.cn == "${subject}"`);
     });
 
-    test("research users get their own copy; the delete needs no secret", async () => {
+    test("research users get credential configurations of their own, acting as themselves; the delete needs no secret", async () => {
         const raw = withGcp();
         raw.workstation.base = { users: [{ name: "alice" }, { name: "bob" }] };
         const r = await runProgram(raw);
         const i = r.inputsOf("hybrid-identity-ws1-credentials");
         expect(envOf(i, "USERS")).toBe("alice bob");
         expect(envOf(r.inputsOf("hybrid-identity-ws1-docker-auth"), "USERS")).toBe("alice bob");
+        const userConfig = JSON.parse(envOf(i, "USER_CREDENTIAL_CONFIG")!);
+        expect(userConfig.audience).toBe(`//iam.googleapis.com/${X509_PROVIDER}`);
+        expect(userConfig).not.toHaveProperty("service_account_impersonation_url");
+        // The service identity still impersonates the workstation's account.
+        expect(JSON.parse(envOf(i, "CREDENTIAL_CONFIG")!).service_account_impersonation_url).toContain(WS_SA);
         expect(i.delete).toContain("CERT_DIR='/etc/aihpc/gcp'");
         expect(i.delete).not.toContain("CREDENTIAL_CONFIG=");
         expect(stepReceived(i, "delete").vars.CERT_DIR).toBe("/etc/aihpc/gcp");
@@ -285,5 +290,85 @@ describe("the summary output", () => {
         expect(s.cloud.tensorboard).toMatch(/tensorboards\//);
         expect(s.cloud.burst).toMatchObject({ vertex: "aihpc-burst -- --steps 1000", dryRun: "aihpc-burst --dry-run -- --steps 1000", serviceAccount: TRAINING_SA });
         expect(s.cloud.burst.local).toBe("sbatch /usr/local/share/aihpc/hybrid/train.sbatch --steps 1000");
+    });
+});
+
+describe("research users: an identity of their own (issue 18)", () => {
+    const POOL = "projects/123456789012/locations/global/workloadIdentityPools/aihpc-test-pool";
+    const LAB = `principalSet://iam.googleapis.com/${POOL}/attribute.lab/researchers`;
+    let users: Recorded;
+    beforeAll(async () => {
+        const raw = withGcp(twoHosts());
+        raw.workstation.base = { users: [{ name: "alice" }, { name: "bob" }] };
+        raw.gcp.workstationIdentity = { userRoles: { alice: ["roles/bigquery.user"] } };
+        users = await runProgram(raw);
+    });
+
+    test("each host makes its users' keys and certificates with a CA of its own; no key or CA travels", () => {
+        for (const h of ["ws1", "ws2"]) {
+            const step = users.inputsOf(`hybrid-user-certs-${h}`);
+            expect(envOf(step, "USERS")).toBe("alice bob");
+            expect(envOf(step, "SUBJECT_PREFIX")).toBe("aihpc-test-u-");
+            expect(envOf(step, "CA_NAME")).toBe(`aihpc-test ${h} user CA`);
+            expect(step.stdin).toBeUndefined();
+            expect(JSON.stringify(step)).not.toContain("PRIVATE KEY");
+        }
+        // The provider trusts the stack's CA (service identity) and each host's user CA, read back from the host.
+        const anchors = users.inputsOf("gcp-wif-x509").x509.trustStore.trustAnchors.map((a: any) => a.pemCertificate);
+        expect(anchors).toHaveLength(3);
+        expect(anchors[0]).toContain("MOCK-CA");
+        expect(anchors.slice(1).map((p: string) => Buffer.from(/MOCKUSERCA(\S+)/.exec(p)![1], "base64").toString())).toEqual(["hybrid-user-certs-ws1", "hybrid-user-certs-ws2"]);
+        const provider = transitiveDeps(users, users.named("gcp-wif-x509"));
+        for (const h of ["ws1", "ws2"]) {
+            expect(provider.has(users.named(`hybrid-user-certs-${h}`).urn)).toBe(true);
+            // Certificates after the users exist; credential configurations after both the certificates and the provider.
+            expect(transitiveDeps(users, users.named(`hybrid-user-certs-${h}`)).has(users.named(`ws-${h}-base-users`).urn)).toBe(true);
+            const cred = transitiveDeps(users, users.named(`hybrid-identity-${h}-credentials`));
+            expect(cred.has(users.named(`hybrid-user-certs-${h}`).urn) && cred.has(users.named("gcp-wif-x509").urn)).toBe(true);
+        }
+    });
+
+    test("two users, two principals; the pool admits exactly the service and the listed users", () => {
+        const out = (users.outputs.gcp as any).workstationGcloud;
+        expect(out.users).toEqual({
+            alice: { subject: "aihpc-test-u-alice", principal: `principal://iam.googleapis.com/${POOL}/subject/aihpc-test-u-alice` },
+            bob: { subject: "aihpc-test-u-bob", principal: `principal://iam.googleapis.com/${POOL}/subject/aihpc-test-u-bob` },
+        });
+        expect(out.users.alice.principal).not.toBe(out.users.bob.principal);
+        const p = users.inputsOf("gcp-wif-x509");
+        expect(p.attributeCondition).toBe('assertion.subject.dn.cn in ["aihpc-test-ws", "aihpc-test-u-alice", "aihpc-test-u-bob"]');
+        expect(p.attributeMapping).toEqual({
+            "google.subject": "assertion.subject.dn.cn",
+            "attribute.lab": 'assertion.subject.dn.cn.startsWith("aihpc-test-u-") ? "researchers" : "services"',
+        });
+    });
+
+    test("the lab's principal set has the workstation's data, registry and Vertex access; per-user roles go to that user", () => {
+        expect(users.inputsOf("gcp-storage-datasets-iam-storage-objectuser").members).toEqual([`serviceAccount:${WS_SA}`, LAB]);
+        expect(users.inputsOf("gcp-storage-checkpoints-iam-storage-objectuser").members).toContain(LAB);
+        expect(users.inputsOf("gcp-registry-docker-iam-artifactregistry-writer").members).toContain(LAB);
+        expect(users.inputsOf("gcp-identity-training-iam-iam-serviceaccountuser").members).toEqual([`serviceAccount:${WS_SA}`, LAB]);
+        expect(users.inputsOf("gcp-lab-iam-aiplatform-user")).toMatchObject({ role: "roles/aiplatform.user", member: LAB });
+        expect(users.inputsOf("gcp-wif-user-iam-alice-bigquery-user")).toMatchObject({ role: "roles/bigquery.user", member: `principal://iam.googleapis.com/${POOL}/subject/aihpc-test-u-alice` });
+        // Never the workstation account itself: users cannot impersonate it.
+        expect(users.inputsOf("gcp-wif-ws-iam-iam-workloadidentityuser").members).toEqual([`principal://iam.googleapis.com/${POOL}/subject/aihpc-test-ws`]);
+    });
+
+    test("a removed user's certificate is no longer trusted by the pool, and their grants go", async () => {
+        const raw = withGcp(twoHosts());
+        raw.workstation.base = { users: [{ name: "bob" }] };
+        const r = await runProgram(raw);
+        expect(r.inputsOf("gcp-wif-x509").attributeCondition).toBe('assertion.subject.dn.cn in ["aihpc-test-ws", "aihpc-test-u-bob"]');
+        expect(JSON.stringify(r.resources.map((x) => x.inputs))).not.toContain("aihpc-test-u-alice");
+        expect(envOf(r.inputsOf("hybrid-user-certs-ws1"), "USERS")).toBe("bob");
+    });
+
+    test("userRoles must name research users and predefined roles", () => {
+        const raw = withGcp();
+        raw.workstation.base = { users: [{ name: "alice" }] };
+        raw.gcp.workstationIdentity = { userRoles: { carol: ["roles/bigquery.user"] } };
+        expect(problemAt(raw, undefined, "aihpc:gcp.workstationIdentity.userRoles.carol").message).toMatch(/'carol' is not a research user: expected one of workstation.base.users \(alice\)/);
+        raw.gcp.workstationIdentity = { userRoles: { alice: ["roles/editor"] } };
+        expect(problemAt(raw, undefined, "aihpc:gcp.workstationIdentity.userRoles.alice[0]").message).toMatch(/basic role/);
     });
 });
