@@ -33,6 +33,9 @@ const MIRROR_PORT = 8089;
 const GCLOUD_VERSION = "520.0.0";
 const CERT_DIR = "/etc/aihpc/gcp";
 const ALICE_DIR = "/home/alice/.config/aihpc/gcp";
+const BOB_DIR = "/home/bob/.config/aihpc/gcp";
+const USER_CA = "/etc/aihpc/user-ca";
+const X509 = "gcp-wif-x509";
 const CRED_FILES = ["credentials.json", "certificate_config.json", "client.crt", "client.key"];
 const HYBRID_FILES = [
     "/etc/profile.d/aihpc-gcp.sh",
@@ -51,13 +54,14 @@ const HYBRID_FILES = [
     "/home/alice/.docker/config.json",
     CERT_DIR,
     ALICE_DIR,
+    USER_CA,
 ];
 
 /** The gcp stack for one testbed host: workstation as in issue 3, plus gcp with the bridge pointed at the local mirror. */
-function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?: string; mirrorKey?: string }): { config: Record<string, string>; secretKeys: string[] } {
+function stackConfig(tb: Testbed, host: TestHost, opts: { gcp: boolean; mirror?: string; mirrorKey?: string; users?: string[] }): { config: Record<string, string>; secretKeys: string[] } {
     const { config, secretKeys } = testbedStackConfig(tb, { hosts: [host] });
     const ws = JSON.parse(config["aihpc:workstation"]);
-    ws.base = { ...(ws.base ?? {}), users: [{ name: "alice" }] };
+    ws.base = { ...(ws.base ?? {}), users: (opts.users ?? ["alice", "bob"]).map((name) => ({ name })) };
     // The testbed's mirror is plain http: an explicit opt-in for its host.
     if (opts.mirror) ws.httpRepositoryHosts = [...(ws.httpRepositoryHosts ?? ["deb.debian.org"]), new URL(opts.mirror).hostname];
     const raw: Record<string, unknown> = { workstation: ws };
@@ -150,6 +154,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
     let mirror: string;
     let mirrorKey: string;
     let first: RanCommand[] = [];
+    let firstOutputs: Record<string, unknown> = {};
 
     beforeAll(async () => {
         mirrorDir = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-mirror-"));
@@ -161,6 +166,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         // The testbed's apt proxy admits Debian's hosts only: the mirror is reached directly (testbed-only setting).
         await tb.sshOk(ws1, `echo 'Acquire::http::Proxy::${BRIDGE_ADDRESS} "DIRECT";' > /etc/apt/apt.conf.d/89testbed-mirror-direct`);
         ex = new Executor({ stack: STACK, log: (m) => log(`  ${m}`) });
+        currentEx = ex;
     });
 
     afterAll(async () => {
@@ -178,8 +184,9 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         log(`first apply: ${r.ran.length} commands in ${r.durationMs} ms${r.error ? ` -- failed: ${r.error.message.slice(0, 2000)}` : ""}`);
         if (r.error) throw r.error;
         first = r.ran;
+        firstOutputs = r.outputs;
         const names = r.ran.map((c) => c.name);
-        for (const n of ["hybrid-identity-ws1-credentials", "hybrid-identity-ws1-gcloud", "hybrid-identity-ws1-docker-auth", "hybrid-data-ws1-env", "hybrid-data-ws1-sync", "hybrid-burst-ws1"]) {
+        for (const n of ["hybrid-user-certs-ws1", "hybrid-identity-ws1-credentials", "hybrid-identity-ws1-gcloud", "hybrid-identity-ws1-docker-auth", "hybrid-data-ws1-env", "hybrid-data-ws1-sync", "hybrid-burst-ws1"]) {
             expect(names).toContain(n);
         }
         // Access after the host's users exist; docker auth after credentials and gcloud.
@@ -201,17 +208,47 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
             ...CRED_FILES.map((f) => `600 alice:alice ${ALICE_DIR}/${f}`),
         ]);
         expect(await tb.sshOk(ws1, `head -1 ${ALICE_DIR}/client.key`)).toMatch(/^-----BEGIN .*PRIVATE KEY-----/);
+        // A key of alice's own, not the workstation's.
+        expect(await tb.sshOk(ws1, `openssl pkey -in ${ALICE_DIR}/client.key -pubout`)).not.toBe(await tb.sshOk(ws1, `openssl pkey -in ${CERT_DIR}/client.key -pubout 2>/dev/null || true`));
         const cred = JSON.parse(await tb.sshOk(ws1, `cat ${ALICE_DIR}/credentials.json`));
         expect(cred.type).toBe("external_account");
-        expect(cred.service_account_impersonation_url).toContain(`aihpc-${STACK}-ws@${PROJECT}.iam.gserviceaccount.com`);
+        expect(cred).not.toHaveProperty("service_account_impersonation_url");
+        expect(cred.audience).toBe(`//iam.googleapis.com/${ex.state.resources[urnOf(X509)].outputs.name}`);
         expect(cred.credential_source.certificate.certificate_config_location).toBe(`${ALICE_DIR}/certificate_config.json`);
         expect(JSON.parse(await tb.sshOk(ws1, `cat ${ALICE_DIR}/certificate_config.json`))).toEqual({
             cert_configs: { workload: { cert_path: `${ALICE_DIR}/client.crt`, key_path: `${ALICE_DIR}/client.key` } },
         });
+        // The service identity (root, system services) still acts as the workstation's account.
+        expect(JSON.parse(await tb.sshOk(ws1, `cat ${CERT_DIR}/credentials.json`)).service_account_impersonation_url).toContain(`aihpc-${STACK}-ws@${PROJECT}.iam.gserviceaccount.com`);
+        // The host's user CA: key 0600 root, never anywhere else.
+        expect(await modes(tb, ws1, [USER_CA, `${USER_CA}/ca.key`, `${USER_CA}/ca.crt`])).toEqual([`700 root:root ${USER_CA}`, `600 root:root ${USER_CA}/ca.key`, `644 root:root ${USER_CA}/ca.crt`]);
         // Another user cannot read them.
         const other = await tb.ssh(ws1, `useradd -M eve 2>/dev/null; su -s /bin/sh eve -c 'cat ${ALICE_DIR}/client.key; cat ${CERT_DIR}/client.key' 2>&1; userdel eve`);
         expect(other.stdout).not.toContain("PRIVATE KEY");
         expect(other.stdout).toMatch(/Permission denied/);
+    });
+
+    test("2b. two users, two principals: each certificate is the user's subject, issued by the host's user CA the pool trusts", async () => {
+        const subjectOf = async (dir: string) => (await tb.sshOk(ws1, `openssl x509 -in ${dir}/client.crt -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p'`)).trim();
+        const principals = (firstOutputs.gcp as any).workstationGcloud.users;
+        expect(await subjectOf(ALICE_DIR)).toBe(`aihpc-${STACK}-u-alice`);
+        expect(await subjectOf(BOB_DIR)).toBe(`aihpc-${STACK}-u-bob`);
+        expect(principals.alice.principal).toMatch(new RegExp(`/subject/aihpc-${STACK}-u-alice$`));
+        expect(principals.bob.principal).toMatch(new RegExp(`/subject/aihpc-${STACK}-u-bob$`));
+        expect(principals.alice.principal).not.toBe(principals.bob.principal);
+        expect(await modes(tb, ws1, [BOB_DIR, ...CRED_FILES.map((f) => `${BOB_DIR}/${f}`)])).toEqual([`700 bob:bob ${BOB_DIR}`, ...CRED_FILES.map((f) => `600 bob:bob ${BOB_DIR}/${f}`)]);
+        for (const d of [ALICE_DIR, BOB_DIR]) {
+            expect((await tb.sshOk(ws1, `openssl verify -CAfile ${USER_CA}/ca.crt ${d}/client.crt`)).trim()).toBe(`${d}/client.crt: OK`);
+            expect(await tb.sshOk(ws1, `openssl x509 -in ${d}/client.crt -noout -ext extendedKeyUsage,basicConstraints`)).toMatch(/TLS Web Client Authentication[\s\S]*CA:FALSE/);
+        }
+        // The CA certificate on the host is the one the X.509 provider trusts (read back by Pulumi).
+        const provider = ex.state.resources[urnOf(X509)].inputs as any;
+        const hostCa = (await tb.sshOk(ws1, `cat ${USER_CA}/ca.crt`)).trim();
+        expect(provider.x509.trustStore.trustAnchors.map((a: any) => a.pemCertificate.trim())).toContain(hostCa);
+        expect(provider.attributeCondition).toBe(`assertion.subject.dn.cn in ["aihpc-${STACK}-ws", "aihpc-${STACK}-u-alice", "aihpc-${STACK}-u-bob"]`);
+        // Bob cannot read alice's key, nor the CA's.
+        const other = await tb.ssh(ws1, `su -s /bin/sh bob -c 'cat ${ALICE_DIR}/client.key; cat ${USER_CA}/ca.key' 2>&1`);
+        expect(other.stdout).not.toContain("PRIVATE KEY");
     });
 
     test("3. Application Default Credentials: login shells, user managers, system services", async () => {
@@ -292,6 +329,34 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         }
     });
 
+    test("7b. removing bob: his files go, the host's user CA is rotated, alice is re-issued, the pool no longer trusts bob's certificate", async () => {
+        await tb.sshOk(ws1, `cp ${BOB_DIR}/client.crt /root/bob-old.crt && cp ${USER_CA}/ca.crt /root/ca-old.crt`);
+        const oldCa = (await tb.sshOk(ws1, "cat /root/ca-old.crt")).trim();
+        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror, mirrorKey, users: ["alice"] })) as [Record<string, string>, string[]]);
+        if (r.error) throw r.error;
+        expect(r.ran.map((c) => c.name)).toEqual(expect.arrayContaining(["hybrid-user-certs-ws1", "hybrid-identity-ws1-credentials"]));
+        expect((await tb.ssh(ws1, `test -e ${BOB_DIR}/client.key || test -e ${BOB_DIR}/credentials.json`)).code).not.toBe(0);
+        const newCa = (await tb.sshOk(ws1, `cat ${USER_CA}/ca.crt`)).trim();
+        expect(newCa).not.toBe(oldCa);
+        expect((await tb.sshOk(ws1, `openssl verify -CAfile ${USER_CA}/ca.crt ${ALICE_DIR}/client.crt`)).trim()).toBe(`${ALICE_DIR}/client.crt: OK`);
+        expect((await tb.ssh(ws1, `openssl verify -CAfile ${USER_CA}/ca.crt /root/bob-old.crt`)).code).not.toBe(0);
+        const provider = ex.state.resources[urnOf(X509)].inputs as any;
+        const anchors = provider.x509.trustStore.trustAnchors.map((a: any) => a.pemCertificate.trim());
+        expect(anchors).toContain(newCa);
+        expect(anchors).not.toContain(oldCa);
+        expect(provider.attributeCondition).toBe(`assertion.subject.dn.cn in ["aihpc-${STACK}-ws", "aihpc-${STACK}-u-alice"]`);
+        // Every trust anchor of the pool refuses bob's old certificate.
+        for (const [i, pem] of anchors.entries()) {
+            await tb.sshOk(ws1, `cat > /root/anchor-${i}.pem`, { stdin: `${pem}\n` });
+            expect((await tb.ssh(ws1, `openssl verify -CAfile /root/anchor-${i}.pem /root/bob-old.crt`)).code).not.toBe(0);
+        }
+        await tb.sshOk(ws1, "rm -f /root/bob-old.crt /root/ca-old.crt /root/anchor-*.pem");
+        // Settled: the next apply runs nothing.
+        const again = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: true, mirror, mirrorKey, users: ["alice"] })) as [Record<string, string>, string[]]);
+        if (again.error) throw again.error;
+        expect(again.ran.map((c) => c.name)).toEqual([]);
+    });
+
     test("8. the Google Cloud CLI step fails clearly when the repository is out of reach, and leaves no source", async () => {
         // The same step with the default repository (Google's, unreachable from the testbed).
         const { config, secretKeys } = stackConfig(tb, ws1, { gcp: true });
@@ -317,7 +382,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         if (r.error) throw r.error;
         expect(r.ran.every((c) => c.op === "delete" && c.name.startsWith("hybrid-"))).toBe(true);
         expect(r.ran.map((c) => c.name).sort()).toEqual(
-            ["hybrid-burst-ws1", "hybrid-data-ws1-env", "hybrid-data-ws1-sync", "hybrid-identity-ws1-credentials", "hybrid-identity-ws1-docker-auth", "hybrid-identity-ws1-gcloud"].sort(),
+            ["hybrid-burst-ws1", "hybrid-data-ws1-env", "hybrid-data-ws1-sync", "hybrid-identity-ws1-credentials", "hybrid-identity-ws1-docker-auth", "hybrid-identity-ws1-gcloud", "hybrid-user-certs-ws1"].sort(),
         );
         const left = await tb.ssh(ws1, `for f in ${HYBRID_FILES.join(" ")}; do if test -e "$f"; then echo "$f"; fi; done`);
         expect(left.stdout.trim()).toBe("");
@@ -338,6 +403,14 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
         expect(Object.keys(ex.state.resources)).toEqual([]);
     });
 });
+
+/** The URN of the one resource of the last apply with this name. */
+function urnOf(name: string): string {
+    const hits = Object.values(currentEx!.state.resources).filter((e) => e.name === name);
+    if (hits.length !== 1) throw new Error(`expected one resource named ${name}, found ${hits.length}`);
+    return hits[0].urn;
+}
+let currentEx: Executor | undefined;
 
 function tryJson(v: string): unknown {
     try {
