@@ -36,6 +36,8 @@ export interface StackOutputs {
     gcp?: pulumi.Output<GcpOutputs>;
     /** One summary of the environment: hosts, Slurm, monitoring URLs and, with gcp, image, buckets, Tensorboard, burst. */
     summary: pulumi.Output<EnvironmentSummary>;
+    /** Grafana's admin password (secret: `pulumi stack output --show-secrets grafanaAdminPassword`); absent without Grafana. */
+    grafanaAdminPassword?: pulumi.Output<string>;
 }
 
 /** Compose the whole graph from validated config. */
@@ -131,5 +133,6 @@ export function defineStack(cfg: StackConfig): StackOutputs {
               }))
             : undefined,
     );
-    return gcp ? { hosts, gcp: gcp.outputs, summary } : { hosts, summary };
+    const grafana = workstation.monitoring?.grafanaAdminPassword;
+    return { hosts, ...(gcp ? { gcp: gcp.outputs } : {}), summary, ...(grafana ? { grafanaAdminPassword: pulumi.secret(grafana) } : {}) };
 }

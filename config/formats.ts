@@ -3,6 +3,7 @@
 // script loops over. Each is parsed here once, refused with a message that
 // says what is expected, and handed on re-serialised, so that no step script
 // ever receives a value that could break out of the file it is written into.
+import { isIP } from "net";
 import * as posix from "path/posix";
 import { z } from "zod";
 
@@ -155,3 +156,13 @@ export const devicePath = z
 export const networkHost = z
     .string()
     .refine((s) => IPV4.test(s) || DNS_NAME.test(s.toLowerCase()), "expected a host name or IPv4 address such as \"ntp.example.org\" (one per list item: no spaces, commas or shell characters)");
+
+/** An IPv4 or IPv6 address or network in CIDR notation ("192.168.10.0/24", "10.0.0.5", "fd00::/64"), normalised to its network. */
+export const ipNetwork = z.string().refine((raw) => {
+    const [addr, len, ...rest] = raw.split("/");
+    const v = isIP(addr);
+    if (v === 0 || rest.length) return false;
+    if (len === undefined) return true;
+    if (!/^\d{1,3}$/.test(len)) return false;
+    return Number(len) <= (v === 4 ? 32 : 128);
+}, "expected an IP address or network in CIDR notation, such as \"192.168.10.0/24\" or \"fd00::/64\"");

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { versions } from "./versions";
 import { hostname, imageByDigest, keyFingerprints, port, sha256, toggle } from "./common";
-import { devicePath, httpUrl, managedPath, networkHost } from "./formats";
+import { devicePath, httpUrl, ipNetwork, managedPath, networkHost } from "./formats";
 import { parseSshPublicKey } from "./ssh-key";
 
 /** A public host key as `ssh-keyscan` or `/etc/ssh/ssh_host_*_key.pub` prints it (parsed: config/ssh-key.ts). */
@@ -287,6 +287,18 @@ const monitoring = z.strictObject({
      * gpus.model is a data-centre GPU, and the nvidia-smi textfile collector elsewhere (RTX cards, unknown model).
      */
     gpuExporter: z.enum(["auto", "dcgm", "nvidia-smi"]).default("auto"),
+    /**
+     * A host firewall (nftables, a table of its own) on every host: the monitoring ports (exporters,
+     * Prometheus, Alertmanager, Grafana) answer only the cluster's hosts and these admin networks,
+     * and reset every other connection. Other ports are left alone.
+     */
+    firewall: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            /** Where admins reach Grafana and Prometheus from, e.g. ["192.168.10.0/24"]. */
+            adminNetworks: z.array(ipNetwork).default([]),
+        })
+        .prefault({}),
     dcgmExporter: z
         .strictObject({
             /**

@@ -8,6 +8,20 @@ import { MonitoringConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
 import { Ready, readyOn } from "../ready";
+import {
+    alertmanagerDropin,
+    dcgmUnit,
+    firewallRules,
+    firewallUnit,
+    grafanaDropin,
+    hostPort,
+    listenAddress,
+    localUrl,
+    nodeExporterDropin,
+    prometheusDropin,
+} from "./render";
+
+export * from "./render";
 
 const SCRIPTS = `${__dirname}/scripts`;
 const TEMPLATES = `${__dirname}/templates`;
@@ -35,9 +49,10 @@ export function dashboards(): Record<string, string> {
     );
 }
 
-export function grafanaDatasource(m: MonitoringConfig): string {
+/** The data source: Prometheus where it listens on the controller (`localUrl`). */
+export function grafanaDatasource(m: MonitoringConfig, prometheusListen = "127.0.0.1"): string {
     return template("grafana/datasource.yaml")
-        .replace(/\{\{PROMETHEUS_PORT\}\}/g, String(m.prometheus.port))
+        .replace(/\{\{PROMETHEUS_URL\}\}/g, localUrl(prometheusListen, m.prometheus.port, ""))
         .replace(/\{\{SCRAPE_INTERVAL\}\}/g, m.prometheus.scrapeInterval);
 }
 
@@ -70,14 +85,19 @@ export function scrapeAddress(h: HostConfig, transport: "ssh" | "local"): string
     return transport === "local" ? "127.0.0.1" : h.address ?? h.name;
 }
 
-/** prometheus.yml: the node exporters of all hosts (instance = host name), Prometheus, Alertmanager. */
-export function prometheusConfig(m: MonitoringConfig, hosts: { name: string; address: string }[], dcgmHosts: { name: string; address: string }[] = []): string {
+/** prometheus.yml: the node exporters of all hosts (instance = host name), Prometheus (where it listens), Alertmanager (loopback). */
+export function prometheusConfig(
+    m: MonitoringConfig,
+    hosts: { name: string; address: string }[],
+    dcgmHosts: { name: string; address: string }[] = [],
+    prometheusListen = "127.0.0.1",
+): string {
     const cfg: Record<string, unknown> = {
         global: { scrape_interval: m.prometheus.scrapeInterval, evaluation_interval: m.prometheus.scrapeInterval },
         rule_files: ["/etc/prometheus/rules/*.yml"],
         ...(m.alertmanager.enabled ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${m.alertmanager.port}`] }] }] } } : {}),
         scrape_configs: [
-            { job_name: "prometheus", static_configs: [{ targets: [`127.0.0.1:${m.prometheus.port}`], labels: { instance: "prometheus" } }] },
+            { job_name: "prometheus", static_configs: [{ targets: [hostPort(prometheusListen || "127.0.0.1", m.prometheus.port)], labels: { instance: "prometheus" } }] },
             {
                 job_name: "node",
                 static_configs: hosts.map((h) => ({ targets: [`${h.address}:${m.nodeExporterPort}`], labels: { instance: h.name } })),
@@ -124,6 +144,30 @@ export function dashboardFiles(gpu: boolean): Record<string, string> {
     return files;
 }
 
+/**
+ * What a host's firewall admits to which ports: the exporters everywhere (dcgm-exporter's
+ * published port through the forward hook), and on the controller Prometheus and Grafana;
+ * from every host of the cluster and workstation.monitoring.firewall.adminNetworks.
+ * Alertmanager listens on loopback only, which the firewall always admits.
+ */
+export function firewallArgs(
+    m: MonitoringConfig,
+    host: { config: HostConfig },
+    hosts: { config: HostConfig }[],
+    transport: "ssh" | "local",
+    gpuMode: GpuExporterMode | undefined,
+    isController: boolean,
+) {
+    const ports = [m.nodeExporterPort];
+    if (isController) ports.push(m.prometheus.port, ...(m.grafana.enabled ? [m.grafana.port] : []));
+    const cluster = transport === "local" ? [] : hosts.map((h) => h.config.address).filter((a): a is string => a !== undefined);
+    return {
+        ports,
+        publishedPorts: gpuMode === "dcgm" ? [m.dcgmExporter.port] : [],
+        allowed: [...new Set([...cluster, ...m.firewall.adminNetworks])],
+    };
+}
+
 export interface MonitoringArgs {
     hosts: Host[];
     /** The host with role 'controller': Prometheus, Alertmanager and Grafana run there. */
@@ -165,21 +209,43 @@ export class Monitoring extends pulumi.ComponentResource {
             const n = `${name}-${h.name}`;
             const after = stepOptions(this, h, readyOn(h.name, args.baseReady));
             const retain = retainStep(`${n}-retain`, t, "monitoring", m.retain, after());
-            const nodeExporter = scriptStep(`${n}-node-exporter`, t, { dir: SCRIPTS, file: "node-exporter.sh", env: { PORT: m.nodeExporterPort } }, after(retain));
-            const steps: Record<string, pulumi.Resource> = { retain, nodeExporter };
+            const listen = listenAddress(h.config, args.transport);
+            // The firewall first: no monitoring port of this host answers outside the cluster, even briefly.
+            const steps: Record<string, pulumi.Resource> = { retain };
+            let guard: pulumi.Resource[] = [];
+            if (m.firewall.enabled) {
+                steps.firewall = scriptStep(
+                    `${n}-firewall`,
+                    t,
+                    { dir: SCRIPTS, file: "firewall.sh", env: {}, files: { RULES: fileText(firewallRules(firewallArgs(m, h, args.hosts, args.transport, modes.get(h.name), h === controller))), UNIT: fileText(firewallUnit()) } },
+                    after(retain),
+                );
+                guard = [steps.firewall];
+            }
+            const nodeExporter = scriptStep(
+                `${n}-node-exporter`,
+                t,
+                { dir: SCRIPTS, file: "node-exporter.sh", env: { URL: localUrl(listen, m.nodeExporterPort, "/metrics") }, files: { DROPIN: fileText(nodeExporterDropin(listen, m.nodeExporterPort)) } },
+                after(retain, ...guard),
+            );
+            steps.nodeExporter = nodeExporter;
             const mode = modes.get(h.name);
             if (mode) {
                 // 'dcgm' comes with its image (gpuExporterMode, monitoring/problems.ts).
                 const dcgmImage = mode === "dcgm" ? m.dcgmExporter.image : undefined;
                 const env: StepEnv =
-                    dcgmImage !== undefined
-                        ? { MODE: "dcgm", INTERVAL: m.prometheus.scrapeInterval, IMAGE: dcgmImage, PORT: m.dcgmExporter.port }
-                        : { MODE: "nvidia-smi", INTERVAL: m.prometheus.scrapeInterval };
+                    dcgmImage !== undefined ? { MODE: "dcgm", INTERVAL: m.prometheus.scrapeInterval, IMAGE: dcgmImage } : { MODE: "nvidia-smi", INTERVAL: m.prometheus.scrapeInterval };
                 const bundled = dcgmImage !== undefined ? undefined : { COLLECTOR: path.join(SCRIPTS, "gpu-metrics.sh") };
                 steps.gpuExporter = scriptStep(
                     `${n}-gpu-exporter`,
                     t,
-                    { dir: SCRIPTS, file: "gpu-exporter.sh", env, bundled },
+                    {
+                        dir: SCRIPTS,
+                        file: "gpu-exporter.sh",
+                        env,
+                        bundled,
+                        ...(dcgmImage !== undefined ? { files: { DCGM_UNIT: fileText(dcgmUnit(dcgmImage, listen, m.dcgmExporter.port)) } } : {}),
+                    },
                     after(nodeExporter, ...readyOn(h.name, args.gpuReady, mode === "dcgm" ? args.gpuContainersReady : undefined)),
                 );
             }
@@ -192,10 +258,13 @@ export class Monitoring extends pulumi.ComponentResource {
                     {
                         dir: SCRIPTS,
                         file: "prometheus.sh",
-                        env: { PORT: m.prometheus.port, RETENTION: m.prometheus.retentionDays },
-                        files: { PROMETHEUS_YML: fileText(prometheusConfig(m, targets, dcgmTargets)) },
+                        env: { READY_URL: localUrl(listen, m.prometheus.port, "/-/ready") },
+                        files: {
+                            PROMETHEUS_YML: fileText(prometheusConfig(m, targets, dcgmTargets, listen)),
+                            DROPIN: fileText(prometheusDropin(listen, m.prometheus.port, m.prometheus.retentionDays)),
+                        },
                     },
-                    after(retain),
+                    after(retain, ...guard),
                 );
                 steps.prometheus = prometheus;
                 steps.rules = scriptStep(`${n}-rules`, t, { dir: SCRIPTS, file: "rules.sh", env: {}, bundled: { RULES: path.join(TEMPLATES, "rules", "aihpc.rules.yml") } }, after(prometheus));
@@ -206,12 +275,12 @@ export class Monitoring extends pulumi.ComponentResource {
                         {
                             dir: SCRIPTS,
                             file: "alertmanager.sh",
-                            env: { PORT: m.alertmanager.port, WEBHOOK_SECRET: webhookSecret ? 1 : 0 },
-                            files: { ALERTMANAGER_YML: fileText(alertmanagerConfig(m)) },
+                            env: { READY_URL: localUrl("127.0.0.1", m.alertmanager.port, "/-/ready"), WEBHOOK_SECRET: webhookSecret ? 1 : 0 },
+                            files: { ALERTMANAGER_YML: fileText(alertmanagerConfig(m)), DROPIN: fileText(alertmanagerDropin(m.alertmanager.port)) },
                             // aihpc:alertWebhookSecret: on stdin only (never in the command), a secret in state.
                             stdin: webhookSecret,
                         },
-                        after(retain),
+                        after(retain, ...guard),
                     );
                 }
                 if (args.slurmControllerReady) {
@@ -242,8 +311,8 @@ export class Monitoring extends pulumi.ComponentResource {
                     const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
                     this.grafanaAdminPassword = pulumi.secret(password.result);
                     const cfg = {
-                        env: { PORT: m.grafana.port },
-                        files: { DATASOURCE: fileText(grafanaDatasource(m)) },
+                        env: {},
+                        files: { DATASOURCE: fileText(grafanaDatasource(m, listen)), DROPIN: fileText(grafanaDropin(listen, m.grafana.port)) },
                         bundled: { DASHBOARD_PROVIDER: path.join(TEMPLATES, "grafana", "dashboards.yaml") },
                         sets: { DASHBOARDS: dashboardFiles(gpuHosts.length > 0) },
                     };
@@ -252,7 +321,7 @@ export class Monitoring extends pulumi.ComponentResource {
                         `${n}-grafana-config`,
                         t,
                         { dir: SCRIPTS, file: "grafana-config.sh", ...cfg, stdin: this.grafanaAdminPassword },
-                        after(grafana, steps.prometheus),
+                        after(grafana, steps.prometheus, ...guard),
                     );
                 }
             }

@@ -55,11 +55,11 @@ describe("workstation components under mocks", () => {
                 "ws-ws1-bundle",
                 ...["retain", "apt-proxy", "apt-sources", "packages", "time", "tuning", "cpu-governor", "users"].map((s) => `ws-ws1-base-${s}`),
                 ...["retain", "packages", "munge", "health", "jobs", "config"].map((s) => `ws-slurm-ws1-${s}`),
-                ...["retain", "node-exporter", "prometheus", "rules", "alertmanager", "slurm-metrics", "grafana", "grafana-config"].map((s) => `ws-monitoring-ws1-${s}`),
+                ...["retain", "firewall", "node-exporter", "prometheus", "rules", "alertmanager", "slurm-metrics", "grafana", "grafana-config"].map((s) => `ws-monitoring-ws1-${s}`),
             ].sort(),
         );
         // A compute-only host: no Prometheus, Grafana, Alertmanager.
-        expect(stepNames(rec, "ws2").filter((n) => n.startsWith("ws-monitoring-"))).toEqual(["ws-monitoring-ws2-node-exporter", "ws-monitoring-ws2-retain"]);
+        expect(stepNames(rec, "ws2").filter((n) => n.startsWith("ws-monitoring-"))).toEqual(["ws-monitoring-ws2-firewall", "ws-monitoring-ws2-node-exporter", "ws-monitoring-ws2-retain"]);
         expect(stepNames(rec, "ws2").filter((n) => n.startsWith("ws-slurm-"))).toHaveLength(6);
     });
 
@@ -200,7 +200,7 @@ describe("fine-grained triggers: one setting changes only the steps that depend 
         ["base.retain", (w: any) => (w.base = { retain: true }), ["ws-ws1-base-retain", "ws-ws2-base-retain"]],
         ["slurm.retain", (w: any) => (w.slurm = { retain: true }), ["ws-slurm-ws1-retain", "ws-slurm-ws2-retain"]],
         ["base.users", (w: any) => (w.base = { users: [{ name: "alice", uid: 2001, sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIhUeXXbexzZoiLqPefvDpgz4u38N8nv0gISGcaWzUs1 alice"] }] }), ["ws-ws1-base-users", "ws-ws2-base-users"]],
-        ["monitoring.nodeExporterPort", (w: any) => (w.monitoring = { nodeExporterPort: 9101 }), ["ws-monitoring-ws1-node-exporter", "ws-monitoring-ws1-prometheus", "ws-monitoring-ws2-node-exporter"]],
+        ["monitoring.nodeExporterPort", (w: any) => (w.monitoring = { nodeExporterPort: 9101 }), ["ws-monitoring-ws1-firewall", "ws-monitoring-ws1-node-exporter", "ws-monitoring-ws1-prometheus", "ws-monitoring-ws2-firewall", "ws-monitoring-ws2-node-exporter"]],
         ["monitoring.prometheus.retentionDays", (w: any) => (w.monitoring = { prometheus: { retentionDays: 30 } }), ["ws-monitoring-ws1-prometheus"]],
         ["a fake GPU on ws2 only", (w: any) => (w.hosts[1].gpus = { count: 2, devices: ["/dev/fakegpu0", "/dev/fakegpu1"] }), ["ws-slurm-ws1-config", "ws-slurm-ws2-config", "ws-slurm-ws2-health"]],
     ])("%s", async (_what, edit, expected) => {
@@ -238,7 +238,7 @@ describe("teardown and retain", () => {
 
     test("preview (as `pulumi preview`): facts unknown, generated config unknown, graph the same", async () => {
         const rec = await runProgram(testbedLike());
-        expect(rec.ofType(STEP)).toHaveLength(2 * 2 + 2 * 8 + 2 * 6 + 2 * 2 + 6);
+        expect(rec.ofType(STEP)).toHaveLength(2 * 2 + 2 * 8 + 2 * 6 + 2 * 3 + 6);
         // slurm.conf is rendered from the facts: unknown in preview; the command itself is known.
         expect(rec.named("ws-slurm-ws1-config").inputs.stdin).toBe(UNKNOWN_VALUE);
         expect(rec.named("ws-slurm-ws1-config").inputs.create).not.toBe(UNKNOWN_VALUE);

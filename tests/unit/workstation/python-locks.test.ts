@@ -106,7 +106,7 @@ describe("containers by digest", () => {
             .replace("aihpc_require_systemd\n", ":\n")
             .replace("remove_smi\n        command -v docker", 'echo "ACCEPTED"; exit 0\n        command -v docker');
         const run = (image: string) =>
-            spawnSync("bash", ["-c", script, "aihpc-step"], { encoding: "utf8", env: { ...process.env, AIHPC_ACTION: "apply", MODE: "dcgm", INTERVAL: "30s", PORT: "9400", IMAGE: image } });
+            spawnSync("bash", ["-c", script, "aihpc-step"], { encoding: "utf8", env: { ...process.env, AIHPC_ACTION: "apply", MODE: "dcgm", INTERVAL: "30s", DCGM_UNIT: "[Unit]", IMAGE: image } });
         const tag = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04";
         const r = run(tag);
         expect(r.status).not.toBe(0);

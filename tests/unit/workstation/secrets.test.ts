@@ -205,7 +205,7 @@ describe("the steps write the secrets 0600, from stdin, run for real in a scratc
             spawnSync("bash", ["-c", script, "aihpc-step"], {
                 input,
                 encoding: "utf8",
-                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIHPC_ACTION: "apply", PORT: "9093", WEBHOOK_SECRET: secret, ALERTMANAGER_YML: "route: {receiver: d}" },
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIHPC_ACTION: "apply", READY_URL: "http://127.0.0.1:9093/-/ready", DROPIN: "[Service]", WEBHOOK_SECRET: secret, ALERTMANAGER_YML: "route: {receiver: d}" },
             });
         const r = run("1", `${WEBHOOK_TOKEN}\n`);
         expect(r.stderr).toBe("");

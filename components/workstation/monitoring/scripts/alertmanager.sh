@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Alertmanager on the controller, single instance (clustering off), config
-# checked with amtool first. With WEBHOOK_SECRET=1 the webhook's token or
+# Alertmanager on the controller, single instance (clustering off), loopback
+# only, config checked with amtool first. ALERTMANAGER_YML and DROPIN are
+# rendered by Pulumi (monitoring/index.ts, render.ts). With WEBHOOK_SECRET=1 the webhook's token or
 # password (aihpc:alertWebhookSecret) arrives on stdin, never in the command,
 # and is written 0600 for the user Alertmanager runs as; the config names the
 # file (credentials_file / password_file), never the secret.
@@ -9,7 +10,7 @@ secret=/etc/prometheus/alertmanager-webhook.secret
 dropin=/etc/systemd/system/prometheus-alertmanager.service.d/aihpc.conf
 case "$AIHPC_ACTION" in
   apply)
-    : "${PORT:?}" "${ALERTMANAGER_YML:?}"
+    : "${READY_URL:?}" "${DROPIN:?}" "${ALERTMANAGER_YML:?}"
     aihpc_require_systemd
     aihpc_apt_install alertmanager prometheus-alertmanager
     secret_changed=0
@@ -30,20 +31,17 @@ case "$AIHPC_ACTION" in
     amtool check-config "$tmp" >&2 || aihpc_die "amtool rejected the generated alertmanager.yml (output above): check workstation.monitoring.alertmanager"
     aihpc_put "$conf" 0644 root:root "$ALERTMANAGER_YML"
     reload="$AIHPC_WROTE"
-    aihpc_put "$dropin" 0644 root:root "# Managed by aihpc (workstation.monitoring.alertmanager)
-[Service]
-ExecStart=
-ExecStart=/usr/bin/prometheus-alertmanager --config.file=$conf --storage.path=/var/lib/prometheus/alertmanager/ --web.listen-address=:$PORT --cluster.listen-address="
+    aihpc_put "$dropin" 0644 root:root "$DROPIN"
     restart="$AIHPC_WROTE"
     [ "$restart" = 1 ] && systemctl daemon-reload
     [ "$reload" = 1 ] && restart=1
     [ "$secret_changed" = 1 ] && restart=1
     aihpc_service prometheus-alertmanager.service "$restart"
     for _ in $(seq 1 20); do
-      curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" && break
+      curl -fsS -o /dev/null "$READY_URL" && break
       sleep 1
     done
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" || aihpc_service_failed prometheus-alertmanager.service
+    curl -fsS -o /dev/null "$READY_URL" || aihpc_service_failed prometheus-alertmanager.service
     ;;
   delete)
     aihpc_service_off prometheus-alertmanager.service

@@ -3,7 +3,8 @@
 #   nvidia-smi: the aihpc-gpu-metrics collector (COLLECTOR) on a timer, writing
 #     to the node exporter's textfile directory (RTX and other cards);
 #   dcgm: NVIDIA's dcgm-exporter container (IMAGE, pinned by digest) under systemd
-#     on PORT, through Docker's nvidia runtime (data-centre GPUs).
+#     (DCGM_UNIT, rendered by Pulumi: published on the host's cluster address),
+#     through Docker's nvidia runtime (data-centre GPUs).
 # Switching mode removes the other one.
 dcgm=/etc/systemd/system/aihpc-dcgm-exporter.service
 prom=/var/lib/prometheus/node-exporter/aihpc_gpu.prom
@@ -24,26 +25,13 @@ case "$AIHPC_ACTION" in
         grep -q '^aihpc_gpu_smi_success 1' "$prom" 2>/dev/null || aihpc_warn "nvidia-smi did not answer: $prom reports aihpc_gpu_smi_success 0"
         ;;
       dcgm)
-        : "${IMAGE:?}" "${PORT:?}"
+        : "${IMAGE:?}"
         # By digest only (Docker checks the pulled content against it); a tag can be moved.
         [[ "$IMAGE" =~ @sha256:[0-9a-f]{64}$ ]] || aihpc_die "dcgm-exporter image '$IMAGE' is not pinned by digest: set workstation.monitoring.dcgmExporter.image to NAME:TAG@sha256:DIGEST"
+        : "${DCGM_UNIT:?}"
         remove_smi
         command -v docker >/dev/null || aihpc_die "dcgm-exporter runs as a container: workstation.containers must be on"
-        aihpc_put "$dcgm" 0644 root:root "# Managed by aihpc (workstation.monitoring.dcgmExporter)
-[Unit]
-Description=aihpc: NVIDIA dcgm-exporter ($IMAGE)
-After=docker.service
-Requires=docker.service
-
-[Service]
-ExecStartPre=-/usr/bin/docker rm -f aihpc-dcgm-exporter
-ExecStart=/usr/bin/docker run --rm --name aihpc-dcgm-exporter --runtime=nvidia --gpus all --cap-add SYS_ADMIN -p $PORT:9400 $IMAGE
-ExecStop=/usr/bin/docker stop aihpc-dcgm-exporter
-Restart=on-failure
-RestartSec=30
-
-[Install]
-WantedBy=multi-user.target"
+        aihpc_put "$dcgm" 0644 root:root "$DCGM_UNIT"
         restart="$AIHPC_WROTE"
         [ "$restart" = 1 ] && systemctl daemon-reload
         docker image inspect "$IMAGE" >/dev/null 2>&1 || docker pull "$IMAGE" >&2 ||

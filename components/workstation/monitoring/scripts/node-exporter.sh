@@ -1,26 +1,25 @@
 #!/usr/bin/env bash
 # prometheus-node-exporter with its textfile collector directory (the Slurm
-# metrics and later the GPU checks write there), on every host.
+# metrics and later the GPU checks write there), on every host. DROPIN (its
+# listen address and flags) is rendered by Pulumi (monitoring/render.ts); URL
+# is where this host reaches it.
 dropin=/etc/systemd/system/prometheus-node-exporter.service.d/aihpc.conf
 textfile=/var/lib/prometheus/node-exporter
 case "$AIHPC_ACTION" in
   apply)
-    : "${PORT:?}"
+    : "${DROPIN:?}" "${URL:?}"
     aihpc_require_systemd
     aihpc_apt_install node-exporter prometheus-node-exporter
     install -d -m 0755 "$textfile"
-    aihpc_put "$dropin" 0644 root:root "# Managed by aihpc (workstation.monitoring.nodeExporterPort)
-[Service]
-ExecStart=
-ExecStart=/usr/bin/prometheus-node-exporter --web.listen-address=:$PORT --collector.textfile.directory=$textfile"
+    aihpc_put "$dropin" 0644 root:root "$DROPIN"
     restart="$AIHPC_WROTE"
     [ "$restart" = 1 ] && systemctl daemon-reload
     aihpc_service prometheus-node-exporter.service "$restart"
     for _ in $(seq 1 20); do
-      curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics" && break
+      curl -fsS -o /dev/null "$URL" && break
       sleep 1
     done
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics" || aihpc_service_failed prometheus-node-exporter.service
+    curl -fsS -o /dev/null "$URL" || aihpc_service_failed prometheus-node-exporter.service
     ;;
   delete)
     aihpc_service_off prometheus-node-exporter.service

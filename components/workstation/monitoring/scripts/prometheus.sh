@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Prometheus on the controller: package, flags (port, retention) and
 # prometheus.yml (scrape targets), checked with promtool before it is used.
+# PROMETHEUS_YML and DROPIN are rendered by Pulumi (monitoring/index.ts,
+# render.ts); READY_URL is where this host reaches Prometheus.
 conf=/etc/prometheus/prometheus.yml
 dropin=/etc/systemd/system/prometheus.service.d/aihpc.conf
 wait_ready() {
   for _ in $(seq 1 30); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/-/ready" && return 0
+    curl -fsS -o /dev/null "$READY_URL" && return 0
     sleep 1
   done
   aihpc_service_failed prometheus.service
 }
 case "$AIHPC_ACTION" in
   apply)
-    : "${PORT:?}" "${RETENTION:?}" "${PROMETHEUS_YML:?}"
+    : "${READY_URL:?}" "${DROPIN:?}" "${PROMETHEUS_YML:?}"
     aihpc_require_systemd
     aihpc_apt_install prometheus prometheus
     install -d -m 0755 /etc/prometheus/rules
@@ -22,10 +24,7 @@ case "$AIHPC_ACTION" in
     promtool check config "$tmp" >&2 || aihpc_die "promtool rejected the generated prometheus.yml (output above): this is a bug in aihpc's monitoring component"
     aihpc_put "$conf" 0644 root:root "$PROMETHEUS_YML"
     reload="$AIHPC_WROTE"
-    aihpc_put "$dropin" 0644 root:root "# Managed by aihpc (workstation.monitoring.prometheus)
-[Service]
-ExecStart=
-ExecStart=/usr/bin/prometheus --config.file=$conf --storage.tsdb.path=/var/lib/prometheus/metrics2/ --storage.tsdb.retention.time=${RETENTION}d --web.listen-address=:$PORT"
+    aihpc_put "$dropin" 0644 root:root "$DROPIN"
     restart="$AIHPC_WROTE"
     [ "$restart" = 1 ] && systemctl daemon-reload
     aihpc_service prometheus.service "$restart"
