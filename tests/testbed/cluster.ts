@@ -56,9 +56,9 @@ export async function runGpuTemplateJob(tb: Testbed, controller: TestHost, node:
     return { jobId, output };
 }
 
-/** Prometheus's `up` series for job "node": instance -> value. */
+/** Prometheus's `up` series for job "node": instance -> value (Prometheus listens on the controller's cluster address). */
 export async function nodeExportersUp(tb: Testbed, controller: TestHost, port = 9090): Promise<Record<string, string>> {
-    const out = await tb.sshOk(controller, `curl -fsS --get --data-urlencode 'query=up{job="node"}' http://127.0.0.1:${port}/api/v1/query`);
+    const out = await tb.sshOk(controller, `curl -fsS --get --data-urlencode 'query=up{job="node"}' http://${controller.address}:${port}/api/v1/query`);
     const body = JSON.parse(out) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== "success") throw new Error(`prometheus: ${out}`);
     return Object.fromEntries(body.data.result.map((r) => [r.metric.instance, r.value[1]]));
