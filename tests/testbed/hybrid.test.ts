@@ -377,7 +377,7 @@ describe("the hybrid bridge on a booted host (issue 7)", () => {
     });
 
     test("9. removing the gcp side revokes the workstation's access and leaves local Slurm jobs running", async () => {
-        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: false })) as [Record<string, string>, string[]]);
+        const r = await ex.apply(...Object.values(stackConfig(tb, ws1, { gcp: false, users: ["alice"] })) as [Record<string, string>, string[]]);
         log(`apply without gcp: ${r.ran.length} commands`);
         if (r.error) throw r.error;
         expect(r.ran.every((c) => c.op === "delete" && c.name.startsWith("hybrid-"))).toBe(true);

@@ -116,9 +116,17 @@ describe("monitoring behind the cluster's network (issue 18)", () => {
     });
 
     test("4. destroy removes the table, the unit and the rules file", async () => {
-        const r = await ex.destroy();
+        let r = await ex.destroy();
         log(`destroy: ${opsSummary(r.ran)}`);
+        // Concurrent teardown steps on one host each run systemctl; systemd 252 in a container
+        // has been seen to drop a call during another step's daemon-reload (ENOTCONN on its
+        // private socket). That is the host's manager, not the step: destroy resumes where it stopped.
+        if (r.error && /Transport endpoint is not connected|disconnected from message bus/.test(r.error.message)) {
+            log(`destroy hit a dropped systemd call, resuming: ${r.error.message.split("\n").slice(-3).join(" | ")}`);
+            r = await ex.destroy();
+        }
         if (r.error) throw r.error;
+        expect(Object.keys(ex.state.resources)).toEqual([]);
         for (const h of [ws1, ws2]) {
             expect(await tb.sshOk(h, "nft list tables 2>/dev/null || true")).not.toContain("aihpc_monitoring");
             expect((await tb.ssh(h, "test -e /etc/systemd/system/aihpc-firewall-monitoring.service || test -e /etc/aihpc/firewall-monitoring.nft")).code).not.toBe(0);
