@@ -7,6 +7,17 @@
 rules=/etc/aihpc/firewall-monitoring.nft
 unit=/etc/systemd/system/aihpc-firewall-monitoring.service
 table=aihpc_monitoring
+unit_name=aihpc-firewall-monitoring.service
+# systemctl, again when the manager dropped the call: other steps on the host may
+# re-execute or reload systemd at the same moment (ENOTCONN on its private socket).
+sysctl_retry() {
+  local i
+  for i in 1 2 3 4 5; do
+    systemctl "$@" && return 0
+    sleep "$i"
+  done
+  return 1
+}
 case "$AIHPC_ACTION" in
   apply)
     : "${RULES:?}" "${UNIT:?}"
@@ -20,17 +31,25 @@ case "$AIHPC_ACTION" in
     aihpc_put "$rules" 0644 root:root "$RULES"
     changed="$AIHPC_WROTE"
     aihpc_put "$unit" 0644 root:root "$UNIT"
-    if aihpc_wrote; then systemctl daemon-reload && changed=1; fi
+    if aihpc_wrote; then sysctl_retry daemon-reload && changed=1; fi
     nft list table inet "$table" >/dev/null 2>&1 || changed=1
     # A change is loaded in place (`nft -f` replaces the table in one transaction: the ports are
     # never open in between); the unit loads it at every boot.
-    if [ "$changed" = 1 ] && systemctl is-active --quiet aihpc-firewall-monitoring.service; then
-      systemctl reload aihpc-firewall-monitoring.service || aihpc_service_failed aihpc-firewall-monitoring.service
+    if [ "$changed" = 1 ] && systemctl is-active --quiet "$unit_name"; then
+      sysctl_retry reload "$unit_name" || aihpc_service_failed "$unit_name"
       aihpc_log "reloaded the nftables table $table"
       aihpc_mark_changed
     fi
-    aihpc_service aihpc-firewall-monitoring.service 0
-    nft list table inet "$table" >/dev/null 2>&1 || aihpc_service_failed aihpc-firewall-monitoring.service
+    if ! systemctl is-enabled --quiet "$unit_name" 2>/dev/null; then
+      sysctl_retry enable --quiet "$unit_name" || aihpc_service_failed "$unit_name"
+      aihpc_mark_changed
+    fi
+    if ! systemctl is-active --quiet "$unit_name"; then
+      sysctl_retry start "$unit_name" || aihpc_service_failed "$unit_name"
+      aihpc_log "started $unit_name"
+      aihpc_mark_changed
+    fi
+    nft list table inet "$table" >/dev/null 2>&1 || aihpc_service_failed "$unit_name"
     ;;
   delete)
     if aihpc_retain monitoring; then
@@ -46,7 +65,7 @@ case "$AIHPC_ACTION" in
       aihpc_mark_changed
     fi
     aihpc_rm "$unit" "$rules"
-    aihpc_have_systemd && systemctl daemon-reload
+    aihpc_have_systemd && sysctl_retry daemon-reload
     aihpc_apt_remove firewall
     ;;
 esac
