@@ -81,8 +81,8 @@ export function defineStack(cfg: StackConfig): StackOutputs {
     if (bridge && cfg.gcp!.workstationIdentity.enabled && users.length) {
         const naming = new Naming(cfg.gcp!.prefix, pulumi.getStack(), cfg.gcp!.project);
         const after: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
-        // After the users exist and the base packages (openssl, jq) are in.
-        for (const h of workstation.hosts) after[h.name] = readyOn(h.name, workstation.aptReady, workstation.usersReady);
+        // After the whole base system: the users exist, the base packages (openssl, jq) are in.
+        for (const h of workstation.hosts) after[h.name] = readyOn(h.name, workstation.baseReady, workstation.usersReady);
         userCerts = new UserCertificates("hybrid-user-certs", {
             hosts: workstation.hosts,
             users,

@@ -44,8 +44,8 @@ export function credentialEnvironment(certDir: string, project: string): { profi
     const user = `${USER_CREDENTIALS_SUBDIR}/credentials.json`;
     return {
         profile: [
-            "# Managed by aihpc (gcp.hybrid): Application Default Credentials and gcloud act as",
-            "# the workstation's service account through X.509 workload identity federation.",
+            "# Managed by aihpc (gcp.hybrid): Application Default Credentials and gcloud act as the",
+            "# research user (their own certificate) or, for root, the workstation's service account.",
             `if [ -r "$HOME/${user}" ]; then`,
             `  GOOGLE_APPLICATION_CREDENTIALS="$HOME/${user}"`,
             `elif [ -r ${certDir}/credentials.json ]; then`,
@@ -60,7 +60,7 @@ export function credentialEnvironment(certDir: string, project: string): { profi
             "export GOOGLE_CLOUD_PROJECT CLOUDSDK_CORE_PROJECT",
         ].join("\n"),
         environmentD: [
-            "# Managed by aihpc (gcp.hybrid): user services authenticate as the workstation.",
+            "# Managed by aihpc (gcp.hybrid): user services authenticate as their user.",
             `GOOGLE_APPLICATION_CREDENTIALS=\${HOME}/${user}`,
             `CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=\${HOME}/${user}`,
             `GOOGLE_CLOUD_PROJECT=${project}`,
