@@ -89,12 +89,8 @@ describe("every script under components/**/scripts", () => {
  * a user's own JSON, a copy of a file the step installed).
  */
 const RENDERS_ITSELF: Record<string, string> = {
-    // Owned by another change (issue 12, monitoring): its drop-ins and unit files.
-    "workstation/monitoring/scripts/alertmanager.sh": "monitoring",
-    "workstation/monitoring/scripts/gpu-exporter.sh": "monitoring",
-    "workstation/monitoring/scripts/node-exporter.sh": "monitoring",
-    "workstation/monitoring/scripts/grafana-config.sh": "monitoring",
-    "workstation/monitoring/scripts/prometheus.sh": "monitoring",
+    // The admin password's environment file: the secret from stdin in Grafana's variable.
+    "workstation/monitoring/scripts/grafana-config.sh": "secret env file",
     // The gcsfuse unit's --gid is the research group's id on the host, created by the base system after the facts probe.
     "hybrid/data/scripts/data.sh": "host gid",
     // The retain flag is the setting itself (`retain=true|false`).
@@ -111,6 +107,8 @@ const FROM_INPUTS: Record<string, string[]> = {
     "workstation/base-system/scripts/users.sh": ["keys"],
     // CREDENTIAL_CONFIG with this copy's path set by jq; the private key from stdin.
     "hybrid/identity/scripts/credentials.sh": ["cred", "key"],
+    // The webhook secret from stdin.
+    "workstation/monitoring/scripts/alertmanager.sh": ["value"],
     // The user's own Docker config, edited with jq.
     "hybrid/identity/scripts/docker-auth.sh": ["new"],
 };

@@ -117,7 +117,7 @@ describe("wired into the stack", () => {
         expect(gc.DROPIN).toContain("GF_AUTH_ANONYMOUS_ENABLED=false");
         raw.workstation.monitoring = { firewall: { enabled: false } };
         expect((await runProgram(raw)).resources.filter((r) => r.name.endsWith("-firewall"))).toEqual([]);
-    });
+    }, 120_000);
 
     test("Grafana's admin password is a secret stack output, the same the grafana-config step gets on stdin", async () => {
         // The output itself, as the engine gets it: secret.
@@ -141,5 +141,5 @@ describe("wired into the stack", () => {
         expect((await runProgram(off)).outputs.grafanaAdminPassword).toBeUndefined();
         // The gcp stack has it too.
         expect(reveal((await runProgram(withGcp(twoHosts()))).outputs.grafanaAdminPassword)).toBe(out);
-    });
+    }, 180_000);
 });

@@ -52,7 +52,9 @@ case "$AIHPC_ACTION" in
     dir="$CERT_DIR"
     [ -d "$dir" ] || { install -d -m 0700 -o root -g root "$dir" && aihpc_mark_changed; }
     before="$(stat -c '%a %U:%G' "$dir")"
-    aihpc_put "$dir/credentials.json" 0600 root:root "$(printf '%s' "$CREDENTIAL_CONFIG" | jq --arg p "$dir/certificate_config.json" '.credential_source.certificate.certificate_config_location = $p')"
+    # The credential configuration names its certificate configuration by path: this copy's.
+    cred="$(printf '%s' "$CREDENTIAL_CONFIG" | jq --arg p "$dir/certificate_config.json" '.credential_source.certificate.certificate_config_location = $p')"
+    aihpc_put "$dir/credentials.json" 0600 root:root "$cred"
     aihpc_put "$dir/certificate_config.json" 0600 root:root "$(jq -n --arg c "$dir/client.crt" --arg k "$dir/client.key" '{cert_configs: {workload: {cert_path: $c, key_path: $k}}}')"
     aihpc_put "$dir/client.crt" 0600 root:root "$CERT_PEM"
     aihpc_put "$dir/client.key" 0600 root:root "$key"
@@ -73,7 +75,8 @@ case "$AIHPC_ACTION" in
         aihpc_warn "$u has no certificate on this host (see the user-certs step): no credential configuration for it"
         continue
       fi
-      aihpc_put "$d/credentials.json" 0600 "$u:$(id -gn "$u")" "$(printf '%s' "$USER_CREDENTIAL_CONFIG" | jq --arg p "$d/certificate_config.json" '.credential_source.certificate.certificate_config_location = $p')"
+      cred="$(printf '%s' "$USER_CREDENTIAL_CONFIG" | jq --arg p "$d/certificate_config.json" '.credential_source.certificate.certificate_config_location = $p')"
+      aihpc_put "$d/credentials.json" 0600 "$u:$(id -gn "$u")" "$cred"
       echo "$d/credentials.json" >>"$record.new"
     done
     if [ -f "$record" ]; then
