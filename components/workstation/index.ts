@@ -51,7 +51,7 @@ export class Workstation extends pulumi.ComponentResource {
      * The base system in place, by host (empty with base.enabled false): apt
      * sources, proxy and packages, time, tuning, users. Every component's steps
      * wait for it, so on destroy the base system's teardown (whose tuning
-     * re-executes systemd) comes after theirs, never beside a service's stop.
+     * reloads systemd) comes after theirs, never beside a service's stop.
      */
     public readonly baseReady: Ready;
     /** The research users exist, by host (empty with base.enabled false). */

@@ -23,8 +23,9 @@ sysconf="$SYSTEM_CONF_FILE"
 user_subdir="$USER_SUBDIR"
 
 reload_manager() {
-  # DefaultEnvironment= is read by the manager itself: re-execute it (running services stay).
-  if aihpc_have_systemd; then systemctl daemon-reexec; fi
+  # DefaultEnvironment= is re-read on daemon-reload (systemd 252, checked in a Debian 12
+  # container); a re-execution would cut other steps' systemctl calls (ENOTCONN).
+  if aihpc_have_systemd; then systemctl daemon-reload; fi
 }
 
 remove_service_set() {

@@ -23,12 +23,15 @@ case "$AIHPC_ACTION" in
     fi
     aihpc_put "$LIMITS_FILE" 0644 root:root "$LIMITS_CONF"
     aihpc_put "$SYSTEMD_FILE" 0644 root:root "$SYSTEMD_CONF"
-    if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reexec; fi
+    # systemd 252 re-reads system.conf.d on daemon-reload (checked in a Debian 12
+    # container: DefaultLimitNOFILE and DefaultEnvironment apply to new units);
+    # re-executing it would cut other steps' systemctl calls (ENOTCONN).
+    if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reload; fi
     ;;
   delete)
     aihpc_rm "$SYSCTL_FILE" "$LIMITS_FILE"
     aihpc_rm "$SYSTEMD_FILE"
-    if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reexec; fi
+    if [ "$AIHPC_WROTE" = 1 ] && aihpc_have_systemd; then systemctl daemon-reload; fi
     # Debian has no system.conf.d: aihpc_put made it; gone once empty.
     rmdir "$(dirname "$SYSTEMD_FILE")" 2>/dev/null || true
     sysctl -q --system >/dev/null 2>&1 || true
