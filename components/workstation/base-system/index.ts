@@ -127,7 +127,8 @@ export class BaseSystem extends pulumi.ComponentResource {
                 },
                 deleteEnv: { GROUP: c.researchGroup },
             },
-            after(retain),
+            // After the packages: their postinst scripts add system users (chrony), and useradd fails while they hold /etc/passwd's lock.
+            after(retain, this.packages),
         ));
         this.steps = [retain, proxy, sources, this.packages, time, tuning, governor, users];
         // Only when workstation.base.sshd sets something: unset again, the step goes and its delete removes the drop-in.
