@@ -83,8 +83,9 @@ export class Containers extends pulumi.ComponentResource {
                     dir: SCRIPTS,
                     file: "docker.sh",
                     env: {
-                        DOCKER_VERSION: c.docker.version,
+                        DOCKER_VERSION: dockerVersionGlob(c),
                         DOCKER_PACKAGE: `docker.io=${dockerVersionGlob(c)}`,
+                        ...(c.docker.version ? { EXACT_PINS: `docker.io=${dockerVersionGlob(c)}` } : {}),
                         DATA_ROOT: c.docker.dataRoot,
                         DOCKER_USERS: args.dockerUsers.join(" "),
                         PIN_FILE: PATHS.dockerPin,
