@@ -3,6 +3,7 @@ import { versions } from "../../../config/versions";
 import { NvidiaConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts, parseFacts } from "../host/facts";
+import { installedPackages } from "../installed";
 import { Transport } from "../../steps/host-step";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { Ready, readyOn } from "../ready";
@@ -62,13 +63,6 @@ export function driverPreferences(c: NvidiaConfig): string {
     const what = c.driver.source === "debian" && c.driver.version !== undefined ? `the exact version ${pin} (opt-in: newer builds are held back)` : `branch ${driverBranch(c)} (${pin}), its new builds as they come`;
     stanzas.push([`Explanation: source ${c.driver.source}: ${what}`, `Package: ${DRIVER_FAMILY}`, `Pin: version ${pin}`, "Pin-Priority: 1001"]);
     return `# Managed by aihpc (workstation.nvidia.driver)\n${stanzas.map((l) => l.join("\n")).join("\n\n")}\n`;
-}
-
-/** `installed_package=NAME=VERSION` lines a step printed, by package (what the host runs, not the config). */
-export function installedPackages(stdout: string | undefined): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const m of (stdout ?? "").matchAll(/^installed_package=([a-z0-9][a-z0-9+.-]*)=(\S+)$/gm)) out[m[1]] = m[2];
-    return out;
 }
 
 /** The probe's facts with its `nvidia_gpu=` lines replaced by those the verify step printed. */

@@ -160,6 +160,22 @@ describe("GPU stack: which steps exist where", () => {
     });
 });
 
+describe("installed versions as stack outputs", () => {
+    test("hosts.<name>.installedPackages: what the verify and docker steps found installed, not the config", async () => {
+        const rec = await runProgram(gpuStack(), {
+            preview: false,
+            newResource: (args) => {
+                if (args.name === "ws-nvidia-ws1-verify") return { stdout: `${verifyH200}installed_package=nvidia-driver=535.309.01-0+deb12u1\naihpc: unchanged\n`, stderr: "" };
+                if (/^ws-containers-ws\d-docker$/.test(args.name)) return { stdout: "installed_package=docker.io=20.10.24+dfsg1-1+deb12u1+b6\naihpc: unchanged\n", stderr: "" };
+                return hook(args);
+            },
+        });
+        const hosts = rec.outputs.hosts as Record<string, { installedPackages: Record<string, string> }>;
+        expect(hosts.ws1.installedPackages).toEqual({ "nvidia-driver": "535.309.01-0+deb12u1", "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
+        expect(hosts.ws2.installedPackages).toEqual({ "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
+    });
+});
+
 describe("pinned versions in the command strings", () => {
     let rec: Recorded;
     beforeAll(async () => {
