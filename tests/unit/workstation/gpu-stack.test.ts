@@ -3,7 +3,7 @@
 // wiring. Facts come from recorded probes (fixtures/), the H200's included.
 import { containsSecret, Recorded, runProgram } from "../../helpers/harness";
 import { twoHosts } from "../../helpers/fixtures";
-import { NewResourceArgs } from "../../../tools/plan/recorder";
+import { NewResourceArgs, UNKNOWN_VALUE } from "../../../tools/plan/recorder";
 import { stepReceived, stepText } from "../../helpers/steps";
 import { recordedFacts } from "./facts";
 import * as fs from "fs";
@@ -173,6 +173,10 @@ describe("installed versions as stack outputs", () => {
         const hosts = rec.outputs.hosts as Record<string, { installedPackages: Record<string, string> }>;
         expect(hosts.ws1.installedPackages).toEqual({ "nvidia-driver": "535.309.01-0+deb12u1", "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
         expect(hosts.ws2.installedPackages).toEqual({ "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
+        // In a preview nothing is installed yet: unknown, and the host's other outputs stay known.
+        const preview = await runProgram(gpuStack(), { newResource: hook });
+        const planned = preview.outputs.hosts as Record<string, Record<string, unknown>>;
+        expect(planned.ws1).toMatchObject({ roles: ["controller", "compute"], expectedGpus: 1, installedPackages: UNKNOWN_VALUE });
     });
 });
 
