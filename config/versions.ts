@@ -79,6 +79,8 @@ export interface DebianPackage {
     line?: string;
     /** Where a real install needs hardware (a GPU and its kernel module): the testbed only simulates it. */
     hardware?: boolean;
+    /** Installed only when apt can install it beside the rest (its step says why not otherwise). */
+    optional?: boolean;
 }
 
 /**
@@ -93,7 +95,8 @@ export const debianPackages: readonly DebianPackage[] = [
     { name: "jq", component: "workstation.containers" },
     { name: "munge", component: "workstation.slurm" },
     ...["slurm-client", "slurmctld", "slurmd"].map((name) => ({ name, component: "workstation.slurm", line: "22.05" })),
-    { name: "slurm-wlm-nvml-plugin", component: "workstation.slurm", line: "22.05", hardware: true },
+    // Debian rebuilds it after Slurm's security updates, not with them (components/workstation/slurm packages.sh).
+    { name: "slurm-wlm-nvml-plugin", component: "workstation.slurm", line: "22.05", hardware: true, optional: true },
     ...["prometheus", "prometheus-node-exporter", "prometheus-alertmanager"].map((name) => ({ name, component: "workstation.monitoring" })),
     ...["python3-venv", "python3-dev"].map((name) => ({ name, component: "workstation.mlRuntime" })),
     { name: "python3", component: "workstation.acceptance" },

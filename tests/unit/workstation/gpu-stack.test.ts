@@ -160,6 +160,14 @@ describe("GPU stack: which steps exist where", () => {
     });
 });
 
+describe("Slurm's NVML plugin", () => {
+    test("on the GPU host with Debian's driver it is optional (installed when apt can), never in PACKAGES", async () => {
+        const rec = await run(gpuStack());
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-packages")).vars).toMatchObject({ OPTIONAL_PACKAGES: "slurm-wlm-nvml-plugin", PACKAGES: expect.not.stringContaining("nvml") });
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws2-packages")).vars.OPTIONAL_PACKAGES).toBeUndefined();
+    });
+});
+
 describe("installed versions as stack outputs", () => {
     test("hosts.<name>.installedPackages: what the verify and docker steps found installed, not the config", async () => {
         const rec = await runProgram(gpuStack(), {
