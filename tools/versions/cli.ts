@@ -92,7 +92,8 @@ export function parseArgs(argv: string[]): VersionsArgs {
 function debianItems(a: VersionsArgs): AptItem[] {
     const items = new Map<string, AptItem>();
     for (const p of BASE_PACKAGES) items.set(p, { name: p, glob: "*", gating: true, note: undefined });
-    for (const p of debianPackages) items.set(p.name, { name: p.name, glob: p.line ? `${p.line}.*` : "*", gating: true });
+    // Optional packages (installed only when apt can) are reported, never gating.
+    for (const p of debianPackages) items.set(p.name, { name: p.name, glob: p.line ? `${p.line}.*` : "*", gating: !p.optional, note: p.optional ? "optional" : undefined });
     if (a.stack) {
         const file = readStackFile(a.dir, a.stack);
         const cfg = parseStackConfig(file.config, new Set(file.secretKeys), a.stack);

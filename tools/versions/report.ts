@@ -45,19 +45,30 @@ export interface AptIndex {
     suite: string;
 }
 
-/** Package -> versions in one Packages file (only the names asked for). */
-export function parsePackages(text: string, names: ReadonlySet<string>): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    let pkg: string | undefined;
-    for (const line of text.split("\n")) {
-        if (line.startsWith("Package: ")) pkg = line.slice(9).trim();
-        else if (line.startsWith("Version: ") && pkg !== undefined && names.has(pkg)) {
-            const list = out.get(pkg) ?? [];
-            list.push(line.slice(9).trim());
-            out.set(pkg, list);
-        } else if (line === "") pkg = undefined;
+/** Package -> its stanzas (version, Depends) in one Packages file, only the names asked for. */
+export function parsePackages(text: string, names: ReadonlySet<string>): Map<string, { version: string; depends?: string }[]> {
+    const out = new Map<string, { version: string; depends?: string }[]>();
+    for (const stanza of text.split(/\n\n+/)) {
+        const pkg = /^Package: (\S+)/m.exec(stanza)?.[1];
+        const version = /^Version: (\S+)/m.exec(stanza)?.[1];
+        if (!pkg || !version || !names.has(pkg)) continue;
+        const list = out.get(pkg) ?? [];
+        list.push({ version, depends: /^Depends: (.*)$/m.exec(stanza)?.[1] });
+        out.set(pkg, list);
     }
     return out;
+}
+
+/** `name (= version)` dependencies (not alternatives) of a Depends field. */
+export function exactDepends(depends: string | undefined): { name: string; version: string }[] {
+    return (depends ?? "")
+        .split(",")
+        .map((d) => d.trim())
+        .filter((d) => !d.includes("|"))
+        .flatMap((d) => {
+            const m = /^(\S+?)(?::any)? \(= (\S+)\)$/.exec(d);
+            return m ? [{ name: m[1], version: m[2] }] : [];
+        });
 }
 
 /** The Debian archive's Packages indexes for the suites the hosts use (versions.debianSuites), every area. */
@@ -77,21 +88,34 @@ export async function checkApt(registry: string, items: AptItem[], indexes: AptI
     if (reached.length === 0) {
         return items.map((i) => ({ registry, name: i.name, pinned: i.glob, status: "unreachable", gating: i.gating, note: failed[0] }));
     }
-    // Per package: every version served, and those from a -security suite.
-    const all = new Map<string, Set<string>>();
+    // Per package: every version served (with its Depends), and those from a -security suite.
+    const texts = reached.map(({ ix, a }) => ({ ix, text: (a as { text: string }).text }));
+    const all = new Map<string, Map<string, string | undefined>>();
     const security = new Map<string, Set<string>>();
-    for (const { ix, a } of reached) {
-        for (const [pkg, vs] of parsePackages((a as { text: string }).text, names)) {
-            for (const v of vs) {
-                (all.get(pkg) ?? all.set(pkg, new Set()).get(pkg)!).add(v);
-                if (ix.suite.endsWith("-security")) (security.get(pkg) ?? security.set(pkg, new Set()).get(pkg)!).add(v);
+    const collect = (wanted: ReadonlySet<string>) => {
+        for (const { ix, text } of texts) {
+            for (const [pkg, stanzas] of parsePackages(text, wanted)) {
+                for (const st of stanzas) {
+                    (all.get(pkg) ?? all.set(pkg, new Map()).get(pkg)!).set(st.version, st.depends);
+                    if (ix.suite.endsWith("-security")) (security.get(pkg) ?? security.set(pkg, new Set()).get(pkg)!).add(st.version);
+                }
             }
         }
+    };
+    collect(names);
+    // Exact-version dependencies of the builds the pins choose: a build whose `(= V)` dependency the archive no
+    // longer offers at V cannot be installed beside the rest (Debian rebuilds some after a security update, later).
+    const inLineOf = (i: AptItem) => newestDebian([...(all.get(i.name)?.keys() ?? [])].filter((v) => pinMatches(i.glob, v)));
+    const deps = new Map<string, { name: string; version: string }[]>();
+    for (const i of items) {
+        const v = inLineOf(i);
+        if (v !== undefined) deps.set(i.name, exactDepends(all.get(i.name)!.get(v)));
     }
+    collect(new Set([...deps.values()].flat().map((d) => d.name).filter((n) => !all.has(n))));
     // A partial answer (some indexes failed) cannot prove a package missing: say so instead of failing it.
     const partial = failed.length > 0;
     return items.map((i): Row => {
-        const served = [...(all.get(i.name) ?? [])];
+        const served = [...(all.get(i.name)?.keys() ?? [])];
         const inLine = newestDebian(served.filter((v) => pinMatches(i.glob, v)));
         const newest = newestDebian(served);
         const held = newestDebian([...(security.get(i.name) ?? [])].filter((v) => !pinMatches(i.glob, v) && (inLine === undefined || compareDebianVersions(v, inLine) > 0)));
@@ -99,6 +123,11 @@ export async function checkApt(registry: string, items: AptItem[], indexes: AptI
         if (served.length === 0) return { ...base, status: partial ? "unreachable" : "not in registry", note: partial ? failed[0] : i.note };
         if (held) return { ...base, security: held, status: "holds back security" };
         if (inLine === undefined) return { ...base, status: partial ? "unreachable" : "uninstallable", note: partial ? failed[0] : i.note };
+        const broken = (deps.get(i.name) ?? []).flatMap((d) => {
+            const candidate = newestDebian(all.get(d.name)?.keys() ?? []);
+            return candidate !== undefined && candidate !== d.version ? [`${i.name} ${inLine} depends on ${d.name} (= ${d.version}), the archive's candidate is ${candidate}`] : [];
+        });
+        if (broken.length && !partial) return { ...base, status: "uninstallable", note: [i.note, ...broken].filter(Boolean).join("; ") };
         return { ...base, status: "ok" };
     });
 }

@@ -5,7 +5,8 @@
 // and registries that do not answer (reported, never a failure).
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { Row } from "../../../tools/versions/report";
+import { checkApt, exactDepends, failing, Row } from "../../../tools/versions/report";
+import { Source } from "../../../tools/versions/sources";
 import { runVersionsCli } from "../../../tools/versions/cli";
 import { REPO_ROOT } from "../../helpers/harness";
 
@@ -30,7 +31,15 @@ describe("npm run versions: the Debian archive", () => {
         expect(row(r.rows, "docker.io")).toMatchObject({ pinned: "20.10.*", inLine: "20.10.24+dfsg1-1+deb12u1+b6", status: "ok" });
         expect(row(r.rows, "slurmd")).toMatchObject({ pinned: "22.05.*", inLine: "22.05.8-4+deb12u3", status: "ok" });
         expect(row(r.rows, "chrony")).toMatchObject({ pinned: "*", status: "ok" });
-        expect(r.rows.filter((x) => x.status !== "ok")).toEqual([]);
+        // Real data: Debian's NVML plugin was not rebuilt for Slurm's security build; it is optional, so reported, not failed.
+        expect(r.rows.filter((x) => x.status !== "ok")).toEqual([
+            expect.objectContaining({
+                name: "slurm-wlm-nvml-plugin",
+                status: "uninstallable",
+                gating: false,
+                note: "optional; slurm-wlm-nvml-plugin 22.05.8-4+deb12u2 depends on slurm-wlm-basic-plugins (= 22.05.8-4+deb12u2), the archive's candidate is 22.05.8-4+deb12u3",
+            }),
+        ]);
         expect(r.notes).toContain("Go modules: none (the repository has no go.mod: nothing is built with Go)");
     });
 
@@ -75,6 +84,30 @@ describe("npm run versions: the Debian archive", () => {
         const none = await report("--recorded", path.join(FIX, "npm", "clean"), "--only", "debian");
         expect(none.code).toBe(0);
         expect(new Set(none.rows.map((x) => x.status))).toEqual(new Set(["unreachable"]));
+    });
+});
+
+describe("exact-version dependencies", () => {
+    const index = (text: string): Source => ({ get: async () => ({ ok: true, text }) });
+    const ARCHIVE = [
+        "Package: plugin\nVersion: 1.0-1\nDepends: libc6 (>= 2.7), base (= 1.0-1), other (>= 1) | alt (= 9)",
+        "Package: base\nVersion: 1.0-1",
+        "Package: base\nVersion: 1.0-1+deb12u1",
+    ].join("\n\n");
+
+    test("Depends: only plain `(= version)` entries count", () => {
+        expect(exactDepends("libc6 (>= 2.7), base (= 1.0-1), other (>= 1) | alt (= 9), python3:any (= 3.11.2-1+b1)")).toEqual([
+            { name: "base", version: "1.0-1" },
+            { name: "python3", version: "3.11.2-1+b1" },
+        ]);
+    });
+
+    test("a default whose (= V) dependency the archive now offers at another version cannot be installed: it fails the report", async () => {
+        const rows = await checkApt("Debian", [{ name: "plugin", glob: "*", gating: true }], [{ url: "u", suite: "bookworm" }], index(ARCHIVE));
+        expect(rows[0]).toMatchObject({ status: "uninstallable", note: "plugin 1.0-1 depends on base (= 1.0-1), the archive's candidate is 1.0-1+deb12u1" });
+        expect(failing(rows)).toHaveLength(1);
+        const fixed = await checkApt("Debian", [{ name: "plugin", glob: "*", gating: true }], [{ url: "u", suite: "bookworm" }], index(ARCHIVE.replace("Version: 1.0-1+deb12u1", "Version: 0.9-1")));
+        expect(fixed[0].status).toBe("ok");
     });
 });
 
