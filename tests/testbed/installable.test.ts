@@ -26,7 +26,7 @@ import { debianPackages } from "../../config/versions";
 import { newestDebian, pinMatches } from "../../config/debian-version";
 import { BASE_PACKAGES } from "../../components/workstation/base-system";
 import { driverPreferences } from "../../components/workstation/nvidia";
-import { dockerPreferences } from "../../components/workstation/containers";
+import { dockerPin } from "../../components/workstation/containers/files";
 
 jest.setTimeout(1_800_000);
 const log = (m: string) => process.stdout.write(`[installable ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -73,7 +73,7 @@ describe("default Debian-side packages install from the live archive (issue 16)"
         // The preferences the components render, written as their steps write them.
         const cfg = parseConfig(raw(tb, ws1, { nvidia: {}, containers: {} }));
         await tb.sshOk(ws1, "cat >/etc/apt/preferences.d/aihpc-nvidia-pin", { stdin: driverPreferences(cfg.workstation.nvidia) });
-        await tb.sshOk(ws1, "cat >/etc/apt/preferences.d/aihpc-docker", { stdin: dockerPreferences(cfg.workstation.containers) });
+        await tb.sshOk(ws1, "cat >/etc/apt/preferences.d/aihpc-docker", { stdin: dockerPin(cfg.workstation.containers) });
         await tb.sshOk(ws1, "apt-get update -q >/dev/null", { timeoutMs: 300_000 });
     });
     afterAll(async () => {

@@ -129,7 +129,8 @@ export class Slurm extends pulumi.ComponentResource {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
                     SLURM_CONF: fileText(conf),
-                    // The NVML plugin is installed by this host's packages step exactly when `nvml` holds.
+                    // The NVML plugin is asked for by this host's packages step exactly when `nvml` holds (installed when
+                    // apt can; config.sh drops AutoDetect=nvml where it is not installed).
                     GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml)),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };
