@@ -9,7 +9,7 @@ import { parseStackConfig } from "../../config/load";
 import { debianPackages, versions } from "../../config/versions";
 import { BASE_PACKAGES } from "../../components/workstation/base-system";
 import { cudaDash, DEBIAN_DRIVER_PACKAGES, driverPin } from "../../components/workstation/nvidia";
-import { dockerPin } from "../../components/workstation/containers";
+import { dockerVersionGlob } from "../../components/workstation/containers/files";
 import { readStackFile } from "../plan/stackfile";
 import { AptItem, checkApt, checkNpm, checkPypi, debianIndexes, failing, goModules, lockItems, npmItems, renderTable, Row } from "./report";
 import { liveSource, recordedSource, Source } from "./sources";
@@ -102,7 +102,7 @@ function debianItems(a: VersionsArgs): AptItem[] {
             for (const p of DEBIAN_DRIVER_PACKAGES) items.set(p, { name: p, glob: driverPin(nv), gating: true, note: `exact pin of stack ${a.stack}` });
         }
         const ct = cfg.workstation.containers;
-        if (ct.enabled && ct.docker.version !== undefined) items.set("docker.io", { name: "docker.io", glob: dockerPin(ct), gating: true, note: `exact pin of stack ${a.stack}` });
+        if (ct.enabled && ct.docker.version !== undefined) items.set("docker.io", { name: "docker.io", glob: dockerVersionGlob(ct), gating: true, note: `exact pin of stack ${a.stack}` });
     }
     return [...items.values()];
 }
