@@ -103,7 +103,7 @@ describe("GRES from the H200's nvidia-smi (recorded by the verify step there, do
         const script = fs.readFileSync(path.resolve(__dirname, "../../../components/workstation/slurm/scripts/config.sh"), "utf8");
         expect(script).not.toMatch(/\bsed\b/);
         expect(script.split("\n").filter((l) => /AutoDetect/.test(l) && !l.trim().startsWith("#"))).toEqual([
-            `    if ! aihpc_installed slurm-wlm-nvml-plugin; then gres_conf="$(printf '%s\\n' "$gres_conf" | grep -vx 'AutoDetect=nvml' || true)"; fi`,
+            `    if ! aihpc_installed slurm-wlm-nvml-plugin; then GRES_CONF="$(printf '%s\\n' "$GRES_CONF" | grep -vx 'AutoDetect=nvml' || true)"; fi`,
         ]);
     });
 
