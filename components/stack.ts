@@ -27,6 +27,11 @@ export interface HostOutput {
         /** The default CUDA toolkit, where the stack installs one. */
         cuda?: string;
     }>;
+    /**
+     * Exact versions the steps found installed with dpkg (driver packages, docker.io), by package: with line pins,
+     * the build each host runs, not an echo of the config. Known after apply.
+     */
+    installedPackages: pulumi.Output<Record<string, string>>;
 }
 
 /** Stack outputs: what `pulumi stack output` and the plan show. */
@@ -68,6 +73,9 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                     gpus: f.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB })),
                     ...(nvidia?.gpuFacts[h.name] ? { cuda: nvidia.defaultCuda } : {}),
                 })),
+                installedPackages: pulumi
+                    .all([nvidia?.steps[h.name]?.installed ?? {}, workstation.containers?.steps[h.name]?.installed ?? {}])
+                    .apply(([nv, ct]) => ({ ...nv, ...ct })),
             },
         ]),
     );

@@ -59,9 +59,31 @@ export const workbenchAccelerators = [
     "NVIDIA_TESLA_A100",
     "NVIDIA_A100_80GB",
     "NVIDIA_H100_80GB",
+    "NVIDIA_H100_MEGA_80GB",
+    "NVIDIA_H200_141GB",
 ] as const;
 
 export type WorkbenchAccelerator = (typeof workbenchAccelerators)[number];
+
+/**
+ * The A3 machine types and their built-in GPUs. Sources: Compute Engine "GPU machine types"
+ * (cloud.google.com/compute/docs/gpus: A3 High a3-highgpu-1g/2g/4g/8g and A3 Edge a3-edgegpu-8g carry H100 80GB,
+ * A3 Mega a3-megagpu-8g H100 Mega 80GB, A3 Ultra a3-ultragpu-8g H200 141GB) and the accelerator names the provider
+ * takes (@pulumi/gcp 9.x `workbench.Instance` gceSetup.acceleratorConfigs[].type and Vertex AI's AcceleratorType
+ * enum: NVIDIA_H100_80GB, NVIDIA_H100_MEGA_80GB, NVIDIA_H200_141GB).
+ */
+export const a3MachineTypes: Readonly<Record<string, { type: WorkbenchAccelerator; count: number }>> = {
+    "a3-highgpu-1g": { type: "NVIDIA_H100_80GB", count: 1 },
+    "a3-highgpu-2g": { type: "NVIDIA_H100_80GB", count: 2 },
+    "a3-highgpu-4g": { type: "NVIDIA_H100_80GB", count: 4 },
+    "a3-highgpu-8g": { type: "NVIDIA_H100_80GB", count: 8 },
+    "a3-edgegpu-8g": { type: "NVIDIA_H100_80GB", count: 8 },
+    "a3-megagpu-8g": { type: "NVIDIA_H100_MEGA_80GB", count: 8 },
+    "a3-ultragpu-8g": { type: "NVIDIA_H200_141GB", count: 8 },
+};
+
+/** What the "takes no GPU" messages offer instead. */
+export const GPU_MACHINE_TYPES = "n1-* (T4, V100, P100), g2-standard-* (L4), a2-* (A100), a3-highgpu-*/a3-edgegpu-8g (H100), a3-megagpu-8g (H100 Mega) or a3-ultragpu-8g (H200)";
 
 /**
  * Which accelerators a Workbench machine type can carry. N1 takes T4, V100 or
@@ -87,8 +109,10 @@ export function acceleratorsFor(machineType: string): { types: readonly Workbenc
                 counts: n !== undefined && [1, 2, 4, 8].includes(n) ? [n] : [],
                 builtIn: true,
             };
-        case "a3":
-            return { types: ["NVIDIA_H100_80GB"], counts: n !== undefined && [1, 2, 4, 8].includes(n) ? [n] : [], builtIn: true };
+        case "a3": {
+            const a3 = a3MachineTypes[machineType];
+            return a3 ? { types: [a3.type], counts: [a3.count], builtIn: true } : { types: [], counts: [], builtIn: false };
+        }
         default:
             return { types: [], counts: [], builtIn: false };
     }
@@ -99,8 +123,10 @@ export const n1MaxCount: Partial<Record<WorkbenchAccelerator, number>> = { NVIDI
 
 /**
  * Zones that offer each accelerator, for the regions listed here only (a zone
- * in another region is not checked). Small on purpose; extend it when you use
- * a new region, from `gcloud compute accelerator-types list --filter="zone:(ZONE)"`.
+ * in another region is not checked, nor an accelerator a region's entry does
+ * not list: H100 Mega and H200 zones are not recorded here). Small on purpose;
+ * extend it when you use a new region, from
+ * `gcloud compute accelerator-types list --filter="zone:(ZONE)"`.
  */
 export const acceleratorZones: Record<string, Partial<Record<WorkbenchAccelerator, readonly string[]>>> = {
     "europe-west4": {

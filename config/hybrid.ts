@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { httpUrl, managedPath } from "./formats";
-import { acceleratorsFor, workbenchAccelerators } from "./gcp";
+import { acceleratorsFor, GPU_MACHINE_TYPES, workbenchAccelerators } from "./gcp";
 import { imageByDigest, keyFingerprints, sha256 } from "./common";
 import { versions } from "./versions";
 
@@ -188,7 +188,7 @@ export function hybridProblems(c: HybridContext): [(string | number)[], string][
     const acc = h.burst.accelerator;
     const fit = acceleratorsFor(h.burst.machineType);
     if (fit.types.length === 0) {
-        out.push([["burst", "machineType"], `machine type '${h.burst.machineType}' takes no GPU: use n1-* (T4, V100, P100), g2-standard-* (L4), a2-* (A100) or a3-highgpu-* (H100)`]);
+        out.push([["burst", "machineType"], `machine type '${h.burst.machineType}' takes no GPU: use ${GPU_MACHINE_TYPES}`]);
     } else if (!fit.types.includes(acc.type)) {
         out.push([["burst", "accelerator", "type"], `${acc.type} is not available on machine type '${h.burst.machineType}': expected ${fit.types.join(" or ")}`]);
     } else if (fit.builtIn && fit.counts.length && !fit.counts.includes(acc.count)) {

@@ -6,7 +6,7 @@ import { nvidiaProblems } from "../components/workstation/nvidia/problems";
 import { slurmProblems } from "../components/workstation/slurm/problems";
 import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
-import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
+import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GPU_MACHINE_TYPES, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, validatedHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { workstationSchema } from "./workstation";
@@ -208,7 +208,7 @@ function checkWorkbench(g: GcpConfig, ctx: Ctx): void {
         return;
     }
     if (fit.types.length === 0) {
-        issue(ctx, [...path, "accelerator", "type"], `machine type '${wb.machineType}' takes no GPU: use n1-* (T4, V100, P100), g2-standard-* (L4), a2-* (A100) or a3-highgpu-* (H100)`);
+        issue(ctx, [...path, "accelerator", "type"], `machine type '${wb.machineType}' takes no GPU: use ${GPU_MACHINE_TYPES}`);
         return;
     }
     if (!fit.types.includes(acc.type)) {
@@ -229,7 +229,7 @@ function checkWorkbench(g: GcpConfig, ctx: Ctx): void {
     }
     const zones = acceleratorZones[g.region];
     const zone = gcpZone(g);
-    if (zones && !(zones[acc.type] ?? []).includes(zone.slice(g.region.length + 1))) {
+    if (zones?.[acc.type] && !zones[acc.type]!.includes(zone.slice(g.region.length + 1))) {
         const offered = (zones[acc.type] ?? []).map((z) => `${g.region}-${z}`);
         issue(
             ctx,

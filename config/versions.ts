@@ -1,10 +1,28 @@
-// Every pinned version the stack installs, in one place (DeepOps keeps these in
-// one defaults file too). Bump here, and the plan shows which steps re-run.
+// Every version the stack installs, in one place (DeepOps keeps these in one
+// defaults file too). Bump here, and the plan shows which steps re-run.
+//
+// Pinning policy (README "Versions"):
+// - Debian packages follow a release LINE, never a build: the driver branch, docker.io's 20.10, Slurm's 22.05 are
+//   what the suite ships, and apt takes each security build of that line (bookworm-security, bookworm-updates) as it
+//   comes. An exact version is an explicit opt-in in config (workstation.nvidia.driver.version,
+//   workstation.containers.docker.version); the policy rule `debian-exact-pin-security` warns when one holds back a
+//   security build recorded below, and `npm run versions` checks the live archive.
+// - Third-party repositories (NVIDIA, Grafana, Google Cloud) keep exact versions, with key fingerprints and
+//   checksums: their indexes are not Debian's, nothing here can watch them for security builds.
 export const versions = {
-    /** Debian 12's only driver branch in non-free. */
+    /** The Debian release every host runs, and the suites its sources name (base-system's sources step). */
+    debianSuite: "bookworm",
+    debianSuites: ["bookworm", "bookworm-updates", "bookworm-security"],
+    /**
+     * The driver line of Debian 12's nvidia-driver (non-free): 535 (bookworm non-free: 535.261.03-1; bookworm-security:
+     * 535.309.01-0+deb12u1, both read from deb.debian.org's Packages indexes on 2026-12-02). Debian 12 also has
+     * contrib's nvidia-open-kernel-dkms 535 and a 470 legacy branch (nvidia-tesla-470-driver, 470.256.02-1~deb12u1);
+     * neither is installed here. Security updates may move the upstream version within the branch (535.261.03 ->
+     * 535.309.01), so the default pin is the branch, `535.*`.
+     */
     debianDriverBranch: "535",
-    /** Upstream version of Debian 12's nvidia-driver (non-free); the Debian revision may move (security updates). */
-    debianDriver: "535.261.03",
+    /** Debian 12's docker.io line (bookworm main: 20.10.24+dfsg1-1+deb12u1+b6); apt follows its builds. */
+    dockerIoLine: "20.10",
     /** NVIDIA's CUDA repository for Debian 12: 570+ is needed for Blackwell. */
     cudaRepoDriverBranch: "570",
     cuda: "12.8",
@@ -34,8 +52,6 @@ export const versions = {
     /** cuDNN 9 and NCCL from NVIDIA's repository (package versions there: cuDNN `9.x.y.z-1`, NCCL `2.x.y-1+cudaX.Y`). */
     cudnn: "9.8.0.87",
     nccl: "2.26.2",
-    /** Debian 12's docker.io (upstream version; the Debian revision may move). */
-    dockerIo: "20.10.24",
     nvidiaContainerToolkit: "1.17.8",
     apptainer: "1.4.1",
     grafana: "12.0.2",
@@ -53,3 +69,64 @@ export const versions = {
     /** Cloud Storage FUSE (only with gcp.hybrid.data.mode gcsfuse). */
     gcsfuse: "2.11.1",
 } as const;
+
+/** A Debian package the stack installs from the suite, by component; `line` where the stack pins one. */
+export interface DebianPackage {
+    name: string;
+    /** The config section whose step installs it. */
+    component: string;
+    /** The release line (`Pin: version <line>.*`); none: whatever the suite ships. */
+    line?: string;
+    /** Where a real install needs hardware (a GPU and its kernel module): the testbed only simulates it. */
+    hardware?: boolean;
+    /** Installed only when apt can install it beside the rest (its step says why not otherwise). */
+    optional?: boolean;
+}
+
+/**
+ * Debian-side packages of every component with their defaults (base-system's own list is BASE_PACKAGES in
+ * components/workstation/base-system). `npm run versions` checks each against the archive;
+ * tests/testbed/installable.test.ts installs them on a real host through the test proxy.
+ */
+export const debianPackages: readonly DebianPackage[] = [
+    ...["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi"].map((name) => ({ name, component: "workstation.nvidia", line: versions.debianDriverBranch, hardware: true })),
+    ...["dkms", "firmware-misc-nonfree", "nvidia-persistenced", "mokutil", "lmod"].map((name) => ({ name, component: "workstation.nvidia", hardware: name !== "lmod" })),
+    { name: "docker.io", component: "workstation.containers", line: versions.dockerIoLine },
+    { name: "jq", component: "workstation.containers" },
+    { name: "munge", component: "workstation.slurm" },
+    ...["slurm-client", "slurmctld", "slurmd"].map((name) => ({ name, component: "workstation.slurm", line: "22.05" })),
+    // Debian rebuilds it after Slurm's security updates, not with them (components/workstation/slurm packages.sh).
+    { name: "slurm-wlm-nvml-plugin", component: "workstation.slurm", line: "22.05", hardware: true, optional: true },
+    ...["prometheus", "prometheus-node-exporter", "prometheus-alertmanager"].map((name) => ({ name, component: "workstation.monitoring" })),
+    ...["python3-venv", "python3-dev"].map((name) => ({ name, component: "workstation.mlRuntime" })),
+    { name: "python3", component: "workstation.acceptance" },
+];
+
+/** A security build Debian published, as recorded from its archive (policies cannot reach the network). */
+export interface SecurityBuild {
+    packages: readonly string[];
+    version: string;
+    suite: string;
+    /** Where and when it was read. */
+    source: string;
+}
+
+/**
+ * Known security builds the policy rule `debian-exact-pin-security` compares exact pins against. Refresh from
+ * `npm run versions` (its "security" column) when it reports a new one.
+ */
+export const securityBuilds: readonly SecurityBuild[] = [
+    {
+        packages: ["nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1"],
+        version: "535.309.01-0+deb12u1",
+        suite: "bookworm-security",
+        source: "deb.debian.org/debian-security dists/bookworm-security/non-free/binary-amd64/Packages.xz, read 2026-12-02",
+    },
+    {
+        packages: ["slurm-wlm", "slurm-client", "slurmctld", "slurmd", "slurm-wlm-nvml-plugin"],
+        version: "22.05.8-4+deb12u3",
+        suite: "bookworm-security",
+        source: "deb.debian.org/debian-security dists/bookworm-security/main/binary-amd64/Packages.xz, read 2026-12-02",
+    },
+];
+

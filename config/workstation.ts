@@ -130,11 +130,16 @@ const nvidia = z.strictObject({
                 .string()
                 .regex(/^\d{3}$/, "expected a driver branch such as \"535\" or \"570\"")
                 .optional(),
-            /** Source `debian`: the upstream driver version (the Debian revision may move with security updates). */
+            /**
+             * Source `debian`, opt-in: an exact driver instead of the branch's newest build. An upstream version
+             * ("535.261.03": the Debian revision still moves) or a full Debian version ("535.261.03-1"). Unset, the
+             * driver follows the branch with its security builds (README "Versions"); the policy rule
+             * `debian-exact-pin-security` warns when an exact pin holds back a known security build.
+             */
             version: z
                 .string()
-                .regex(/^\d{3}\.\d{2,3}(\.\d{2})?$/, "expected a driver version such as \"535.261.03\"")
-                .default(versions.debianDriver),
+                .regex(/^\d{3}\.\d{2,3}(\.\d{2})?(-[0-9A-Za-z.+~]+)?$/, "expected a driver version such as \"535.261.03\" or \"535.261.03-1\"")
+                .optional(),
             openKernelModules: z.boolean().default(false),
             /** Reboot when the driver needs one and wait for SSH; otherwise stop and say so. */
             allowReboot: z.boolean().default(false),
@@ -173,8 +178,11 @@ const containers = z.strictObject({
     ...toggle,
     docker: z
         .strictObject({
-            /** Debian 12's docker.io, pinned to this upstream version by an apt preference. */
-            version: z.string().regex(/^\d+\.\d+\.\d+$/).default(versions.dockerIo),
+            /**
+             * Opt-in: an exact upstream version of Debian 12's docker.io ("20.10.24": its Debian builds still move).
+             * Unset, docker.io follows its line (config/versions.ts dockerIoLine) with the suite's security builds.
+             */
+            version: z.string().regex(/^\d+\.\d+\.\d+$/, "expected a docker.io upstream version such as \"20.10.24\"").optional(),
             dataRoot: managedPath.default("/var/lib/docker"),
             logMaxSize: z.string().regex(/^\d+[kmg]$/, "expected a size such as \"50m\"").default("50m"),
             logMaxFiles: z.number().int().min(1).max(100).default(5),

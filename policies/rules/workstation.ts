@@ -1,3 +1,5 @@
+import { compareDebianVersions, pinMatches } from "../../config/debian-version";
+import { securityBuilds } from "../../config/versions";
 import { ResourceRule, RuleResource, StackRule } from "./types";
 
 const REMOTE = ["command:remote:Command", "command:remote:CopyToRemote", "command:remote:CopyFile"];
@@ -40,6 +42,24 @@ function commandText(r: RuleResource): { field: string; text: string }[] {
 // Packages whose version must be pinned by the command that installs them.
 const PINNED = [/\bcuda-toolkit(?![-\w])/, /\bcuda-drivers(?![-\w])/, /\bnvidia-driver(?![-=\w$])/, /\bnvidia-open(?![-\w])/];
 
+/** The opt-in exact pins a step carries (`EXACT_PINS='pkg=glob ...'`, components/workstation nvidia and containers). */
+function exactPins(r: RuleResource): { pkg: string; glob: string }[] {
+    return commandText(r)
+        .filter((c) => c.field !== "delete")
+        .flatMap((c) => [...c.text.matchAll(/\bEXACT_PINS='([^']*)'/g)].flatMap((m) => m[1].split(/\s+/).filter(Boolean)))
+        .map((e) => ({ pkg: e.slice(0, e.indexOf("=")), glob: e.slice(e.indexOf("=") + 1) }));
+}
+
+/** The lowest version a pin's glob allows, as far as ordering goes: its text before the first wildcard, less a dangling `-`/`+`. */
+function pinFloor(glob: string): string {
+    return glob.split(/[*?]/)[0].replace(/[-+.~]+$/, "");
+}
+
+/** Security builds (config/versions.ts, recorded from the archive) that an exact pin of PKG at GLOB keeps out. */
+export function heldBackSecurityBuilds(pkg: string, glob: string) {
+    return securityBuilds.filter((b) => b.packages.includes(pkg) && !pinMatches(glob, b.version) && compareDebianVersions(b.version, pinFloor(glob)) > 0);
+}
+
 export const workstationResourceRules: ResourceRule[] = [
     {
         kind: "resource",
@@ -76,6 +96,30 @@ export const workstationResourceRules: ResourceRule[] = [
             commandText(r)
                 .filter((c) => c.field !== "delete")
                 .flatMap((c) => PINNED.filter((re) => re.test(c.text)).map((re) => `'${c.field}' installs ${re.source.replace(/\\b|\(\?![^)]*\)/g, "")} without a version`)),
+    },
+    {
+        kind: "resource",
+        name: "debian-exact-pin-security",
+        description: "An exact Debian package version (an opt-in; the default follows the release line) does not hold back a known security build.",
+        severity: "high",
+        sources: ["Debian security updates (bookworm-security): DSA/DLA builds replace, never sit beside, the vulnerable one", "config/versions.ts securityBuilds (recorded from the archive's Packages indexes)"],
+        remediation:
+            "Unset the exact version (workstation.nvidia.driver.version, workstation.containers.docker.version) so apt follows the line with its security builds, or pin the security build; `npm run versions` shows what the archive serves now.",
+        enforcementLevel: "advisory",
+        appliesTo: COMMANDS,
+        validate: (r) => {
+            // One finding per held-back build and pin, naming every package pinned to it.
+            const found = new Map<string, { pkgs: string[]; text: string }>();
+            for (const { pkg, glob } of exactPins(r)) {
+                for (const b of heldBackSecurityBuilds(pkg, glob)) {
+                    const key = `${glob} ${b.version}`;
+                    const f = found.get(key) ?? { pkgs: [], text: `=${glob} holds back the security build ${b.version} (${b.suite}; ${b.source})` };
+                    f.pkgs.push(pkg);
+                    found.set(key, f);
+                }
+            }
+            return [...found.values()].map((f) => `exact pin ${f.pkgs.join(", ")}${f.text}`);
+        },
     },
 ];
 

@@ -135,6 +135,22 @@ const cases: Record<string, [RuleResource[], RuleResource[]]> = {
         [ssh({ create: "apt-get install -y cuda-toolkit-12-8 nvidia-driver=535.216.01-1" }), ssh({ delete: "apt-get purge -y cuda-toolkit" })],
         [ssh({ create: "apt-get install -y cuda-toolkit" }), ssh({ update: "apt-get install -y nvidia-driver firmware-misc-nonfree" })],
     ],
+    // Exact pins as the steps carry them: the driver at 535.261.03 holds back bookworm-security's 535.309.01-0+deb12u1
+    // (config/versions.ts securityBuilds); the branch (no EXACT_PINS), the security build itself or a newer one does not.
+    "debian-exact-pin-security": [
+        [
+            ssh({ create: "DRIVER_MATCH='535.*' bash step" }),
+            ssh({ create: "EXACT_PINS='nvidia-driver=535.309.01-*' bash step" }),
+            ssh({ create: "EXACT_PINS='nvidia-driver=535.309.01-0+deb12u1 docker.io=20.10.24+*' bash step" }),
+            ssh({ create: "EXACT_PINS='nvidia-smi=535.400.02-1' bash step" }),
+            ssh({ create: "true", delete: "EXACT_PINS='nvidia-driver=535.261.03-*' bash step" }),
+        ],
+        [
+            ssh({ create: "EXACT_PINS='nvidia-kernel-dkms=535.261.03-* nvidia-driver=535.261.03-* nvidia-smi=535.261.03-*' bash step" }),
+            ssh({ create: "EXACT_PINS='nvidia-driver=535.261.03-1' bash step" }),
+            ssh({ create: "EXACT_PINS='slurmd=22.05.8-4+deb12u2' bash step" }),
+        ],
+    ],
     "command-no-secret-values": [
         [ssh({ stdin: "MUNGE-KEY-0123456789abcdef" }), res("random:index/randomBytes:RandomBytes", { base64: "c2VjcmV0LWJ5dGVzLWZvci10ZXN0aW5n" })],
         [ssh({ create: "echo c2VjcmV0LWJ5dGVzLWZvci10ZXN0aW5n > /etc/munge/munge.key" }), res("random:index/randomBytes:RandomBytes", { base64: "c2VjcmV0LWJ5dGVzLWZvci10ZXN0aW5n" })],
@@ -161,9 +177,9 @@ describe("policy rules", () => {
         expect(evaluatePolicies(pass, only(name))).toEqual([]);
         const found = evaluatePolicies(fail, only(name));
         expect(found.length).toBeGreaterThan(0);
-        for (const v of found) expect(v).toMatchObject({ rule: name, enforcement: "mandatory" });
-        // A failing resource (not only a stack-wide finding) is named where the rule is per resource.
         const rule = rules.find((r) => r.name === name)!;
+        for (const v of found) expect(v).toMatchObject({ rule: name, enforcement: rule.enforcementLevel });
+        // A failing resource (not only a stack-wide finding) is named where the rule is per resource.
         if (rule.kind === "resource") {
             const failing = new Set(found.map((v) => v.resource));
             expect(failing.size).toBe(fail.length);

@@ -28,13 +28,17 @@ describe("policies on whole stacks", () => {
         const found = plan.violations.map((v) => `${v.rule} ${v.resource}`).sort();
         expect(found).toEqual([
             "bucket-data-protected gcp-storage-datasets-bucket",
+            "debian-exact-pin-security ws-nvidia-ws1-apt-pin",
             "workbench-accelerator-allowlist gcp-workbench-instance",
             "workbench-idle-shutdown gcp-workbench-instance",
             "workbench-root-and-downloads gcp-workbench-instance",
         ]);
-        expect(plan.violations.every((v) => v.enforcement === "mandatory")).toBe(true);
+        expect(plan.violations.filter((v) => v.enforcement !== "mandatory").map((v) => [v.rule, v.enforcement])).toEqual([["debian-exact-pin-security", "advisory"]]);
+        expect(plan.violations.find((v) => v.rule === "debian-exact-pin-security")?.message).toMatch(
+            /^exact pin nvidia-kernel-dkms, nvidia-driver, nvidia-smi=535\.261\.03-\* holds back the security build 535\.309\.01-0\+deb12u1 \(bookworm-security/,
+        );
         const md = render(plan, "markdown");
-        expect(md).toContain("Policies: 4 violations (4 mandatory, 0 advisory)");
+        expect(md).toContain("Policies: 5 violations (4 mandatory, 1 advisory)");
         expect(md).toContain("| mandatory | medium | `workbench-accelerator-allowlist` | `gcp-workbench-instance` |");
     });
 });
@@ -63,6 +67,7 @@ describe("CrossGuard adapter", () => {
         // retainOnDelete is invisible to CrossGuard: the unprotected dataset bucket is still caught by protect.
         expect(found.map((f) => f.split(":")[0]).sort()).toEqual([
             "bucket-data-protected gcp-storage-datasets-bucket",
+            "debian-exact-pin-security ws-nvidia-ws1-apt-pin",
             "workbench-accelerator-allowlist gcp-workbench-instance",
             "workbench-idle-shutdown gcp-workbench-instance",
             "workbench-root-and-downloads gcp-workbench-instance",

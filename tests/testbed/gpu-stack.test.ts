@@ -20,6 +20,7 @@ import { Executor, opsSummary } from "./executor";
 import { toCliConfig } from "../helpers/harness";
 import { runProgram } from "../helpers/harness";
 import { NewResourceArgs } from "../../tools/plan/recorder";
+import { newestDebian } from "../../config/debian-version";
 
 jest.setTimeout(1_800_000);
 const log = (m: string) => process.stdout.write(`[gpu-stack ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -119,10 +120,15 @@ describe("GPU stack on a booted Debian 12 host (issue 6, the parts that need no 
         expect(r.error!.message).toMatch(/could not fetch the signing key https:\/\/developer\.download\.nvidia\.com\/compute\/cuda\/repos\/debian12\/x86_64\/3bf863cc\.pub from ws1: .*workstation\.nvidia.*nothing was installed/);
         const ok = r.ran.filter((c) => c.exitCode === 0).map((c) => c.name);
         expect(ok).toEqual(expect.arrayContaining(["ws-nvidia-ws1-apt-pin", "ws-nvidia-ws1-nouveau"]));
-        // Debian's non-free driver (base enables non-free) is held at the pinned version with priority 1001.
+        // Debian's non-free driver (base enables non-free) follows the 535 branch at priority 1001: the candidate is
+        // the branch's newest build in bookworm and bookworm-security (a security build when there is one).
         const policy = await tb.sshOk(ws1, "apt-cache policy nvidia-kernel-dkms");
-        expect(policy).toMatch(/Candidate: 535\.261\.03-/);
-        expect(policy).toMatch(/535\.261\.03-\S+ 1001/);
+        const candidate = /Candidate: (\S+)/.exec(policy)?.[1] ?? "";
+        expect(candidate).toMatch(/^535\.\d+\.\d+-/);
+        const listed = [...policy.matchAll(/^\s+(?:\*\*\* )?(535\.\S+) (\d+)$/gm)];
+        expect(listed.length).toBeGreaterThan(0);
+        expect(listed.every(([, , prio]) => prio === "1001")).toBe(true);
+        expect(candidate).toBe(newestDebian(listed.map((m) => m[1])));
         expect(await tb.sshOk(ws1, "cat /etc/modprobe.d/aihpc-blacklist-nouveau.conf")).toContain("blacklist nouveau");
         // The driver step never ran (it waits for the repository), so nothing of the driver is installed.
         expect((await tb.ssh(ws1, "dpkg-query -W nvidia-kernel-dkms")).code).not.toBe(0);

@@ -1,6 +1,7 @@
 // The apt files the container steps install, rendered here (pure functions:
 // they show in the plan and are unit-tested); daemon.json is rendered in
 // index.ts. Paths are defined once, here, and passed as settings.
+import { versions } from "../../../config/versions";
 import { ContainersConfig } from "../../../config/workstation";
 import { aptPreference, aptSource } from "../../steps/files";
 
@@ -10,8 +11,11 @@ export const PATHS = {
     cdi: "/etc/cdi/nvidia.yaml",
 } as const;
 
-/** Debian's docker.io held at the configured upstream version (Debian's revision may move: `VERSION+*`). */
-export const dockerVersionGlob = (c: ContainersConfig) => `${c.docker.version}+*`;
+/**
+ * docker.io's `Pin: version` glob: its line (`20.10.*`: the suite's builds, security ones included, as they come), or
+ * an exact upstream version as an opt-in (`20.10.24+*`: Debian's revision may still move).
+ */
+export const dockerVersionGlob = (c: ContainersConfig) => (c.docker.version ? `${c.docker.version}+*` : `${versions.dockerIoLine}.*`);
 
 export function dockerPin(c: ContainersConfig): string {
     return aptPreference("Managed by aihpc (workstation.containers.docker.version)", [{ packages: ["docker.io"], version: dockerVersionGlob(c) }]);

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainersConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { installedPackages } from "../installed";
 import { Ready, readyOn } from "../ready";
 import { dockerPin, dockerVersionGlob, PATHS, TOOLKIT_PACKAGES, TOOLKIT_REPO_NAME, toolkitPin, toolkitSource, toolkitVersionGlob } from "./files";
 
@@ -48,6 +49,8 @@ export interface ContainersArgs {
 export interface ContainersHostSteps {
     retain: pulumi.Resource;
     docker: pulumi.Resource;
+    /** docker.io's exact version as the docker step found it installed. */
+    installed: pulumi.Output<Record<string, string>>;
     nvidiaToolkit?: pulumi.Resource;
     apptainer?: pulumi.Resource;
 }
@@ -83,8 +86,9 @@ export class Containers extends pulumi.ComponentResource {
                     dir: SCRIPTS,
                     file: "docker.sh",
                     env: {
-                        DOCKER_VERSION: c.docker.version,
+                        DOCKER_VERSION: dockerVersionGlob(c),
                         DOCKER_PACKAGE: `docker.io=${dockerVersionGlob(c)}`,
+                        ...(c.docker.version ? { EXACT_PINS: `docker.io=${dockerVersionGlob(c)}` } : {}),
                         DATA_ROOT: c.docker.dataRoot,
                         DOCKER_USERS: args.dockerUsers.join(" "),
                         PIN_FILE: PATHS.dockerPin,
@@ -95,7 +99,7 @@ export class Containers extends pulumi.ComponentResource {
                 },
                 after(retain, ...readyOn(h.name, args.usersReady)),
             );
-            const steps: ContainersHostSteps = { retain, docker };
+            const steps: ContainersHostSteps = { retain, docker, installed: docker.stdout.apply(installedPackages) };
             if (gpu) {
                 steps.nvidiaToolkit = scriptStep(
                     `${n}-nvidia-toolkit`,

@@ -3,10 +3,11 @@ import { versions } from "../../../config/versions";
 import { NvidiaConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts, parseFacts } from "../host/facts";
+import { installedPackages } from "../installed";
 import { Transport } from "../../steps/host-step";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
 import { Ready, readyOn } from "../ready";
-import { cudaDash, cudaHome, cudaModuleFiles, cudaSource, driverPinFile, NOUVEAU_BLACKLIST, PATHS } from "./files";
+import { cudaDash, cudaHome, cudaModuleFiles, cudaSource, DRIVER_PIN_PACKAGES, NOUVEAU_BLACKLIST, PATHS } from "./files";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -22,9 +23,46 @@ export function driverBranch(c: NvidiaConfig): string {
     return c.driver.branch ?? (c.driver.source === "debian" ? versions.debianDriverBranch : versions.cudaRepoDriverBranch);
 }
 
-/** The apt preference's `Pin: version` glob: Debian's exact upstream version, or NVIDIA's branch. */
+/**
+ * The apt preference's `Pin: version` glob: the branch (`535.*`: Debian's builds of it, security ones included, as
+ * they come), or with source `debian` an exact opt-in (`535.261.03-*`, or `535.261.03-1` for one build).
+ */
 export function driverPin(c: NvidiaConfig): string {
-    return c.driver.source === "debian" ? `${c.driver.version}-*` : `${driverBranch(c)}.*`;
+    const v = c.driver.source === "debian" ? c.driver.version : undefined;
+    if (v === undefined) return `${driverBranch(c)}.*`;
+    return v.includes("-") ? v : `${v}-*`;
+}
+
+/** The driver packages the driver step installs with the pinned version (source `debian`). */
+export const DEBIAN_DRIVER_PACKAGES = ["nvidia-kernel-dkms", "nvidia-driver", "nvidia-smi"] as const;
+
+/** `pkg=glob ...` for an exact opt-in pin (the policy rule `debian-exact-pin-security` reads it); "" for the branch. */
+export function exactDriverPins(c: NvidiaConfig): string {
+    return c.driver.source === "debian" && c.driver.version !== undefined ? DEBIAN_DRIVER_PACKAGES.map((p) => `${p}=${driverPin(c)}`).join(" ") : "";
+}
+
+/** Package names of the driver family, Debian's and NVIDIA's (the same names in both). */
+const DRIVER_FAMILY = DRIVER_PIN_PACKAGES.join(" ");
+
+/**
+ * /etc/apt/preferences.d/aihpc-nvidia-pin. The driver family at priority 1001 on the pin (so `apt upgrade` takes the
+ * line's new builds and nothing else moves it); with source `debian` first a stanza that keeps NVIDIA's CUDA
+ * repository (same package names, also 535 builds) out of it: apt gives each version the first stanza that matches.
+ */
+export function driverPreferences(c: NvidiaConfig): string {
+    const pin = driverPin(c);
+    const stanzas: string[][] = [];
+    if (c.driver.source === "debian") {
+        stanzas.push([
+            "Explanation: source debian: the driver never from NVIDIA's CUDA repository (workstation.nvidia.repository)",
+            `Package: ${DRIVER_FAMILY}`,
+            `Pin: origin "${new URL(c.repository).hostname}"`,
+            "Pin-Priority: -1",
+        ]);
+    }
+    const what = c.driver.source === "debian" && c.driver.version !== undefined ? `the exact version ${pin} (opt-in: newer builds are held back)` : `branch ${driverBranch(c)} (${pin}), its new builds as they come`;
+    stanzas.push([`Explanation: source ${c.driver.source}: ${what}`, `Package: ${DRIVER_FAMILY}`, `Pin: version ${pin}`, "Pin-Priority: 1001"]);
+    return `# Managed by aihpc (workstation.nvidia.driver)\n${stanzas.map((l) => l.join("\n")).join("\n\n")}\n`;
 }
 
 /** The probe's facts with its `nvidia_gpu=` lines replaced by those the verify step printed. */
@@ -68,6 +106,8 @@ export interface NvidiaHostSteps {
     verify: pulumi.Resource;
     /** The host's facts with the GPUs as the verify step found them (the probe ran before the driver). */
     facts: pulumi.Output<HostFacts>;
+    /** The driver packages' exact versions as the verify step found them installed (dpkg), by package. */
+    installed: pulumi.Output<Record<string, string>>;
     /** One step per CUDA version, by version. */
     cuda: Record<string, pulumi.Resource>;
     modules: pulumi.Resource;
@@ -111,7 +151,13 @@ export class Nvidia extends pulumi.ComponentResource {
             const aptPin = scriptStep(
                 `${n}-apt-pin`,
                 t,
-                { dir: SCRIPTS, file: "apt-pin.sh", env: { PIN_FILE: PATHS.driverPin }, files: { PIN: driverPinFile(d.source, driverPin(c)) }, deleteEnv: { PIN_FILE: PATHS.driverPin } },
+                {
+                    dir: SCRIPTS,
+                    file: "apt-pin.sh",
+                    env: { PIN_FILE: PATHS.driverPin, ...(exactDriverPins(c) ? { EXACT_PINS: exactDriverPins(c) } : {}) },
+                    files: { PIN: driverPreferences(c) },
+                    deleteEnv: { PIN_FILE: PATHS.driverPin },
+                },
                 after(retain),
             );
             const repo = scriptStep(
@@ -133,7 +179,9 @@ export class Nvidia extends pulumi.ComponentResource {
             );
             const driverEnv = h.facts.apply((f) => ({
                 DRIVER_SOURCE: d.source,
-                ...(d.source === "debian" ? { DRIVER_VERSION: d.version } : { DRIVER_BRANCH: driverBranch(c), OPEN_MODULES: d.openKernelModules }),
+                ...(d.source === "debian"
+                    ? { DRIVER_MATCH: driverPin(c) }
+                    : { DRIVER_BRANCH: driverBranch(c), OPEN_MODULES: d.openKernelModules }),
                 PERSISTENCE: d.persistenceMode,
                 SECURE_BOOT: f.secureBoot,
             }));
@@ -169,6 +217,7 @@ export class Nvidia extends pulumi.ComponentResource {
                 after(waitReboot ?? reboot),
             );
             const facts = pulumi.all([h.probe.stdout, verify.stdout]).apply(([probe, found]) => withGpus(probe, found));
+            const installed = verify.stdout.apply(installedPackages);
             const cuda: Record<string, pulumi.Resource> = {};
             for (const v of c.cuda.versions) {
                 cuda[v] = scriptStep(
@@ -195,7 +244,7 @@ export class Nvidia extends pulumi.ComponentResource {
                 },
                 after(retain, ...Object.values(cuda)),
             );
-            this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, cuda, modules };
+            this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, installed, cuda, modules };
         }
         const hosts = Object.keys(this.steps);
         this.gpuReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].verify]));

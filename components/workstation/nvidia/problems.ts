@@ -13,20 +13,23 @@ export function nvidiaProblems(ws: WorkstationConfig): Problem[] {
     const d = nv.driver;
     const at = (...p: string[]) => ["nvidia", ...p];
     if (d.source === "debian" && d.branch !== undefined && d.branch !== versions.debianDriverBranch) {
-        out.push([at("driver", "branch"), `Debian 12 ships only the ${versions.debianDriverBranch} branch: use "${versions.debianDriverBranch}", or source 'cuda-repo' for '${d.branch}'`]);
+        out.push([at("driver", "branch"), `Debian 12's nvidia-driver is the ${versions.debianDriverBranch} branch (its 470 legacy branch is the separate nvidia-tesla-470-* packages, not installed here): use "${versions.debianDriverBranch}", or source 'cuda-repo' for '${d.branch}'`]);
     }
     if (d.source === "cuda-repo" && d.branch !== undefined && Number(d.branch) < 550) {
         out.push([at("driver", "branch"), `NVIDIA's Debian 12 repository carries branches 550 and newer, got '${d.branch}'`]);
     }
     if (d.openKernelModules && d.source !== "cuda-repo") {
-        out.push([at("driver", "openKernelModules"), "open kernel modules come from source 'cuda-repo'; Debian's 535 packages are proprietary only"]);
+        out.push([at("driver", "openKernelModules"), "open kernel modules come from source 'cuda-repo' here: the debian source installs non-free nvidia-kernel-dkms (Debian 12's contrib nvidia-open-kernel-dkms 535 is not wired in)"]);
     }
     const cuda = nv.cuda;
     if (new Set(cuda.versions).size !== cuda.versions.length) out.push([at("cuda", "versions"), "a CUDA version is listed twice"]);
     if (cuda.default !== undefined && !cuda.versions.includes(cuda.default)) {
         out.push([at("cuda", "default"), `'${cuda.default}' is not installed: expected one of ${cuda.versions.join(", ")}`]);
     }
-    if (d.source === "debian" && d.version.split(".")[0] !== versions.debianDriverBranch) {
+    if (d.source === "cuda-repo" && d.version !== undefined) {
+        out.push([at("driver", "version"), "an exact driver version is for source 'debian': with 'cuda-repo' the branch is pinned (workstation.nvidia.driver.branch)"]);
+    }
+    if (d.source === "debian" && d.version !== undefined && d.version.split(".")[0] !== versions.debianDriverBranch) {
         out.push([
             at("driver", "version"),
             `Debian 12 ships the ${versions.debianDriverBranch} branch, got '${d.version}': use a ${versions.debianDriverBranch}.x version, or source 'cuda-repo' with a branch`,

@@ -98,8 +98,14 @@ export class Slurm extends pulumi.ComponentResource {
 
             const retain = retainStep(`${n}-retain`, t, "slurm", c.retain, after());
             const nvml = args.nvml === true && isCompute && h.config.gpus.count > 0;
-            const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : []), ...(nvml ? ["slurm-wlm-nvml-plugin"] : [])];
-            const packages = scriptStep(`${n}-packages`, t, { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" ") } }, after(retain));
+            const pkgs = ["munge", "slurm-client", ...(isController ? ["slurmctld"] : []), ...(isCompute ? ["slurmd"] : [])];
+            // The NVML plugin only when apt can install it beside this Slurm (packages.sh says why it may not).
+            const packages = scriptStep(
+                `${n}-packages`,
+                t,
+                { dir: SCRIPTS, file: "packages.sh", env: { PACKAGES: pkgs.join(" "), ...(nvml ? { OPTIONAL_PACKAGES: "slurm-wlm-nvml-plugin" } : {}) } },
+                after(retain),
+            );
             const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
             const jobs = scriptStep(
                 `${n}-jobs`,
@@ -123,7 +129,8 @@ export class Slurm extends pulumi.ComponentResource {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
                     SLURM_CONF: fileText(conf),
-                    // The NVML plugin is installed by this host's packages step exactly when `nvml` holds.
+                    // The NVML plugin is asked for by this host's packages step exactly when `nvml` holds (installed when
+                    // apt can; config.sh drops AutoDetect=nvml where it is not installed).
                     GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml)),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };

@@ -1,4 +1,6 @@
-import { acceleratorsFor } from "../../../config/gcp";
+import * as fs from "fs";
+import * as path from "path";
+import { a3MachineTypes, acceleratorsFor, workbenchAccelerators } from "../../../config/gcp";
 import { withGcp } from "../../helpers/fixtures";
 import { configProblems, parseConfig } from "../../helpers/harness";
 
@@ -89,6 +91,32 @@ describe("gcp config validation", () => {
             ]);
         });
 
+        // One case per A3 family (Compute Engine "GPU machine types"; the provider's accelerator names).
+        test.each([
+            ["A3 High", "a3-highgpu-1g", "NVIDIA_H100_80GB", 1],
+            ["A3 High", "a3-highgpu-2g", "NVIDIA_H100_80GB", 2],
+            ["A3 High", "a3-highgpu-4g", "NVIDIA_H100_80GB", 4],
+            ["A3 High", "a3-highgpu-8g", "NVIDIA_H100_80GB", 8],
+            ["A3 Edge", "a3-edgegpu-8g", "NVIDIA_H100_80GB", 8],
+            ["A3 Mega", "a3-megagpu-8g", "NVIDIA_H100_MEGA_80GB", 8],
+            ["A3 Ultra", "a3-ultragpu-8g", "NVIDIA_H200_141GB", 8],
+        ])("%s: %s carries %s x%d, and nothing else", (_family, machineType, type, count) => {
+            expect(acceleratorsFor(machineType)).toEqual({ types: [type], counts: [count], builtIn: true });
+            expect(wb({ machineType, accelerator: { type, count } }, "europe-west4-b")).toEqual([]);
+            const other = type === "NVIDIA_H100_80GB" ? "NVIDIA_H200_141GB" : "NVIDIA_H100_80GB";
+            expect(wb({ machineType, accelerator: { type: other, count } }, "europe-west4-b")).toEqual([
+                `aihpc:gcp.vertex.workbench.accelerator.type: ${other} is not available on machine type '${machineType}': expected ${type}`,
+            ]);
+            expect(wb({ machineType }, "europe-west4-b")).toEqual([`aihpc:gcp.vertex.workbench.accelerator: machine type '${machineType}' comes with ${type} x${count}: set accelerator to match it`]);
+        });
+
+        test("an A3 type the table does not know takes no GPU (named with the ones it knows)", () => {
+            expect(acceleratorsFor("a3-highgpu-3g")).toEqual({ types: [], counts: [], builtIn: false });
+            expect(wb({ machineType: "a3-megagpu-4g", accelerator: { type: "NVIDIA_H100_MEGA_80GB", count: 4 } })).toEqual([
+                expect.stringMatching(/machine type 'a3-megagpu-4g' takes no GPU: use .*a3-megagpu-8g \(H100 Mega\) or a3-ultragpu-8g \(H200\)$/),
+            ]);
+        });
+
         test("a zone outside the table's regions is not checked", () => {
             expect(
                 problems((g) => {
@@ -120,5 +148,18 @@ describe("gcp config validation", () => {
             expect.stringMatching(/^aihpc:gcp\.artifactRegistry\.remoteCache: the Docker Hub cache is part of the Artifact Registry component/),
         ]);
         expect(problems((g) => (g.secrets = { HF: {} }))).toEqual([expect.stringMatching(/^aihpc:gcp\.secrets\.HF: /)]);
+    });
+});
+
+describe("accelerator names the provider takes", () => {
+    // The installed @pulumi/gcp's own list for workbench.Instance gceSetup.acceleratorConfigs[].type.
+    const dts = fs.readFileSync(path.join(require.resolve("@pulumi/gcp/package.json"), "..", "types", "input.d.ts"), "utf8");
+    const block = /interface InstanceGceSetupAcceleratorConfig \{[\s\S]*?Possible values are: ([^\n]*)/.exec(dts);
+    const accepted = new Set([...(block?.[1] ?? "").matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]));
+
+    test("every accelerator the config offers (and every A3 type's) is one @pulumi/gcp documents for Workbench", () => {
+        expect(accepted.size).toBeGreaterThan(5);
+        expect(workbenchAccelerators.filter((a) => !accepted.has(a))).toEqual([]);
+        expect(Object.values(a3MachineTypes).filter((a) => !accepted.has(a.type))).toEqual([]);
     });
 });

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { daemonJson } from "../../../components/workstation/containers";
-import { cudaModuleFile, cudaModuleFiles, cudaSource, driverPin, driverPinFile, NOUVEAU_BLACKLIST, withGpus } from "../../../components/workstation/nvidia";
+import { cudaModuleFile, cudaModuleFiles, cudaSource, driverPin, driverPinFile, exactDriverPins, NOUVEAU_BLACKLIST, withGpus } from "../../../components/workstation/nvidia";
 import { parseFileSet } from "../../../components/steps";
 import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
 import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
@@ -99,14 +99,17 @@ describe("GRES from the H200's nvidia-smi (recorded by the verify step there, do
         ]);
         expect(gresConf({ name: "ws1", gpus }, 1, false)).not.toContain("AutoDetect");
         expect(gresConf({ name: "ws1", gpus: [{ type: "fake", file: "/dev/fakegpu0", source: "configured" }] }, 1, true)).not.toContain("AutoDetect");
-        // The shell no longer edits it: it installs the text it gets.
+        // The shell installs the text it gets, less the AutoDetect line where the optional plugin could not be installed.
         const script = fs.readFileSync(path.resolve(__dirname, "../../../components/workstation/slurm/scripts/config.sh"), "utf8");
-        expect(script).not.toMatch(/\bsed\b|AutoDetect/);
+        expect(script).not.toMatch(/\bsed\b/);
+        expect(script.split("\n").filter((l) => /AutoDetect/.test(l) && !l.trim().startsWith("#"))).toEqual([
+            `    if ! aihpc_installed slurm-wlm-nvml-plugin; then GRES_CONF="$(printf '%s\\n' "$GRES_CONF" | grep -vx 'AutoDetect=nvml' || true)"; fi`,
+        ]);
     });
 
     test("the config step of a GPU node with the NVML plugin gets AutoDetect=nvml in its gres.conf", async () => {
         const rec = await runProgram(oneHost(), { preview: false, newResource: factsHook({ ws1: "facts-h200.txt" }) });
-        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-packages")).vars.PACKAGES).toContain("slurm-wlm-nvml-plugin");
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-packages")).vars.OPTIONAL_PACKAGES).toBe("slurm-wlm-nvml-plugin");
         expect(stepReceived(rec.inputsOf("ws-slurm-ws1-config")).vars.GRES_CONF).toContain("\nAutoDetect=nvml\nNodeName=ws1 Name=gpu Type=h200 File=/dev/nvidia0");
     });
 });
@@ -207,6 +210,9 @@ describe("GPU config checks", () => {
         expect(problems((r) => (r.workstation.monitoring = { gpuExporter: "dcgm", dcgmExporter: { image: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04" } }))).toMatch(/dcgmExporter\.image: expected an image pinned by digest/);
         expect(problems((r) => (r.workstation.monitoring = { gpuExporter: "dcgm", dcgmExporter: { image: `nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04@sha256:${"c".repeat(64)}` } }))).toBe("");
         expect(problems((r) => (r.workstation.nvidia = { driver: { version: "570.124.06" } }))).toContain("Debian 12 ships the 535 branch");
+        expect(problems((r) => (r.workstation.nvidia = { driver: { source: "cuda-repo", version: "535.261.03" } }))).toContain("an exact driver version is for source 'debian'");
+        expect(problems((r) => (r.workstation.nvidia = { driver: { version: "535.261.03-1+deb12u1" } }))).toBe("");
+        expect(problems((r) => (r.workstation.nvidia = { driver: { version: "535.261.03-*" } }))).toContain('expected a driver version such as "535.261.03" or "535.261.03-1"');
         expect(
             problems((r) => {
                 r.workstation = { transport: "local", hosts: [{ name: "ws1", gpus: { count: 1 } }], nvidia: { driver: { allowReboot: true } } };
@@ -218,7 +224,12 @@ describe("GPU config checks", () => {
 
     test("driver pins", () => {
         const a = parseConfig(oneHost()).workstation.nvidia;
-        expect(driverPin(a)).toBe("535.261.03-*");
+        expect(driverPin(a)).toBe("535.*");
+        expect(exactDriverPins(a)).toBe("");
+        const exact = oneHost();
+        exact.workstation.nvidia = { driver: { version: "535.261.03" } };
+        expect(driverPin(parseConfig(exact).workstation.nvidia)).toBe("535.261.03-*");
+        expect(exactDriverPins(parseConfig(exact).workstation.nvidia)).toBe("nvidia-kernel-dkms=535.261.03-* nvidia-driver=535.261.03-* nvidia-smi=535.261.03-*");
         const raw = oneHost();
         raw.workstation.nvidia = { driver: { source: "cuda-repo" } };
         expect(driverPin(parseConfig(raw).workstation.nvidia)).toBe("570.*");

@@ -3,7 +3,7 @@
 // wiring. Facts come from recorded probes (fixtures/), the H200's included.
 import { containsSecret, Recorded, runProgram } from "../../helpers/harness";
 import { twoHosts } from "../../helpers/fixtures";
-import { NewResourceArgs } from "../../../tools/plan/recorder";
+import { NewResourceArgs, UNKNOWN_VALUE } from "../../../tools/plan/recorder";
 import { stepReceived, stepText } from "../../helpers/steps";
 import { recordedFacts } from "./facts";
 import * as fs from "fs";
@@ -160,28 +160,79 @@ describe("GPU stack: which steps exist where", () => {
     });
 });
 
+describe("Slurm's NVML plugin", () => {
+    test("on the GPU host with Debian's driver it is optional (installed when apt can), never in PACKAGES", async () => {
+        const rec = await run(gpuStack());
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws1-packages")).vars).toMatchObject({ OPTIONAL_PACKAGES: "slurm-wlm-nvml-plugin", PACKAGES: expect.not.stringContaining("nvml") });
+        expect(stepReceived(rec.inputsOf("ws-slurm-ws2-packages")).vars.OPTIONAL_PACKAGES).toBeUndefined();
+    });
+});
+
+describe("installed versions as stack outputs", () => {
+    test("hosts.<name>.installedPackages: what the verify and docker steps found installed, not the config", async () => {
+        const rec = await runProgram(gpuStack(), {
+            preview: false,
+            newResource: (args) => {
+                if (args.name === "ws-nvidia-ws1-verify") return { stdout: `${verifyH200}installed_package=nvidia-driver=535.309.01-0+deb12u1\naihpc: unchanged\n`, stderr: "" };
+                if (/^ws-containers-ws\d-docker$/.test(args.name)) return { stdout: "installed_package=docker.io=20.10.24+dfsg1-1+deb12u1+b6\naihpc: unchanged\n", stderr: "" };
+                return hook(args);
+            },
+        });
+        const hosts = rec.outputs.hosts as Record<string, { installedPackages: Record<string, string> }>;
+        expect(hosts.ws1.installedPackages).toEqual({ "nvidia-driver": "535.309.01-0+deb12u1", "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
+        expect(hosts.ws2.installedPackages).toEqual({ "docker.io": "20.10.24+dfsg1-1+deb12u1+b6" });
+        // In a preview nothing is installed yet: unknown, and the host's other outputs stay known.
+        const preview = await runProgram(gpuStack(), { newResource: hook });
+        const planned = preview.outputs.hosts as Record<string, Record<string, unknown>>;
+        expect(planned.ws1).toMatchObject({ roles: ["controller", "compute"], expectedGpus: 1, installedPackages: UNKNOWN_VALUE });
+    });
+});
+
 describe("pinned versions in the command strings", () => {
     let rec: Recorded;
     beforeAll(async () => {
         rec = await run(gpuStack());
     });
 
-    test("Debian driver: pin file for 535.261.03-*, driver step installs that version", () => {
-        // The pin file as rendered in nvidia/files.ts, on the step's stdin.
-        expect(create(rec, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 535.261.03-*\nPin-Priority: 1001");
+    test("Debian driver: the branch pinned (535.*, its security builds taken), NVIDIA's repository kept out, no exact pin", () => {
+        const pin = stepReceived(rec.inputsOf("ws-nvidia-ws1-apt-pin")).vars.PIN;
+        expect(pin.split("\n\n")).toEqual([
+            expect.stringMatching(/\nPin: origin "developer\.download\.nvidia\.com"\nPin-Priority: -1$/),
+            expect.stringMatching(/^Explanation: source debian: branch 535 \(535\.\*\), its new builds as they come\nPackage: nvidia-\* libnvidia-\* .*\nPin: version 535\.\*\nPin-Priority: 1001$/),
+        ]);
         const d = create(rec, "ws-nvidia-ws1-driver");
         expect(d).toContain("DRIVER_SOURCE='debian'");
-        expect(d).toContain("DRIVER_VERSION='535.261.03'");
+        expect(d).toContain("DRIVER_MATCH='535.*'");
+        expect(create(rec, "ws-nvidia-ws1-apt-pin")).not.toContain("EXACT_PINS=");
         expect(d).toContain('"nvidia-driver=$ver"');
         expect(d).toContain("aihpc_apt_install_pinned");
         expect(d).toContain("SECURE_BOOT='legacy-bios'");
+    });
+
+    test("Debian driver with an exact opt-in: the pin and the driver step carry it", async () => {
+        for (const [version, glob] of [
+            ["535.261.03", "535.261.03-*"],
+            ["535.261.03-1", "535.261.03-1"],
+        ]) {
+            const raw = gpuStack();
+            raw.workstation.nvidia = { driver: { version } };
+            const r = await run(raw);
+            expect(stepReceived(r.inputsOf("ws-nvidia-ws1-apt-pin")).vars.PIN).toContain(`Explanation: source debian: the exact version ${glob} (opt-in: newer builds are held back)`);
+            expect(stepReceived(r.inputsOf("ws-nvidia-ws1-apt-pin")).vars.PIN).toContain(`\nPin: version ${glob}\n`);
+            expect(stepReceived(r.inputsOf("ws-nvidia-ws1-apt-pin")).vars.EXACT_PINS).toBe(`nvidia-kernel-dkms=${glob} nvidia-driver=${glob} nvidia-smi=${glob}`);
+            expect(stepReceived(r.inputsOf("ws-nvidia-ws1-driver")).vars.DRIVER_MATCH).toBe(glob);
+        }
     });
 
     test("cuda-repo driver: branch 570 with open modules", async () => {
         const raw = gpuStack();
         raw.workstation.nvidia = { driver: { source: "cuda-repo", branch: "575", openKernelModules: true } };
         const r = await run(raw);
-        expect(create(r, "ws-nvidia-ws1-apt-pin")).toContain("\nPin: version 575.*\n");
+        expect(stepReceived(r.inputsOf("ws-nvidia-ws1-apt-pin")).vars.PIN).toBe(
+            "# Managed by aihpc (workstation.nvidia.driver)\nExplanation: source cuda-repo: branch 575 (575.*), its new builds as they come\n" +
+                "Package: nvidia-* libnvidia-* libcuda1 libcudadebugger1 libnvcuvid1 libnvoptix1 libgles-nvidia* libegl-nvidia* libglx-nvidia* libgl1-nvidia* firmware-nvidia-* xserver-xorg-video-nvidia* cuda-drivers-*\n" +
+                "Pin: version 575.*\nPin-Priority: 1001",
+        );
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("DRIVER_BRANCH='575'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain("OPEN_MODULES='true'");
         expect(create(r, "ws-nvidia-ws1-driver")).toContain('meta="nvidia-open-$DRIVER_BRANCH"');
@@ -206,9 +257,15 @@ describe("pinned versions in the command strings", () => {
         // The pin and the source, rendered in containers/files.ts, on the step's stdin.
         expect(toolkit).toContain("Pin: version 1.17.8-*\nPin-Priority: 1001");
         expect(toolkit).toContain("deb [signed-by=/etc/apt/keyrings/aihpc-nvidia-container-toolkit.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /");
-        const docker = create(rec, "ws-containers-ws1-docker");
-        expect(docker).toContain("DOCKER_PACKAGE='docker.io=20.10.24+*'");
-        expect(docker).toContain("Package: docker.io\nPin: version 20.10.24+*\nPin-Priority: 1001");
+        // docker.io follows its line; an exact version only as an opt-in.
+        expect(stepReceived(rec.inputsOf("ws-containers-ws1-docker")).vars).toMatchObject({
+            DOCKER_PACKAGE: "docker.io=20.10.*",
+            PIN: expect.stringContaining("Package: docker.io\nPin: version 20.10.*\nPin-Priority: 1001"),
+        });
+        expect(stepReceived(rec.inputsOf("ws-containers-ws1-docker")).vars.EXACT_PINS).toBeUndefined();
+        const exact = gpuStack();
+        exact.workstation.containers = { docker: { version: "20.10.24" } };
+        expect(stepReceived((await run(exact)).inputsOf("ws-containers-ws1-docker")).vars).toMatchObject({ DOCKER_PACKAGE: "docker.io=20.10.24+*", EXACT_PINS: "docker.io=20.10.24+*" });
     });
 
     test("no secret in any command string of the GPU stack; no secret on stdin", () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Docker engine: Debian 12's docker.io (main, reachable through the same
 # mirror and proxy as everything else), held at DOCKER_PACKAGE
-# (`docker.io=VERSION+*`) by an apt preference (PIN at PIN_FILE); DAEMON_JSON
+# (`docker.io=20.10.*`, its line, or an exact opt-in `docker.io=VERSION+*`) by an apt preference (PIN at PIN_FILE); DAEMON_JSON
 # at DAEMON_FILE (data root, json-file log rotation, cgroup driver, the nvidia
 # runtime on GPU hosts), compared as JSON so that `nvidia-ctk runtime
 # configure` rewriting it in its own layout is no change; docker restarted
@@ -17,7 +17,9 @@ case "$AIHPC_ACTION" in
     : "${DOCKER_VERSION:?}" "${DOCKER_PACKAGE:?}" "${PIN:?}" "${DAEMON_JSON:?}" "${DATA_ROOT:?}"
     aihpc_require_systemd
     aihpc_put "$pin" 0644 root:root "$PIN"
-    aihpc_apt_install_pinned containers "Debian no longer offers docker.io $DOCKER_VERSION? Set workstation.containers.docker.version to what \`apt-cache policy docker.io\` lists" jq "$DOCKER_PACKAGE"
+    aihpc_apt_install_pinned containers "Debian no longer offers docker.io $DOCKER_VERSION? Set workstation.containers.docker.version to what \`apt-cache policy docker.io\` lists, or unset it to follow the line" jq "$DOCKER_PACKAGE"
+    # What the host runs (the component's `installed` output).
+    echo "installed_package=docker.io=$(dpkg-query -W -f='${Version}' docker.io)"
     printf '%s\n' "$DAEMON_JSON" | jq -e . >/dev/null || aihpc_die "the generated daemon.json is not valid JSON"
     if [ ! -d "$DATA_ROOT" ]; then
       install -d -m 0710 "$DATA_ROOT"

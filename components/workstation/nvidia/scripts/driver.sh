@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The NVIDIA driver, kernel headers and DKMS, from Debian's non-free 535 branch
-# (DRIVER_SOURCE=debian, pinned DRIVER_VERSION) or NVIDIA's CUDA repository
+# (DRIVER_SOURCE=debian: the build the apt pin chooses, which must match
+# DRIVER_MATCH, the branch `535.*` or an exact opt-in) or NVIDIA's CUDA repository
 # (DRIVER_SOURCE=cuda-repo, pinned DRIVER_BRANCH, open or proprietary kernel
 # modules); persistence mode through nvidia-persistenced. A version change
 # installs the new version over the old one (apt moves the packages in place,
@@ -8,9 +9,12 @@
 # facts probe) needs the DKMS signing key enrolled: the step says how.
 tag=nvidia-gpu-driver
 hint="check the apt sources (non-free for Debian's driver, NVIDIA's repository for cuda-repo) and the proxy"
-# The candidate of PKG whose version starts with PREFIX (the pin's glob).
+# The version apt's pins choose for PKG, when it matches GLOB (the pin's).
 candidate() {
-  apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -m1 "^$2" || true
+  local v
+  v="$(apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')"
+  # shellcheck disable=SC2254 # GLOB is a pattern on purpose
+  case "$v" in "" | "(none)") ;; $2) echo "$v" ;; esac
 }
 case "$AIHPC_ACTION" in
   apply)
@@ -21,9 +25,9 @@ case "$AIHPC_ACTION" in
       aihpc_die "no package $headers for the running kernel $kernel: DKMS builds the module against it; boot a Debian kernel (linux-image-amd64) and re-run"
     case "$DRIVER_SOURCE" in
       debian)
-        : "${DRIVER_VERSION:?}"
-        ver="$(candidate nvidia-kernel-dkms "$DRIVER_VERSION-")"
-        [ -n "$ver" ] || aihpc_die "Debian offers no driver $DRIVER_VERSION-* (apt-cache madison nvidia-kernel-dkms): is non-free enabled (workstation.base)? Set workstation.nvidia.driver.version to one it lists"
+        : "${DRIVER_MATCH:?}"
+        ver="$(candidate nvidia-kernel-dkms "$DRIVER_MATCH")"
+        [ -n "$ver" ] || aihpc_die "Debian offers no driver $DRIVER_MATCH (apt-cache policy nvidia-kernel-dkms): is non-free enabled (workstation.base)? With an exact workstation.nvidia.driver.version, set one \`apt-cache madison nvidia-kernel-dkms\` lists, or unset it to follow the branch"
         aihpc_apt_install_pinned "$tag" "$hint" dkms "$headers" firmware-misc-nonfree "nvidia-kernel-dkms=$ver" "nvidia-driver=$ver" "nvidia-smi=$ver" nvidia-persistenced
         ;;
       cuda-repo)

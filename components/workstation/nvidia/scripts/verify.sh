@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Read-only: nvidia-smi must see the GPUs the config expects (EXPECTED_GPUS,
 # and EXPECTED_MODEL when set), the loaded kernel module must match the driver
-# libraries, and persistence mode must be as configured. Prints what it found.
+# libraries, and persistence mode must be as configured. Prints what it found,
+# and the installed driver packages' exact versions (installed_package= lines).
 case "$AIHPC_ACTION" in
   apply)
     : "${EXPECTED_GPUS:?}" "${PERSISTENCE:?}"
@@ -26,6 +27,9 @@ case "$AIHPC_ACTION" in
     else
       aihpc_log "driver $lib (no /sys/module/nvidia: a VM or container that passes the GPU through)"
     fi
+    # What the host runs, by exact version (the component's `installed` output).
+    dpkg-query -W -f='${db:Status-Abbrev} ${Package}=${Version}\n' nvidia-driver nvidia-kernel-dkms nvidia-smi 'cuda-drivers-*' 'nvidia-open-*' 2>/dev/null |
+      awk '$1 == "ii" { print "installed_package=" $2 }' || true
     if [ "$PERSISTENCE" = true ]; then
       off="$(printf '%s\n' "$out" | awk -F', ' '$5 != "Enabled" { print $1 }' | tr '\n' ' ')"
       [ -z "$off" ] || aihpc_warn "persistence mode is off on GPU(s) ${off% } (nvidia-persistenced not running?)"

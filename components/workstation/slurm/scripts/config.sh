@@ -24,6 +24,9 @@ case "$AIHPC_ACTION" in
     conf_changed="$AIHPC_WROTE"
     restart=0
     if [ "$conf_changed" = 1 ] && [ "$old_rest" != "$(strip "$dir/slurm.conf")" ]; then restart=1; fi
+    # AutoDetect=nvml needs the NVML plugin, which the packages step installs
+    # only when apt can (packages.sh): without it slurmd would not start.
+    if ! aihpc_installed slurm-wlm-nvml-plugin; then GRES_CONF="$(printf '%s\n' "$GRES_CONF" | grep -vx 'AutoDetect=nvml' || true)"; fi
     aihpc_put "$dir/gres.conf" 0644 root:root "$GRES_CONF"
     [ "$AIHPC_WROTE" = 1 ] && restart=1
     aihpc_put "$dir/cgroup.conf" 0644 root:root "$CGROUP_CONF"
