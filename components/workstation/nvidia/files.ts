@@ -1,7 +1,7 @@
 // Every file the NVIDIA steps install, rendered here (pure functions: they
 // show in the plan and are unit-tested); the scripts only compare, install
 // and act on them. Paths are defined once, here, and passed as settings.
-import { aptPreference, aptSource, fileSet } from "../../steps/files";
+import { aptSource, fileSet } from "../../steps/files";
 
 export const PATHS = {
     driverPin: "/etc/apt/preferences.d/aihpc-nvidia-pin",
@@ -28,15 +28,6 @@ export const DRIVER_PIN_PACKAGES = [
     "xserver-xorg-video-nvidia*",
     "cuda-drivers-*",
 ];
-
-/** The apt preference that holds the driver family at PIN (a `Pin: version` glob) whatever else apt sees. */
-export function driverPinFile(source: string, pin: string): string {
-    return aptPreference(
-        `Managed by aihpc (workstation.nvidia.driver): source ${source}`,
-        [{ packages: DRIVER_PIN_PACKAGES, version: pin }],
-        `the NVIDIA driver stays at ${pin} whatever else apt sees`,
-    );
-}
 
 /** modprobe.d: nouveau kept away from the GPU. */
 export const NOUVEAU_BLACKLIST = ["# Managed by aihpc (workstation.nvidia): the NVIDIA driver owns the GPU", "blacklist nouveau", "options nouveau modeset=0"].join("\n");

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { daemonJson } from "../../../components/workstation/containers";
-import { cudaModuleFile, cudaModuleFiles, cudaSource, driverPin, driverPinFile, exactDriverPins, NOUVEAU_BLACKLIST, withGpus } from "../../../components/workstation/nvidia";
+import { cudaModuleFile, cudaModuleFiles, cudaSource, driverPin, exactDriverPins, NOUVEAU_BLACKLIST, withGpus } from "../../../components/workstation/nvidia";
 import { parseFileSet } from "../../../components/steps";
 import { gpuDashboards, gpuExporterMode, isDataCentreGpu, prometheusConfig, DATASOURCE_UID } from "../../../components/workstation/monitoring";
 import { gresConf, nodeGpus, slurmConf, slurmNode } from "../../../components/workstation/slurm/conf";
@@ -35,17 +35,6 @@ describe("CUDA module files (lmod)", () => {
 });
 
 describe("NVIDIA apt and modprobe files", () => {
-    test("the driver pin: the whole driver family at the pin's glob, priority 1001", () => {
-        const pin = driverPinFile("debian", "535.261.03-*");
-        expect(pin.split("\n")).toEqual([
-            "# Managed by aihpc (workstation.nvidia.driver): source debian",
-            "Explanation: the NVIDIA driver stays at 535.261.03-* whatever else apt sees",
-            "Package: nvidia-* libnvidia-* libcuda1 libcudadebugger1 libnvcuvid1 libnvoptix1 libgles-nvidia* libegl-nvidia* libglx-nvidia* libgl1-nvidia* firmware-nvidia-* xserver-xorg-video-nvidia* cuda-drivers-*",
-            "Pin: version 535.261.03-*",
-            "Pin-Priority: 1001",
-        ]);
-    });
-
     test("NVIDIA's repository signed by its own verified keyring; nouveau blacklisted", () => {
         expect(cudaSource("https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64")).toBe(
             "# Managed by aihpc (workstation.nvidia.repository)\ndeb [signed-by=/etc/apt/keyrings/aihpc-cuda.gpg] https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/ /",
