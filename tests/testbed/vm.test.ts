@@ -1,0 +1,137 @@
+// Issue 13: test hosts with their own kernel. Two Debian 12 VMs (qemu, KVM if
+// a probe shows it works, else TCG) on the testbed bridge: what a container
+// host cannot show (own kernel, cgroup v2), the VM life cycle the suite
+// drives (reboot, power-off, start), then the workstation stack's Slurm on the
+// unified cgroup hierarchy: memory, CPU and device confinement of jobs.
+import { debianRegistryHosts } from "./hosts";
+import { bootVms, VmHost, VmTestbed } from "./vm";
+import { Executor, opsSummary } from "./executor";
+import { testbedStackConfig } from "./stack-config";
+import { waitIdle } from "./cluster";
+import * as fs from "fs";
+import * as path from "path";
+
+jest.setTimeout(1_800_000);
+const log = (m: string) => process.stdout.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+describe("VM test hosts (issue 13)", () => {
+    let tb: VmTestbed;
+    let vm1: VmHost;
+    let vm2: VmHost;
+    const timings: Record<string, number | string> = {};
+
+    beforeAll(async () => {
+        const t0 = Date.now();
+        tb = await bootVms({ names: ["vm1", "vm2"], fakeGpus: true, log });
+        [vm1, vm2] = tb.hosts;
+        timings.accel = tb.accel;
+        timings.bootAll = Date.now() - t0;
+        for (const [n, ms] of Object.entries(tb.bootMs)) timings[`boot ${n}`] = ms;
+    });
+    afterAll(async () => {
+        log(`timings (ms): ${JSON.stringify(timings)}`);
+        await tb?.destroy();
+    });
+
+    test("each VM runs its own kernel with the unified cgroup hierarchy, its own identity, on one network with the runner and the other VM", async () => {
+        for (const h of [vm1, vm2]) {
+            expect(h.bootState).toBe("running");
+            const facts = await tb.sshOk(h, "systemd-detect-virt; stat -fc %T /sys/fs/cgroup; hostname; stat -c '%F %t:%T' /dev/fakegpu0");
+            expect(facts.trim().split("\n")).toEqual([tb.accel === "kvm" ? "kvm" : "qemu", "cgroup2fs", h.name, "character special file c3:0"]);
+        }
+        // Own kernel: its boot id is not this machine's.
+        const ids = await Promise.all([vm1, vm2].map((h) => tb.bootId(h)));
+        expect(new Set([...ids, fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()]).size).toBe(3);
+        const machineIds = await Promise.all([vm1, vm2].map((h) => tb.sshOk(h, "cat /etc/machine-id")));
+        expect(machineIds[0]).not.toEqual(machineIds[1]);
+        // vm1 reaches vm2's sshd by name (the bridge, /etc/hosts from the seed).
+        const banner = await tb.sshOk(vm1, "timeout 10 bash -c 'exec 3<>/dev/tcp/vm2/22; head -c 7 <&3'");
+        expect(banner).toBe("SSH-2.0");
+        // apt's own downloader, through the testbed proxy configured in the image.
+        const host = debianRegistryHosts()[0];
+        const dl = await tb.sshOk(vm2, `/usr/lib/apt/apt-helper download-file http://${host}/debian/dists/bookworm/Release /tmp/Release && head -n 3 /tmp/Release`, { timeoutMs: 120_000 });
+        expect(dl).toMatch(/Origin: Debian/);
+        // The host key is pinned: vm1's key under vm2's name is refused.
+        const wrong = path.join(tb.runDir, "known_hosts.wrong");
+        fs.writeFileSync(wrong, `vm2,${vm2.address} ${vm1.hostKey}\n`);
+        const r = await tb.ssh(vm2, "true", { knownHostsFile: wrong });
+        expect(r.code).toBe(255);
+        expect(r.stderr).toMatch(/Host key verification failed/);
+    });
+
+    test("reboot: a new boot id, the same disk, services back; power-off ends qemu; start boots the same disk again", async () => {
+        await tb.sshOk(vm2, "echo kept > /root/marker");
+        const before = await tb.bootId(vm2);
+        timings.reboot = await tb.reboot(vm2);
+        expect(await tb.bootId(vm2)).not.toBe(before);
+        expect(vm2.bootState).toBe("running");
+        expect((await tb.sshOk(vm2, "cat /root/marker; hostname; systemctl is-active ssh")).trim().split("\n")).toEqual(["kept", "vm2", "active"]);
+
+        const t0 = Date.now();
+        await tb.powerOff(vm2);
+        timings.powerOff = Date.now() - t0;
+        expect(() => process.kill(vm2.pid, 0)).toThrow();
+        timings.start = await tb.start(vm2);
+        expect((await tb.sshOk(vm2, "cat /root/marker; stat -c %t:%T /dev/fakegpu0")).trim().split("\n")).toEqual(["kept", "c3:0"]);
+    });
+
+    describe("Slurm from the workstation stack on cgroup v2 (vm1 controller + compute, vm2 compute)", () => {
+        let ex: Executor;
+        const apply = async (label: string) => {
+            const { config, secretKeys } = testbedStackConfig(tb, { hosts: [vm1, vm2], monitoring: false });
+            const r = await ex.apply(config, secretKeys);
+            timings[label] = r.durationMs;
+            log(`${label}: ${opsSummary(r.ran)} in ${r.durationMs} ms${r.error ? ` -- failed: ${r.error.message.split("\n")[0]}` : ""}`);
+            return r;
+        };
+        beforeAll(() => {
+            ex = new Executor({ log: (m) => log(`  ${m}`) });
+        });
+        afterAll(() => ex?.dispose());
+
+        test("the stack applies; both nodes go idle; a re-apply runs no command", async () => {
+            const r = await apply("first apply");
+            if (r.error) throw r.error;
+            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 180_000)).toEqual({ vm1: "idle", vm2: "idle" });
+            const again = await apply("no-op apply");
+            if (again.error) throw again.error;
+            expect(again.ran.map((c) => `${c.op} ${c.name}`)).toEqual([]);
+        });
+
+        test("a step runs in its own cgroup v2 job/step cgroup and sees only the CPUs it was granted", async () => {
+            const one = await tb.sshOk(vm1, "timeout 120 srun -w vm2 -n1 -c1 sh -c 'nproc; cat /proc/self/cgroup'", { timeoutMs: 130_000 });
+            const [nproc1, cg] = one.trim().split("\n");
+            expect(nproc1).toBe("1");
+            expect(cg).toMatch(/^0::\/system\.slice\/vm2_slurmstepd\.scope\/job_\d+\/step_0\/user\/task_0$/);
+            const two = await tb.sshOk(vm1, "timeout 120 srun -w vm2 -n1 -c2 nproc", { timeoutMs: 130_000 });
+            expect(two.trim()).toBe("2");
+        });
+
+        test("a step over its --mem is killed by its own job's memory cgroup; the node stays up", async () => {
+            // tail buffers a line that never ends: memory grows until a limit.
+            const r = await tb.ssh(vm1, "timeout 180 srun -w vm2 --mem=64 tail /dev/zero 2>&1", { timeoutMs: 190_000 });
+            log(`over --mem: exit ${r.code}: ${r.stdout.trim().split("\n").slice(-3).join(" | ")}`);
+            expect(r.code).not.toBe(0);
+            expect(r.stdout).toMatch(/oom.kill|Out Of Memory/i);
+            const jobId = /StepId=(\d+)\./.exec(r.stdout)?.[1] ?? /job (\d+)/.exec(r.stdout)?.[1];
+            expect(jobId).toBeDefined();
+            // The kernel's own record: a memcg OOM in that job's cgroup, not a system-wide one.
+            const dmesg = await tb.sshOk(vm2, "dmesg | grep 'oom-kill:' | tail -n 1");
+            expect(dmesg).toMatch(new RegExp(`constraint=CONSTRAINT_MEMCG.*oom_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId}/`));
+            expect((await tb.sshOk(vm2, "systemctl is-active slurmd munge")).trim().split("\n")).toEqual(["active", "active"]);
+            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 120_000)).toEqual({ vm1: "idle", vm2: "idle" });
+        });
+
+        test("device confinement: the GPU file opens only in a step granted the GPU", async () => {
+            // ENXIO: allowed by the job's device filter, no driver behind the node; EPERM: denied.
+            const withGpu = await tb.ssh(vm1, "timeout 120 srun -w vm2 --gres=gpu:1 sh -c 'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; head -c1 /dev/fakegpu0' 2>&1", { timeoutMs: 130_000 });
+            expect(withGpu.stdout).toMatch(/CUDA_VISIBLE_DEVICES=0/);
+            expect(withGpu.stdout).toMatch(/No such device or address/);
+            const without = await tb.ssh(vm1, "timeout 120 srun -w vm2 head -c1 /dev/fakegpu0 2>&1", { timeoutMs: 130_000 });
+            expect(without.stdout).toMatch(/Operation not permitted/);
+            // And nothing else was taken away (the v1 testbed's /dev/null fake GPU was).
+            const devnull = await tb.sshOk(vm1, "timeout 120 srun -w vm2 sh -c 'echo ok > /dev/null && echo fine'", { timeoutMs: 130_000 });
+            expect(devnull.trim()).toBe("fine");
+        });
+    });
+});
