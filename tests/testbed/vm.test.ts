@@ -117,7 +117,10 @@ describe("VM test hosts (issue 13)", () => {
             expect(jobId).toBeDefined();
             // The kernel's own record: a memcg OOM in that job's cgroup, not a system-wide one.
             const dmesg = await tb.sshOk(vm2, "dmesg | grep 'oom-kill:' | tail -n 1");
-            expect(dmesg).toMatch(new RegExp(`constraint=CONSTRAINT_MEMCG.*oom_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId}/`));
+            // The limit sits on the job's cgroup; the killed task in its step below it.
+            expect(dmesg).toMatch(
+                new RegExp(`constraint=CONSTRAINT_MEMCG,.*oom_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId},task_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId}/step_0/.*,task=tail,`),
+            );
             expect((await tb.sshOk(vm2, "systemctl is-active slurmd munge")).trim().split("\n")).toEqual(["active", "active"]);
             expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 120_000)).toEqual({ vm1: "idle", vm2: "idle" });
         });
@@ -133,5 +136,31 @@ describe("VM test hosts (issue 13)", () => {
             const devnull = await tb.sshOk(vm1, "timeout 120 srun -w vm2 sh -c 'echo ok > /dev/null && echo fine'", { timeoutMs: 130_000 });
             expect(devnull.trim()).toBe("fine");
         });
+
+        test("slurmd and slurmctld log no cgroup error or warning on the unified hierarchy", async () => {
+            for (const [h, f] of [[vm1, "slurmctld"], [vm1, "slurmd"], [vm2, "slurmd"]] as const) {
+                const lines = await tb.sshOk(h, `grep -iE 'error|warn|defunct|obsolete' /var/log/slurm/${f}.log || true`);
+                log(`${h.name} ${f}.log errors/warnings:\n${lines}`);
+                expect({ host: h.name, log: f, cgroup: lines.split("\n").filter((l) => /cgroup/i.test(l)) }).toEqual({ host: h.name, log: f, cgroup: [] });
+            }
+        });
+    });
+
+    // Issue 5's kernel NFS, in its smallest form (the storage component of the
+    // Slurm-depth work builds on it): a container cannot run nfsd, a VM can.
+    test("a kernel NFS server on vm1 exports a directory that vm2 mounts over NFSv4 and writes to", async () => {
+        const t0 = Date.now();
+        const apt = "DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends";
+        await Promise.all([
+            tb.sshOk(vm1, `apt-get -qq update && ${apt} nfs-kernel-server`, { timeoutMs: 600_000 }),
+            tb.sshOk(vm2, `apt-get -qq update && ${apt} nfs-common`, { timeoutMs: 600_000 }),
+        ]);
+        await tb.sshOk(vm1, `mkdir -p /srv/nfs /etc/exports.d && echo '/srv/nfs ${vm2.address}(rw,sync,no_subtree_check,no_root_squash)' > /etc/exports.d/testbed.exports && exportfs -ra && systemctl is-active nfs-server`);
+        expect((await tb.sshOk(vm1, "grep -w nfsd /proc/filesystems; exportfs -v | head -n1")).trim()).toMatch(/nfsd\n\/srv\/nfs\s+10\.213\.0\.202/);
+        await tb.sshOk(vm2, "mkdir -p /mnt/nfs && mount -t nfs4 vm1:/srv/nfs /mnt/nfs && echo from-vm2 > /mnt/nfs/hello && findmnt -n -o FSTYPE,SOURCE /mnt/nfs", { timeoutMs: 120_000 });
+        expect((await tb.sshOk(vm2, "findmnt -n -o FSTYPE,SOURCE /mnt/nfs")).trim()).toBe("nfs4 vm1:/srv/nfs");
+        expect((await tb.sshOk(vm1, "cat /srv/nfs/hello")).trim()).toBe("from-vm2");
+        await tb.sshOk(vm2, "umount /mnt/nfs");
+        timings.nfs = Date.now() - t0;
     });
 });

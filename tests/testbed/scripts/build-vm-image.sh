@@ -9,8 +9,8 @@
 set -euo pipefail
 
 # Bump when the image configuration below changes.
-CONFIG_REV=1
-PACKAGES="linux-image-amd64 initramfs-tools"
+CONFIG_REV=2
+PACKAGES=(linux-image-amd64 initramfs-tools)
 SIZE=12G
 
 ROOTFS="${AIHPC_TESTBED_CACHE:-/var/cache/aihpc-testbed/rootfs-bookworm}"
@@ -25,7 +25,7 @@ fi
   echo "build-vm-image: no rootfs at $ROOTFS (run build-rootfs.sh first)" >&2
   exit 1
 }
-STAMP="rootfs=($(cat "$ROOTFS/$STAMP_NAME")) packages=$PACKAGES size=$SIZE config=$CONFIG_REV"
+STAMP="rootfs=($(cat "$ROOTFS/$STAMP_NAME")) packages=${PACKAGES[*]} size=$SIZE config=$CONFIG_REV"
 
 mkdir -p "$(dirname "$CACHE")"
 exec 9>"$CACHE.lock"
@@ -67,13 +67,12 @@ cp "$root/etc/resolv.conf" "$tmp/resolv.conf.image"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
 apt_opts=(-o Acquire::http::Proxy=false -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-echo "build-vm-image: installing $PACKAGES"
-in_root apt-get "${apt_opts[@]}" update -qq >"$tmp/apt.log" 2>&1 &&
-  # shellcheck disable=SC2086 # word splitting intended
-  in_root apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends $PACKAGES >>"$tmp/apt.log" 2>&1 || {
+echo "build-vm-image: installing ${PACKAGES[*]}"
+if ! in_root apt-get "${apt_opts[@]}" update -qq >"$tmp/apt.log" 2>&1 ||
+  ! in_root apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}" >>"$tmp/apt.log" 2>&1; then
   tail -n 40 "$tmp/apt.log" >&2
   exit 1
-}
+fi
 in_root apt-get clean
 cp "$tmp/resolv.conf.image" "$root/etc/resolv.conf"
 umount "$root/dev/pts" "$root/dev" "$root/sys" "$root/proc"
@@ -89,6 +88,10 @@ mkdir -p "$root/etc/systemd/system/sockets.target.wants"
 ln -sf /lib/systemd/system/systemd-networkd.socket "$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
 # One static address, set from the seed; waiting for "online" would only slow boots.
 ln -sf /dev/null "$root/etc/systemd/system/systemd-networkd-wait-online.service"
+# Seconds of emulated boot each, for nothing here: ifupdown (networkd owns the
+# network) and the ext4 metadata check reaper (no LVM).
+ln -sf /dev/null "$root/etc/systemd/system/networking.service"
+ln -sf /dev/null "$root/etc/systemd/system/e2scrub_reap.service"
 
 # The seed: a tar archive written raw to a second virtio disk (/dev/vdb) by
 # vm.ts (hostname, SSH host keys, root's authorized_keys, network, /etc/hosts).
