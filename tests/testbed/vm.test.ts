@@ -3,13 +3,15 @@
 // host cannot show (own kernel, cgroup v2), the VM life cycle the suite
 // drives (reboot, power-off, start), then the workstation stack's Slurm on the
 // unified cgroup hierarchy: memory, CPU and device confinement of jobs.
-import { debianRegistryHosts } from "./hosts";
+import { debianRegistryHosts, TAP_PREFIX } from "./hosts";
 import { bootVms, VmHost, VmTestbed } from "./vm";
 import { Executor, opsSummary } from "./executor";
 import { testbedStackConfig } from "./stack-config";
 import { waitIdle } from "./cluster";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { cleanupStale } from "./hosts";
 
 jest.setTimeout(1_800_000);
 const log = (m: string) => process.stdout.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -162,5 +164,41 @@ describe("VM test hosts (issue 13)", () => {
         expect((await tb.sshOk(vm1, "cat /srv/nfs/hello")).trim()).toBe("from-vm2");
         await tb.sshOk(vm2, "umount /mnt/nfs");
         timings.nfs = Date.now() - t0;
+    });
+});
+
+const taps = () => execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter((n) => n?.startsWith(TAP_PREFIX));
+const pidAlive = (pid: number) => {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+};
+
+describe("VM hosts: clean-up after a crashed run", () => {
+    test("destroy() above left no tap; cleanupStale stops the qemu and removes the tap a SIGKILLed runner left", async () => {
+        expect(taps()).toEqual([]);
+        const script = `
+          const { bootVms } = require(${JSON.stringify(path.join(__dirname, "vm"))});
+          bootVms({ names: ["crash1"], prepare: false, accel: "tcg" }).then((tb) => {
+            process.stdout.write(JSON.stringify({ pid: tb.hosts[0].pid, runDir: tb.runDir }) + "\\n");
+            process.kill(process.pid, "SIGKILL");
+          }, (e) => { console.error(e); process.exit(2); });`;
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.join(__dirname, "../.."), stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const sig = await new Promise<string | null>((resolve) => child.once("close", (_c, s) => resolve(s)));
+        expect(sig).toBe("SIGKILL");
+        const left = JSON.parse(out.trim()) as { pid: number; runDir: string };
+        expect(pidAlive(left.pid)).toBe(true);
+        expect(fs.readFileSync(`/proc/${left.pid}/cmdline`, "utf8")).toContain("qemu-system-x86_64");
+        expect(taps()).toEqual([`${TAP_PREFIX}0`]);
+
+        const t0 = Date.now();
+        await cleanupStale(log);
+        log(`cleanupStale took ${Date.now() - t0} ms`);
+        expect({ qemu: pidAlive(left.pid), taps: taps(), runDir: fs.existsSync(left.runDir) }).toEqual({ qemu: false, taps: [], runDir: false });
     });
 });
