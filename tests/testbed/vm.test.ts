@@ -1,8 +1,10 @@
 // Issue 13: test hosts with their own kernel. Two Debian 12 VMs (qemu, KVM if
 // a probe shows it works, else TCG) on the testbed bridge: what a container
 // host cannot show (own kernel, cgroup v2), the VM life cycle the suite
-// drives (reboot, power-off, start), then the workstation stack's Slurm on the
-// unified cgroup hierarchy: memory, CPU and device confinement of jobs.
+// drives (reboot, power-off, start), the workstation stack's Slurm on the
+// unified cgroup hierarchy (memory, CPU and device confinement of jobs; one
+// VM, controller and compute: two took twice the emulated CPU time), a kernel
+// NFS server and client, and crash clean-up.
 import { debianRegistryHosts, TAP_PREFIX } from "./hosts";
 import { bootVms, VmHost, VmTestbed } from "./vm";
 import { Executor, opsSummary } from "./executor";
@@ -77,10 +79,10 @@ describe("VM test hosts (issue 13)", () => {
         expect((await tb.sshOk(vm2, "cat /root/marker; stat -c %t:%T /dev/fakegpu0")).trim().split("\n")).toEqual(["kept", "c3:0"]);
     });
 
-    describe("Slurm from the workstation stack on cgroup v2 (vm1 controller + compute, vm2 compute)", () => {
+    describe("Slurm from the workstation stack on cgroup v2 (vm1: controller and compute)", () => {
         let ex: Executor;
         const apply = async (label: string) => {
-            const { config, secretKeys } = testbedStackConfig(tb, { hosts: [vm1, vm2], monitoring: false });
+            const { config, secretKeys } = testbedStackConfig(tb, { hosts: [vm1], monitoring: false });
             const r = await ex.apply(config, secretKeys);
             timings[label] = r.durationMs;
             log(`${label}: ${opsSummary(r.ran)} in ${r.durationMs} ms${r.error ? ` -- failed: ${r.error.message.split("\n")[0]}` : ""}`);
@@ -91,56 +93,56 @@ describe("VM test hosts (issue 13)", () => {
         });
         afterAll(() => ex?.dispose());
 
-        test("the stack applies; both nodes go idle; a re-apply runs no command", async () => {
+        test("the stack applies; the node goes idle; a re-apply runs no command", async () => {
             const r = await apply("first apply");
             if (r.error) throw r.error;
-            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 180_000)).toEqual({ vm1: "idle", vm2: "idle" });
+            expect(await waitIdle(tb, vm1, ["vm1"], 180_000)).toEqual({ vm1: "idle" });
             const again = await apply("no-op apply");
             if (again.error) throw again.error;
             expect(again.ran.map((c) => `${c.op} ${c.name}`)).toEqual([]);
         });
 
         test("a step runs in its own cgroup v2 job/step cgroup and sees only the CPUs it was granted", async () => {
-            const one = await tb.sshOk(vm1, "timeout 120 srun -w vm2 -n1 -c1 sh -c 'nproc; cat /proc/self/cgroup'", { timeoutMs: 130_000 });
+            const one = await tb.sshOk(vm1, "timeout 120 srun -w vm1 -n1 -c1 sh -c 'nproc; cat /proc/self/cgroup'", { timeoutMs: 130_000 });
             const [nproc1, cg] = one.trim().split("\n");
             expect(nproc1).toBe("1");
-            expect(cg).toMatch(/^0::\/system\.slice\/vm2_slurmstepd\.scope\/job_\d+\/step_0\/user\/task_0$/);
-            const two = await tb.sshOk(vm1, "timeout 120 srun -w vm2 -n1 -c2 nproc", { timeoutMs: 130_000 });
+            expect(cg).toMatch(/^0::\/system\.slice\/vm1_slurmstepd\.scope\/job_\d+\/step_0\/user\/task_0$/);
+            const two = await tb.sshOk(vm1, "timeout 120 srun -w vm1 -n1 -c2 nproc", { timeoutMs: 130_000 });
             expect(two.trim()).toBe("2");
         });
 
         test("a step over its --mem is killed by its own job's memory cgroup; the node stays up", async () => {
             // tail buffers a line that never ends: memory grows until a limit.
-            const r = await tb.ssh(vm1, "timeout 180 srun -w vm2 --mem=64 tail /dev/zero 2>&1", { timeoutMs: 190_000 });
+            const r = await tb.ssh(vm1, "timeout 180 srun -w vm1 --mem=64 tail /dev/zero 2>&1", { timeoutMs: 190_000 });
             log(`over --mem: exit ${r.code}: ${r.stdout.trim().split("\n").slice(-3).join(" | ")}`);
             expect(r.code).not.toBe(0);
             expect(r.stdout).toMatch(/oom.kill|Out Of Memory/i);
             const jobId = /StepId=(\d+)\./.exec(r.stdout)?.[1] ?? /job (\d+)/.exec(r.stdout)?.[1];
             expect(jobId).toBeDefined();
             // The kernel's own record: a memcg OOM in that job's cgroup, not a system-wide one.
-            const dmesg = await tb.sshOk(vm2, "dmesg | grep 'oom-kill:' | tail -n 1");
+            const dmesg = await tb.sshOk(vm1, "dmesg | grep 'oom-kill:' | tail -n 1");
             // The limit sits on the job's cgroup; the killed task in its step below it.
             expect(dmesg).toMatch(
-                new RegExp(`constraint=CONSTRAINT_MEMCG,.*oom_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId},task_memcg=/system\\.slice/vm2_slurmstepd\\.scope/job_${jobId}/step_0/.*,task=tail,`),
+                new RegExp(`constraint=CONSTRAINT_MEMCG,.*oom_memcg=/system\\.slice/vm1_slurmstepd\\.scope/job_${jobId},task_memcg=/system\\.slice/vm1_slurmstepd\\.scope/job_${jobId}/step_0/.*,task=tail,`),
             );
-            expect((await tb.sshOk(vm2, "systemctl is-active slurmd munge")).trim().split("\n")).toEqual(["active", "active"]);
-            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 120_000)).toEqual({ vm1: "idle", vm2: "idle" });
+            expect((await tb.sshOk(vm1, "systemctl is-active slurmd munge slurmctld")).trim().split("\n")).toEqual(["active", "active", "active"]);
+            expect(await waitIdle(tb, vm1, ["vm1"], 120_000)).toEqual({ vm1: "idle" });
         });
 
         test("device confinement: the GPU file opens only in a step granted the GPU", async () => {
             // ENXIO: allowed by the job's device filter, no driver behind the node; EPERM: denied.
-            const withGpu = await tb.ssh(vm1, "timeout 120 srun -w vm2 --gres=gpu:1 sh -c 'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; head -c1 /dev/fakegpu0' 2>&1", { timeoutMs: 130_000 });
+            const withGpu = await tb.ssh(vm1, "timeout 120 srun -w vm1 --gres=gpu:1 sh -c 'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; head -c1 /dev/fakegpu0' 2>&1", { timeoutMs: 130_000 });
             expect(withGpu.stdout).toMatch(/CUDA_VISIBLE_DEVICES=0/);
             expect(withGpu.stdout).toMatch(/No such device or address/);
-            const without = await tb.ssh(vm1, "timeout 120 srun -w vm2 head -c1 /dev/fakegpu0 2>&1", { timeoutMs: 130_000 });
+            const without = await tb.ssh(vm1, "timeout 120 srun -w vm1 head -c1 /dev/fakegpu0 2>&1", { timeoutMs: 130_000 });
             expect(without.stdout).toMatch(/Operation not permitted/);
             // And nothing else was taken away (the v1 testbed's /dev/null fake GPU was).
-            const devnull = await tb.sshOk(vm1, "timeout 120 srun -w vm2 sh -c 'echo ok > /dev/null && echo fine'", { timeoutMs: 130_000 });
+            const devnull = await tb.sshOk(vm1, "timeout 120 srun -w vm1 sh -c 'echo ok > /dev/null && echo fine'", { timeoutMs: 130_000 });
             expect(devnull.trim()).toBe("fine");
         });
 
         test("slurmd and slurmctld log no cgroup error or warning on the unified hierarchy", async () => {
-            for (const [h, f] of [[vm1, "slurmctld"], [vm1, "slurmd"], [vm2, "slurmd"]] as const) {
+            for (const [h, f] of [[vm1, "slurmctld"], [vm1, "slurmd"]] as const) {
                 const lines = await tb.sshOk(h, `grep -iE 'error|warn|defunct|obsolete' /var/log/slurm/${f}.log || true`);
                 log(`${h.name} ${f}.log errors/warnings:\n${lines}`);
                 expect({ host: h.name, log: f, cgroup: lines.split("\n").filter((l) => /cgroup/i.test(l)) }).toEqual({ host: h.name, log: f, cgroup: [] });
