@@ -1,7 +1,8 @@
 // Real-host testbed: Debian 12 hosts with systemd as PID 1 in systemd-nspawn
 // containers on a private bridge, reachable over SSH with pinned host keys.
 // Every resource is recorded in a state file before it is created, so a crashed
-// run can be cleaned up by cleanupStale() from another process.
+// run can be cleaned up by cleanupStale() from another process. VM hosts
+// (vm.ts) share the bridge, proxy, run state and clean-up defined here.
 import { ChildProcess, execFile, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
