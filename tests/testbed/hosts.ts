@@ -1,7 +1,8 @@
 // Real-host testbed: Debian 12 hosts with systemd as PID 1 in systemd-nspawn
 // containers on a private bridge, reachable over SSH with pinned host keys.
 // Every resource is recorded in a state file before it is created, so a crashed
-// run can be cleaned up by cleanupStale() from another process.
+// run can be cleaned up by cleanupStale() from another process. VM hosts
+// (vm.ts) share the bridge, proxy, run state and clean-up defined here.
 import { ChildProcess, execFile, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -16,8 +17,12 @@ export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
 export const PROXY_PORT = 3128;
 export const PROXY_URL = `http://${BRIDGE_ADDRESS}:${PROXY_PORT}`;
 const FIRST_HOST_OCTET = 11;
+/** Containers take .11 up to .200; VM hosts (vm.ts) .201 up to .250. */
+export const MAX_CONTAINER_HOSTS = 190;
 const NETNS_PREFIX = "aihpc-tb-";
 const VETH_PREFIX = "aihpcv";
+/** Tap devices of VM hosts (vm.ts) on the bridge. */
+export const TAP_PREFIX = "aihpct";
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
 // Major 195 is NVIDIA's; no driver is loaded, so the node is inert but has
 // its own major:minor for Slurm's ConstrainDevices (unlike /dev/null).
@@ -105,21 +110,23 @@ export interface BootOptions {
 
 // ---- state file ---------------------------------------------------------------
 
-interface ProcRef {
+export interface ProcRef {
   pid: number;
   start: string; // /proc/PID/stat starttime, guards against PID reuse
 }
 
-interface HostState {
+export interface HostState {
   name: string;
   netns: string;
   vethHost: string;
   mountpoint: string;
   nspawn?: ProcRef;
   leader?: ProcRef; // container's init, child of nspawn
+  /** VM hosts (vm.ts): no netns, veth or mount; a qemu process and a tap device on the bridge. */
+  vm?: { tap: string; qemu?: ProcRef };
 }
 
-interface RunState {
+export interface RunState {
   runId: string;
   runDir: string;
   owner: ProcRef;
@@ -132,7 +139,7 @@ function stateFile(runId: string): string {
   return path.join(STATE_ROOT, `run-${runId}.json`);
 }
 
-function saveState(s: RunState): void {
+export function saveState(s: RunState): void {
   const f = stateFile(s.runId);
   fs.writeFileSync(`${f}.tmp`, JSON.stringify(s, null, 2));
   fs.renameSync(`${f}.tmp`, f);
@@ -150,13 +157,13 @@ function procStart(pid: number): string | undefined {
   }
 }
 
-function procRef(pid: number): ProcRef {
+export function procRef(pid: number): ProcRef {
   const start = procStart(pid);
   if (start === undefined) throw new Error(`process ${pid} vanished`);
   return { pid, start };
 }
 
-function alive(p: ProcRef | undefined): p is ProcRef {
+export function alive(p: ProcRef | undefined): p is ProcRef {
   return p !== undefined && procStart(p.pid) === p.start;
 }
 
@@ -173,9 +180,9 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitGone(p: ProcRef, ms: number): Promise<boolean> {
+export async function waitGone(p: ProcRef, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (!alive(p)) return true;
@@ -184,7 +191,7 @@ async function waitGone(p: ProcRef, ms: number): Promise<boolean> {
   return !alive(p);
 }
 
-function signal(p: ProcRef | undefined, sig: NodeJS.Signals): void {
+export function signal(p: ProcRef | undefined, sig: NodeJS.Signals): void {
   if (!alive(p)) return;
   try {
     process.kill(p.pid, sig);
@@ -193,13 +200,13 @@ function signal(p: ProcRef | undefined, sig: NodeJS.Signals): void {
   }
 }
 
-interface ExecResult {
+export interface ExecResult {
   stdout: string;
   stderr: string;
   code: number;
 }
 
-function exec(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+export function exec(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
@@ -213,7 +220,7 @@ function exec(cmd: string, args: string[], opts: { timeoutMs?: number; env?: Nod
   });
 }
 
-async function must(cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<string> {
+export async function must(cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<string> {
   const r = await exec(cmd, args, opts);
   if (r.code !== 0) {
     throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${(r.stderr || r.stdout).trim()}`);
@@ -223,7 +230,7 @@ async function must(cmd: string, args: string[], opts?: { timeoutMs?: number }):
 
 // ---- network ---------------------------------------------------------------
 
-async function linkExists(name: string): Promise<boolean> {
+export async function linkExists(name: string): Promise<boolean> {
   return (await exec("ip", ["link", "show", "dev", name])).code === 0;
 }
 
@@ -357,7 +364,7 @@ async function startProxy(state: RunState): Promise<void> {
   }
 }
 
-function spawned(child: ChildProcess): Promise<number> {
+export function spawned(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
@@ -367,7 +374,7 @@ function spawned(child: ChildProcess): Promise<number> {
   });
 }
 
-function tail(file: string, lines = 40): string {
+export function tail(file: string, lines = 40): string {
   try {
     return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
   } catch {
@@ -405,7 +412,7 @@ WantedBy=sysinit.target
 `;
 
 // nspawn mounts its own /dev, so the nodes are made at boot from inside.
-function fakeGpuUnit(files: string[]): string {
+export function fakeGpuUnit(files: string[]): string {
   const cmds = files.map((f, i) => `ExecStart=/bin/sh -c 'test -e ${f} || mknod -m 0666 ${f} c ${FAKE_GPU_MAJOR} ${i}'`);
   return `[Unit]
 Description=Testbed only: fake GPU device nodes
@@ -572,11 +579,24 @@ async function unmountAll(dir: string): Promise<void> {
   if (left.length > 0) throw new Error(`could not unmount ${left.join(", ")}`);
 }
 
-async function teardown(state: RunState): Promise<void> {
+/** Pulls the plug on a VM host (its disk is a throw-away overlay): qemu exits on SIGTERM. */
+export async function stopVm(h: HostState): Promise<void> {
+  const q = h.vm?.qemu;
+  if (!alive(q)) return;
+  signal(q, "SIGTERM");
+  if (!(await waitGone(q, 10_000))) {
+    signal(q, "SIGKILL");
+    await waitGone(q, 10_000);
+  }
+}
+
+/** Stops and removes everything the run recorded; keeps the state file when something is left. */
+export async function teardown(state: RunState): Promise<void> {
   const errors: string[] = [];
-  await Promise.all(state.hosts.map((h) => stopContainer(h).catch((e) => errors.push(String(e)))));
+  await Promise.all(state.hosts.map((h) => (h.vm ? stopVm(h) : stopContainer(h)).catch((e) => errors.push(String(e)))));
   for (const h of state.hosts) {
     if (alive(h.nspawn) || alive(h.leader)) errors.push(`container ${h.name} still running`);
+    if (alive(h.vm?.qemu)) errors.push(`VM ${h.name} (qemu ${h.vm!.qemu!.pid}) still running`);
   }
   if (errors.length === 0) {
     try {
@@ -587,6 +607,10 @@ async function teardown(state: RunState): Promise<void> {
   }
   const netns = await listNetns();
   for (const h of state.hosts) {
+    if (h.vm) {
+      if (!alive(h.vm.qemu) && (await linkExists(h.vm.tap))) await exec("ip", ["link", "delete", h.vm.tap]);
+      continue;
+    }
     if (netns.includes(h.netns)) {
       const r = await exec("ip", ["netns", "delete", h.netns]);
       if (r.code !== 0) errors.push(`ip netns delete ${h.netns}: ${r.stderr.trim()}`);
@@ -637,15 +661,15 @@ export async function cleanupStale(log: (m: string) => void = () => undefined): 
     if (ns.startsWith(NETNS_PREFIX)) await exec("ip", ["netns", "delete", ns]);
   }
   const links = await exec("ip", ["-o", "link", "show"]);
-  for (const m of links.stdout.matchAll(new RegExp(`^\\d+: (${VETH_PREFIX}\\d+c?)[@:]`, "gm"))) {
+  for (const m of links.stdout.matchAll(new RegExp(`^\\d+: (${VETH_PREFIX}\\d+c?|${TAP_PREFIX}\\d+)[@:]`, "gm"))) {
     await exec("ip", ["link", "delete", m[1]]);
   }
 }
 
 // ---- boot -----------------------------------------------------------------
 
-async function prepareHostDeps(log: (m: string) => void): Promise<void> {
-  for (const script of ["install-deps.sh", "build-rootfs.sh"]) {
+export async function prepareHostDeps(log: (m: string) => void, extra: string[] = []): Promise<void> {
+  for (const script of ["install-deps.sh", "build-rootfs.sh", ...extra]) {
     const t0 = Date.now();
     const r = await exec("bash", [path.join(SCRIPTS_DIR, script)], {
       timeoutMs: 900_000,
@@ -656,18 +680,20 @@ async function prepareHostDeps(log: (m: string) => void): Promise<void> {
   }
 }
 
-async function waitBooted(
+/** Waits for `systemctl is-system-running` (or sshd alone, withoutSystemd); `running` is false once the host's process exited. */
+export async function waitBooted(
   host: TestHost,
-  h: HostState,
+  running: () => string | undefined,
   ssh: (cmd: string, timeoutMs: number) => Promise<SshResult>,
   deadline: number,
   withoutSystemd = false,
 ): Promise<void> {
   const fail = (why: string) =>
-    new Error(`host ${host.name} (${host.address}) did not boot: ${why}\n--- nspawn log tail ---\n${tail(host.logFile)}`);
+    new Error(`host ${host.name} (${host.address}) did not boot: ${why}\n--- console log tail ---\n${tail(host.logFile)}`);
   let last = "";
   for (;;) {
-    if (!alive(h.nspawn)) throw fail("systemd-nspawn exited");
+    const exited = running();
+    if (exited) throw fail(exited);
     if (Date.now() > deadline) throw fail(`timeout; last: ${last}`);
     try {
       if (withoutSystemd) {
@@ -714,11 +740,79 @@ async function waitBooted(
   }
 }
 
+/** A new run: its directory and state file (call cleanupStale() first). */
+export function openRun(): RunState {
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const runDir = path.join(STATE_ROOT, runId);
+  fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  const state: RunState = { runId, runDir, owner: procRef(process.pid), bridge: BRIDGE, hosts: [] };
+  saveState(state);
+  return state;
+}
+
+export interface RunKeys {
+  privateKeyPath: string;
+  privateKey: string;
+  publicKey: string;
+  knownHostsFile: string;
+}
+
+/** The run's SSH key (0600 in the run directory) and where its known_hosts goes. */
+export async function runKeys(state: RunState): Promise<RunKeys> {
+  const privateKeyPath = path.join(state.runDir, "id_ed25519");
+  await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `aihpc-testbed-${state.runId}`, "-f", privateKeyPath]);
+  fs.chmodSync(privateKeyPath, 0o600);
+  return {
+    privateKeyPath,
+    privateKey: fs.readFileSync(privateKeyPath, "utf8"),
+    publicKey: fs.readFileSync(`${privateKeyPath}.pub`, "utf8"),
+    knownHostsFile: path.join(state.runDir, "known_hosts"),
+  };
+}
+
+/** The bridge and the apt proxy on it. */
+export async function startNetwork(state: RunState): Promise<void> {
+  await ensureBridge();
+  await startProxy(state);
+}
+
+export function writeKnownHosts(file: string, hosts: TestHost[]): void {
+  fs.writeFileSync(
+    file,
+    hosts.map((t) => (t.port === 22 ? `${t.name},${t.address}` : `[${t.name}]:${t.port},[${t.address}]:${t.port}`) + ` ${t.hostKey}\n`).join(""),
+    { mode: 0o600 },
+  );
+}
+
+export function testbedHandle(state: RunState, hosts: TestHost[], keys: RunKeys): Testbed {
+  const { privateKeyPath, knownHostsFile } = keys;
+  const tb: Testbed = {
+    runId: state.runId,
+    runDir: state.runDir,
+    hosts,
+    privateKey: keys.privateKey,
+    privateKeyPath,
+    knownHostsFile,
+    proxyUrl: PROXY_URL,
+    sshArgs: (host, o) => sshArgs(privateKeyPath, o?.knownHostsFile ?? knownHostsFile, host),
+    ssh: (host, command, o) => runSsh(sshArgs(privateKeyPath, o?.knownHostsFile ?? knownHostsFile, host), command, o),
+    async sshOk(host, command, o) {
+      const r = await tb.ssh(host, command, o);
+      if (r.code !== 0) throw new Error(`[${host.name}] exit ${r.code}: ${command}\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    },
+    destroy: async () => {
+      await teardown(state);
+    },
+  };
+  return tb;
+}
+
 export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
   const log = opts.log ?? (() => undefined);
   if (process.getuid?.() !== 0) throw new Error("the testbed needs root");
   const names = opts.names;
-  if (names.length === 0 || names.length > 200) throw new Error("names: 1..200 hosts");
+  if (names.length === 0 || names.length > MAX_CONTAINER_HOSTS) throw new Error(`names: 1..${MAX_CONTAINER_HOSTS} hosts`);
   for (const n of names) {
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(n)) throw new Error(`bad host name ${JSON.stringify(n)}`);
   }
@@ -732,19 +826,12 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
   await cleanupStale(log);
   if (opts.prepare !== false) await prepareHostDeps(log);
 
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  const runDir = path.join(STATE_ROOT, runId);
-  fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const state: RunState = { runId, runDir, owner: procRef(process.pid), bridge: BRIDGE, hosts: [] };
-  saveState(state);
+  const state = openRun();
+  const runDir = state.runDir;
 
   try {
-    const privateKeyPath = path.join(runDir, "id_ed25519");
-    await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `aihpc-testbed-${runId}`, "-f", privateKeyPath]);
-    fs.chmodSync(privateKeyPath, 0o600);
-    const privateKey = fs.readFileSync(privateKeyPath, "utf8");
-    const publicKey = fs.readFileSync(`${privateKeyPath}.pub`, "utf8");
-    const knownHostsFile = path.join(runDir, "known_hosts");
+    const keys = await runKeys(state);
+    const { publicKey, knownHostsFile } = keys;
 
     const addresses = names.map((_, i) => `${SUBNET_PREFIX}.${FIRST_HOST_OCTET + i}`);
     const etcHosts =
@@ -760,8 +847,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
     }));
     saveState(state);
 
-    await ensureBridge();
-    await startProxy(state);
+    await startNetwork(state);
 
     const hosts: TestHost[] = [];
     for (const [i, h] of state.hosts.entries()) {
@@ -792,11 +878,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
         retriedUnits: [],
       });
     }
-    fs.writeFileSync(
-      knownHostsFile,
-      hosts.map((t) => (t.port === 22 ? `${t.name},${t.address}` : `[${t.name}]:${t.port},[${t.address}]:${t.port}`) + ` ${t.hostKey}\n`).join(""),
-      { mode: 0o600 },
-    );
+    writeKnownHosts(knownHostsFile, hosts);
 
     for (const [i, h] of state.hosts.entries()) {
       const t = hosts[i];
@@ -843,29 +925,11 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
     }
     saveState(state);
 
-    const tb: Testbed = {
-      runId,
-      runDir,
-      hosts,
-      privateKey,
-      privateKeyPath,
-      knownHostsFile,
-      proxyUrl: PROXY_URL,
-      sshArgs: (host, o) => sshArgs(privateKeyPath, o?.knownHostsFile ?? knownHostsFile, host),
-      ssh: (host, command, o) => runSsh(sshArgs(privateKeyPath, o?.knownHostsFile ?? knownHostsFile, host), command, o),
-      async sshOk(host, command, o) {
-        const r = await tb.ssh(host, command, o);
-        if (r.code !== 0) throw new Error(`[${host.name}] exit ${r.code}: ${command}\n${r.stdout}\n${r.stderr}`);
-        return r.stdout;
-      },
-      destroy: async () => {
-        await teardown(state);
-      },
-    };
+    const tb = testbedHandle(state, hosts, keys);
 
     await Promise.all(
       hosts.map((t, i) =>
-        waitBooted(t, state.hosts[i], (cmd, ms) => tb.ssh(t, cmd, { timeoutMs: ms }), deadline, noSystemd.has(t.name)),
+        waitBooted(t, () => (alive(state.hosts[i].nspawn) ? undefined : "systemd-nspawn exited"), (cmd, ms) => tb.ssh(t, cmd, { timeoutMs: ms }), deadline, noSystemd.has(t.name)),
       ),
     );
     for (const t of hosts) {

@@ -29,6 +29,8 @@ export interface TestbedStackOptions {
     mlRuntime?: Record<string, unknown>;
     /** workstation.httpRepositoryHosts. */
     httpRepositoryHosts?: string[];
+    /** false: no monitoring component (VM hosts under emulation: Slurm alone). */
+    monitoring?: boolean;
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -66,7 +68,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
                 ...(opts.httpRepositoryHosts ? { httpRepositoryHosts: opts.httpRepositoryHosts } : {}),
                 acceptance: { enabled: false },
                 slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS },
-                monitoring: { grafana: { enabled: false } },
+                monitoring: opts.monitoring === false ? { enabled: false } : { grafana: { enabled: false } },
             },
             sshPrivateKey: tb.privateKey,
         },

@@ -2,7 +2,8 @@
 # Installs the host packages the testbed needs; does nothing when all are present.
 set -euo pipefail
 
-PKGS=(debootstrap systemd-container openssh-client iproute2 tinyproxy util-linux)
+# qemu-system-x86, qemu-utils, e2fsprogs: VM test hosts (vm.ts, build-vm-image.sh).
+PKGS=(debootstrap systemd-container openssh-client iproute2 tinyproxy util-linux qemu-system-x86 qemu-utils e2fsprogs)
 
 missing=()
 for p in "${PKGS[@]}"; do
