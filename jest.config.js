@@ -1,5 +1,6 @@
-// Two projects: `unit` (mocks, plus step shell run in temp folders as root) and
-// `testbed` (boots Debian 12 hosts with systemd-nspawn; root and the testbed packages).
+// Three projects: `unit` (mocks, plus step shell run in temp folders as root),
+// `testbed` (boots Debian 12 hosts with systemd-nspawn; root and the testbed packages)
+// and `vm` (Debian 12 virtual machines with qemu, for what needs a kernel of its own).
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
   // Both cores: jest's default (cores - 1) runs the unit suite on one worker
@@ -21,6 +22,15 @@ module.exports = {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/tests/testbed/**/*.test.ts"],
+      // The VM hosts (qemu under software emulation here) take about 16 minutes:
+      // `npm run test:vm`, not part of `npm run test:testbed` (CI) yet.
+      testPathIgnorePatterns: ["<rootDir>/tests/testbed/vm.test.ts"],
+    },
+    {
+      displayName: "vm",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/tests/testbed/vm.test.ts"],
     },
   ],
 };
