@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
+import { controllerTunnelAddress } from "../config/cloud-nodes";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Naming } from "./gcp/naming";
 import { userSubjectPrefix } from "./gcp/workload-identity";
@@ -100,8 +101,16 @@ export function defineStack(cfg: StackConfig): StackOutputs {
             after,
         });
     }
+    const slurm = cfg.workstation.slurm;
+    const cloudNodes = cfg.gcp?.cloudNodes;
     const gcp = cfg.gcp
-        ? new GcpEnvironment("gcp", { config: cfg.gcp, workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined })
+        ? new GcpEnvironment("gcp", {
+              config: cfg.gcp,
+              workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined,
+              cloudNodes: cloudNodes?.enabled
+                  ? { config: cloudNodes, controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort }, slurmdPort: slurm.slurmdPort }
+                  : undefined,
+          })
         : undefined;
     const credential = gcp?.workloadIdentity.workstation;
     const training = gcp?.identities.accounts.training;

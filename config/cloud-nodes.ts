@@ -40,6 +40,11 @@ export const cloudNodesSchema = z.strictObject({
         .string()
         .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-9]|3[0-2])$/, "expected an IPv4 CIDR from /16 to /32 such as \"10.99.0.0/24\"")
         .default("10.99.0.0/24"),
+    /** The controller's address in the tunnel, where nodes fetch their config (slurmd --conf-server); default the tunnel's first address. */
+    controllerAddress: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}$/, "expected an IPv4 address such as \"10.99.0.1\"")
+        .optional(),
     /** srun's listening ports (slurm.conf SrunPortRange), opened from the tunnel and between cloud nodes. */
     srunPortRange: z
         .string()
@@ -68,6 +73,26 @@ export function machineShape(machineType: string): { cpus: number; memoryMb: num
     }
     if (family === "a3" && kind === "highgpu" && g) return [1, 2, 4, 8].includes(n) ? { cpus: n * 26, memoryMb: gb(n * 234) } : undefined;
     return undefined;
+}
+
+function ipv4(a: string): number {
+    return a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** The controller's tunnel address: controllerAddress, else the first address of tunnelCidr. */
+export function controllerTunnelAddress(c: Pick<CloudNodesConfig, "tunnelCidr" | "controllerAddress">): string {
+    if (c.controllerAddress) return c.controllerAddress;
+    const [net, bits] = c.tunnelCidr.split("/");
+    const mask = Number(bits) === 32 ? 0xffffffff : (0xffffffff << (32 - Number(bits))) >>> 0;
+    const first = ((ipv4(net) & mask) >>> 0) + (Number(bits) >= 31 ? 0 : 1);
+    return [24, 16, 8, 0].map((s) => (first >>> s) & 255).join(".");
+}
+
+/** Whether an IPv4 address lies in a CIDR. */
+export function inCidr(addr: string, cidr: string): boolean {
+    const [net, bits] = cidr.split("/");
+    const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+    return ((ipv4(addr) & mask) >>> 0) === ((ipv4(net) & mask) >>> 0);
 }
 
 /** The zones a resume tries, in order. */
@@ -114,6 +139,9 @@ export function cloudNodesProblems(x: CloudNodesContext): [(string | number)[], 
     }
     const [lo, hi] = c.srunPortRange.split("-").map(Number);
     if (!(lo >= 1024 && lo <= hi && hi <= 65535)) out.push([["srunPortRange"], `expected LOW-HIGH with 1024 <= LOW <= HIGH <= 65535, got '${c.srunPortRange}'`]);
+    if (c.controllerAddress !== undefined && !inCidr(c.controllerAddress, c.tunnelCidr)) {
+        out.push([["controllerAddress"], `${c.controllerAddress} is not in tunnelCidr ${c.tunnelCidr}: the firewall admits Slurm only from the tunnel`]);
+    }
     const zones = cloudNodeZones(c, x.zone);
     const letters = gcpRegions[x.region];
     const offered = acceleratorZones[x.region]?.[c.gpu.type];

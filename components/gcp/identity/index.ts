@@ -4,7 +4,7 @@ import { GcpContext } from "../context";
 import { applyIam, IamArgs, IamGrant, IamTarget } from "../iam";
 import { serviceAccountIds } from "../naming";
 
-export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy";
+export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy" | "cloudNode";
 
 const accountIds: Record<Identity, string> = serviceAccountIds;
 
@@ -14,6 +14,7 @@ const descriptions: Record<Identity, string> = {
     workbench: "aihpc Workbench instance: reads datasets, writes artifacts",
     ciPreview: "aihpc CI preview: read-only, any ref of the repository (keyless: GitHub OIDC)",
     ciDeploy: "aihpc CI deploy: applies the stack from the deploy branch (keyless: GitHub OIDC); admin roles by design",
+    cloudNode: "aihpc cloud nodes (Slurm partition in Compute Engine): read the munge key and datasets, write checkpoints and logs",
 };
 
 /** Roles the stack's project-level grants use; the deployer may grant only these. */
@@ -27,6 +28,8 @@ export const projectRoles: Record<Identity, string[]> = {
     workstation: ["roles/aiplatform.user", ...RUNTIME],
     training: ["roles/aiplatform.user", ...RUNTIME],
     workbench: ["roles/aiplatform.user", ...RUNTIME],
+    // Logs only: the munge key, datasets and checkpoints are granted on those resources (policies: cloud-node-sa-project-roles).
+    cloudNode: ["roles/logging.logWriter"],
     ciPreview: [
         "roles/browser",
         "roles/iam.securityReviewer",
