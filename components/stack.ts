@@ -5,6 +5,7 @@ import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Naming } from "./gcp/naming";
 import { userSubjectPrefix } from "./gcp/workload-identity";
 import { Bridge } from "./hybrid";
+import { CloudPartition } from "./hybrid/cloud-nodes";
 import { UserCertificates } from "./hybrid/identity/user-certs";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
@@ -140,6 +141,26 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                   },
               })
             : undefined;
+    // The controller's side of the cloud partition: after the Google Cloud side and the controller's credential and
+    // Slurm; on destroy first (drain, delete every cloud node), so the template, identities and network go last.
+    const slurmCtl = workstation.slurm;
+    if (gcp?.cloudNodes && hybrid && slurmCtl && cloudNodes) {
+        const ctl = slurmCtl.controller;
+        const idSteps = hybrid.identity.steps[ctl.name];
+        new CloudPartition("hybrid-cloud-nodes", {
+            controller: ctl,
+            partition: cloudNodes.partition,
+            settings: gcp.outputs.apply((o) => ({
+                project: o.project,
+                zones: o.cloudNodes!.zones,
+                template: o.cloudNodes!.template,
+                nodePrefix: o.cloudNodes!.nodePrefix,
+                partition: cloudNodes.partition,
+                backoffSeconds: cloudNodes.resumeFailBackoff,
+            })),
+            after: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
+        });
+    }
     const summary = environmentSummary(
         cfg,
         gcp && hybrid

@@ -6,6 +6,7 @@ import { LAUNCHER_PERMISSIONS, LISTER_PERMISSIONS, NODE_BOOTSTRAP } from "../../
 import { evaluatePolicies, mandatory } from "../../../policies/evaluate";
 import { withGcp } from "../../helpers/fixtures";
 import { factsHook } from "../workstation/facts";
+import { stepReceived } from "../../helpers/steps";
 import { Recorded, reveal, runProgram } from "../../helpers/harness";
 
 const SA = (id: string) => `serviceAccount:aihpc-test-${id}@test-project-1.iam.gserviceaccount.com`;
@@ -118,10 +119,23 @@ describe("cloud nodes, Google Cloud side", () => {
         }
     });
 
+    test("the controller's step: after the template, roles, grants, firewall and node account; its delete drains and deletes the nodes first", () => {
+        const step = on.named("hybrid-cloud-nodes-ws1");
+        const needs = ["gcp-cloud-nodes-template", "gcp-cloud-nodes-launcher-iam", "gcp-cloud-nodes-lister-iam", "gcp-cloud-nodes-cn-slurm", "gcp-identity-cnode", "gcp-secrets-munge-key", "ws-slurm-ws1-config"];
+        for (const n of needs) expect([n, step.dependencies.includes(on.named(n).urn)]).toEqual([n, true]);
+        const i = on.inputsOf(step.name);
+        expect(i.delete).toMatch(/^AIHPC_ACTION='delete' .*PARTITION='cloud' .*cloud-nodes\.sh$/);
+        expect(off.resources.filter((r) => r.name.startsWith("hybrid-cloud-nodes"))).toEqual([]);
+    });
+
     test("outputs name the template, prefix, zones and secret; every mandatory policy passes", async () => {
         // Outputs resolve in an update, not in a preview.
         const up = await runProgram(withCloud(), { preview: false, newResource: factsHook() });
         expect((up.outputs.gcp as any).cloudNodes).toMatchObject({ nodePrefix: "aihpc-test-cn-", zones: ["europe-west4-a", "europe-west4-b"] });
+        // The controller's settings file, as the step receives it on stdin.
+        const got = stepReceived(up.inputsOf("hybrid-cloud-nodes-ws1"));
+        expect(got.vars.CLOUD_PROGRAM).toBe(fs.readFileSync(require.resolve("../../../components/hybrid/cloud-nodes/scripts/aihpc-cloud-nodes"), "utf8").replace(/\n+$/, ""));
+        expect(JSON.parse(got.vars.CLOUD_CONFIG)).toMatchObject({ backend: "gce", project: "test-project-1", zones: ["europe-west4-a", "europe-west4-b"], nodePrefix: "aihpc-test-cn-", partition: "cloud", backoffSeconds: 1800 });
         const resources = on.resources.filter((r) => r.custom && r.type.startsWith("gcp:")).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: reveal(r.inputs) as Record<string, any>, protect: r.options.protect }));
         expect(mandatory(evaluatePolicies(resources))).toEqual([]);
     });

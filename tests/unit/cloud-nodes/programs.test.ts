@@ -295,3 +295,33 @@ describe("reconcile", () => {
         expect(fs.readFileSync(path.join(stub, "textfile", "aihpc_cloud_nodes.prom"), "utf8")).toContain("aihpc_cloud_nodes_reconcile_errors 1\n");
     });
 });
+
+describe("teardown", () => {
+    test("deletes every cloud node in every zone and waits for each", () => {
+        const stub = setup({
+            responses: [
+                [200, { items: [{ name: "aihpc-gcp-cn-1" }, { name: "other-vm" }] }],
+                [200, { name: "op-d1" }],
+                opDone("op-d1"),
+                [200, { items: [{ name: "aihpc-gcp-cn-4" }] }],
+                [404, { error: { code: 404, message: "gone" } }],
+            ],
+        });
+        const r = run(stub, "aihpc-cloud-nodes", ["teardown"]);
+        expect(r.code).toBe(0);
+        expect(requests(r)).toEqual([
+            `GET ${ZONE("europe-west4-a")}/instances?filter=${FILTER}`,
+            `DELETE ${ZONE("europe-west4-a")}/instances/aihpc-gcp-cn-1`,
+            `POST ${ZONE("europe-west4-a")}/operations/op-d1/wait`,
+            `GET ${ZONE("europe-west4-b")}/instances?filter=${FILTER}`,
+            `DELETE ${ZONE("europe-west4-b")}/instances/aihpc-gcp-cn-4`,
+        ]);
+    });
+
+    test("fails while an instance is left, so the template and identities stay", () => {
+        const stub = setup({ zones: ["europe-west4-a"], responses: [[200, { items: [{ name: "aihpc-gcp-cn-1" }] }], [200, { name: "op-d1" }], [200, { name: "op-d1", status: "RUNNING" }]] });
+        const r = run(stub, "aihpc-cloud-nodes", ["teardown"]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("still there: aihpc-gcp-cn-1");
+    });
+});
