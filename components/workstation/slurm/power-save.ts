@@ -68,3 +68,14 @@ export function powerSaveLines(p: PowerSaveInput): string[] {
         `PartitionName=${p.partition} Nodes=${nodes} Default=NO MaxTime=UNLIMITED PriorityTier=1 SuspendTime=${p.suspendTime} ResumeTimeout=${p.resumeTimeout} State=UP`,
     ];
 }
+
+/**
+ * gres.conf lines of the cloud nodes: in configless mode they receive the
+ * controller's gres.conf, so it must name their GPUs (else slurmd reports
+ * none and the node is drained for a low gres count).
+ */
+export function cloudGresLines(p: Pick<PowerSaveInput, "nodePrefix" | "maxNodes" | "gpu">): string[] {
+    const files = p.gpu.count === 1 ? "/dev/nvidia0" : `/dev/nvidia[0-${p.gpu.count - 1}]`;
+    return [`NodeName=${cloudNodeList(p.nodePrefix, p.maxNodes)} Name=gpu Type=${p.gpu.type} File=${files}`];
+}
+

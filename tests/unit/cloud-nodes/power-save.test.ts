@@ -1,5 +1,5 @@
 import { slurmConf } from "../../../components/workstation/slurm/conf";
-import { cloudGresType, cloudNodeList, powerSaveLines } from "../../../components/workstation/slurm/power-save";
+import { cloudGresLines, cloudGresType, cloudNodeList, powerSaveLines } from "../../../components/workstation/slurm/power-save";
 import { parseConfig } from "../../helpers/harness";
 import { oneHost } from "../../helpers/fixtures";
 
@@ -23,6 +23,11 @@ describe("slurm.conf power saving for the cloud partition", () => {
             "NodeName=aihpc-gcp-cn-[1-4] CPUs=8 RealMemory=29491 Gres=gpu:l4:1 Feature=cloud State=CLOUD",
             "PartitionName=cloud Nodes=aihpc-gcp-cn-[1-4] Default=NO MaxTime=UNLIMITED PriorityTier=1 SuspendTime=600 ResumeTimeout=1200 State=UP",
         ]);
+    });
+
+    test("gres.conf names the cloud nodes' GPUs (configless nodes get the controller's file)", () => {
+        expect(cloudGresLines(input)).toEqual(["NodeName=aihpc-gcp-cn-[1-4] Name=gpu Type=l4 File=/dev/nvidia0"]);
+        expect(cloudGresLines({ ...input, maxNodes: 1, gpu: { type: "h100_80gb", count: 8 } })).toEqual(["NodeName=aihpc-gcp-cn-1 Name=gpu Type=h100_80gb File=/dev/nvidia[0-7]"]);
     });
 
     test("one node is not a range; gres types", () => {
