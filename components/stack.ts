@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
-import { controllerTunnelAddress } from "../config/cloud-nodes";
+import { controllerTunnelAddress, machineShape } from "../config/cloud-nodes";
+import { cloudNodePrefix } from "./gcp/cloud-nodes";
+import { Naming } from "./gcp/naming";
+import { cloudGresType, PowerSaveInput } from "./workstation/slurm/power-save";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Naming } from "./gcp/naming";
 import { userSubjectPrefix } from "./gcp/workload-identity";
@@ -48,8 +51,29 @@ export interface StackOutputs {
 }
 
 /** Compose the whole graph from validated config. */
+/** The cloud partition's Slurm lines from gcp.cloudNodes (the schema checked the machine shape). */
+export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInput | undefined {
+    const g = cfg.gcp;
+    const c = g?.cloudNodes;
+    if (!g || !c?.enabled) return undefined;
+    const shape = machineShape(c.machineType)!;
+    return {
+        partition: c.partition,
+        nodePrefix: cloudNodePrefix({ naming: new Naming(g.prefix, stack, g.project) }),
+        maxNodes: c.maxNodes,
+        cpus: shape.cpus,
+        // What the OS and the driver take is never the job's: promise 90% (slurmd drains a node with less than RealMemory).
+        realMemoryMb: Math.floor(shape.memoryMb * 0.9),
+        gpu: { type: cloudGresType(c.gpu.type), count: c.gpu.count },
+        suspendTime: c.suspendTime,
+        resumeTimeout: c.resumeTimeout,
+        srunPortRange: c.srunPortRange,
+    };
+}
+
 export function defineStack(cfg: StackConfig): StackOutputs {
     const workstation = new Workstation("ws", {
+        cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
         aptProxyCredentials: cfg.aptProxyCredentials,

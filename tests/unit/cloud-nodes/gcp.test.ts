@@ -29,7 +29,9 @@ beforeAll(async () => {
 const TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";
 
 describe("cloud nodes, Google Cloud side", () => {
-    test("off by default: no template, role, node account, firewall or munge secret", () => {
+    test("off by default: no template, role, node account, firewall or munge secret, and no cloud lines in slurm.conf", async () => {
+        const plain = await runProgram(withGcp(), { preview: false, newResource: factsHook() });
+        expect(stepReceived(plain.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF).not.toMatch(/State=CLOUD|ResumeProgram/);
         expect(off.ofType(TEMPLATE)).toEqual([]);
         expect(off.ofType("gcp:projects/iAMCustomRole:IAMCustomRole")).toEqual([]);
         expect(off.ofType("gcp:serviceaccount/account:Account").map((r) => r.name)).not.toContain("gcp-identity-cnode");
@@ -135,6 +137,11 @@ describe("cloud nodes, Google Cloud side", () => {
         // The controller's settings file, as the step receives it on stdin.
         const got = stepReceived(up.inputsOf("hybrid-cloud-nodes-ws1"));
         expect(got.vars.CLOUD_PROGRAM).toBe(fs.readFileSync(require.resolve("../../../components/hybrid/cloud-nodes/scripts/aihpc-cloud-nodes"), "utf8").replace(/\n+$/, ""));
+        // The controller's slurm.conf has the cloud partition; its gres.conf names the cloud nodes' GPUs.
+        const conf = stepReceived(up.inputsOf("ws-slurm-ws1-config")).vars;
+        expect(conf.SLURM_CONF).toContain("\nNodeName=aihpc-test-cn-[1-2] CPUs=8 RealMemory=29491 Gres=gpu:l4:1 Feature=cloud State=CLOUD\n");
+        expect(conf.SLURM_CONF).toContain("\nResumeProgram=/usr/local/sbin/aihpc-cloud-resume\n");
+        expect(conf.GRES_CONF.trimEnd().split("\n").pop()).toBe("NodeName=aihpc-test-cn-[1-2] Name=gpu Type=l4 File=/dev/nvidia0");
         expect(JSON.parse(got.vars.CLOUD_CONFIG)).toMatchObject({ backend: "gce", project: "test-project-1", zones: ["europe-west4-a", "europe-west4-b"], nodePrefix: "aihpc-test-cn-", partition: "cloud", backoffSeconds: 1800 });
         const resources = on.resources.filter((r) => r.custom && r.type.startsWith("gcp:")).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: reveal(r.inputs) as Record<string, any>, protect: r.options.protect }));
         expect(mandatory(evaluatePolicies(resources))).toEqual([]);
