@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
-import { controllerTunnelAddress, machineShape } from "../config/cloud-nodes";
+import { cloudNodeZones, controllerTunnelAddress, machineShape } from "../config/cloud-nodes";
 import { cloudNodePrefix } from "./gcp/cloud-nodes";
 import { Naming } from "./gcp/naming";
 import { cloudGresType, PowerSaveInput } from "./workstation/slurm/power-save";
@@ -56,7 +56,8 @@ export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInpu
     const g = cfg.gcp;
     const c = g?.cloudNodes;
     if (!g || !c?.enabled) return undefined;
-    const shape = machineShape(c.machineType)!;
+    const shape = machineShape(c.machineType);
+    if (!shape) throw new Error(`gcp.cloudNodes.machineType: unchecked config (the schema requires a known shape, got '${c.machineType}')`);
     return {
         partition: c.partition,
         nodePrefix: cloudNodePrefix({ naming: new Naming(g.prefix, stack, g.project) }),
@@ -168,20 +169,21 @@ export function defineStack(cfg: StackConfig): StackOutputs {
     // The controller's side of the cloud partition: after the Google Cloud side and the controller's credential and
     // Slurm; on destroy first (drain, delete every cloud node), so the template, identities and network go last.
     const slurmCtl = workstation.slurm;
-    if (gcp?.cloudNodes && hybrid && slurmCtl && cloudNodes) {
+    if (gcp?.cloudNodes && hybrid && credential && slurmCtl && cloudNodes) {
         const ctl = slurmCtl.controller;
         const idSteps = hybrid.identity.steps[ctl.name];
         new CloudPartition("hybrid-cloud-nodes", {
             controller: ctl,
             partition: cloudNodes.partition,
-            settings: gcp.outputs.apply((o) => ({
-                project: o.project,
-                zones: o.cloudNodes!.zones,
-                template: o.cloudNodes!.template,
-                nodePrefix: o.cloudNodes!.nodePrefix,
+            credential: { dir: credential.paths.dir, certPem: credential.certPem },
+            settings: pulumi.output({
+                project: gcp.ctx.project,
+                zones: cloudNodeZones(cloudNodes, gcp.ctx.zone),
+                template: gcp.cloudNodes.template.selfLink,
+                nodePrefix: gcp.cloudNodes.nodePrefix,
                 partition: cloudNodes.partition,
                 backoffSeconds: cloudNodes.resumeFailBackoff,
-            })),
+            }),
             after: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
         });
     }

@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { scriptStep } from "../../steps";
@@ -32,6 +33,8 @@ export function cloudNodesConfigText(s: CloudNodeSettings): string {
             orphanGraceSeconds: 600,
             stateDir: "/var/lib/aihpc/cloud-nodes",
             metricsFile: "/var/lib/prometheus/node-exporter/aihpc_cloud_nodes.prom",
+            // SlurmUser's copy of the workstation's credential (scripts/cloud-nodes.sh).
+            credentialFile: "/var/lib/aihpc/cloud-nodes-gcp/credentials.json",
         },
         null,
         2,
@@ -42,6 +45,8 @@ export interface CloudPartitionArgs {
     controller: Host;
     settings: pulumi.Input<CloudNodeSettings>;
     partition: string;
+    /** The workstation's credential: root's set (copied for SlurmUser) and the certificate, whose renewal re-runs the step. */
+    credential: { dir: string; certPem: pulumi.Input<string> };
     /** How often the reconciler runs (systemd time span). */
     interval?: string;
     /**
@@ -70,7 +75,11 @@ export class CloudPartition extends pulumi.ComponentResource {
             {
                 dir: SCRIPTS,
                 file: "cloud-nodes.sh",
-                env: { INTERVAL: args.interval ?? "5min" },
+                env: pulumi.output(args.credential.certPem).apply((pem) => ({
+                    INTERVAL: args.interval ?? "5min",
+                    CERT_DIR: args.credential.dir,
+                    CERT_SHA256: crypto.createHash("sha256").update(`${pem.trim()}\n`).digest("hex"),
+                })),
                 files: pulumi.output(args.settings).apply((s) => ({ CLOUD_CONFIG: cloudNodesConfigText(s) })),
                 deleteEnv: { PARTITION: args.partition },
                 bundled: { CLOUD_PROGRAM: p("aihpc-cloud-nodes"), CLOUD_RESUME: p("aihpc-cloud-resume"), CLOUD_SUSPEND: p("aihpc-cloud-suspend"), CLOUD_RESUME_FAIL: p("aihpc-cloud-resume-fail") },

@@ -68,7 +68,12 @@ function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, an
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, "scontrol"), SCONTROL, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "curl"), CURL, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "gcloud"), `#!/bin/sh\n[ "$*" = "auth print-access-token" ] && echo ${TOKEN}\n`, { mode: 0o755 });
+    // The token only for SlurmUser's credential copy, with gcloud's state in the program's own folder.
+    fs.writeFileSync(
+        path.join(bin, "gcloud"),
+        `#!/bin/sh\n[ "$*" = "auth print-access-token" ] && [ "$CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE" = "${stub}/cred.json" ] && [ "$CLOUDSDK_CONFIG" = "${stub}/state/gcloud" ] && echo ${TOKEN}\n`,
+        { mode: 0o755 },
+    );
     fs.writeFileSync(path.join(stub, "responses"), JSON.stringify(opts.responses ?? []));
     if (opts.nodes !== undefined) fs.writeFileSync(path.join(stub, "nodes"), opts.nodes);
     const config = {
@@ -82,6 +87,7 @@ function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, an
         orphanGraceSeconds: 600,
         stateDir: path.join(stub, "state"),
         metricsFile: path.join(stub, "textfile", "aihpc_cloud_nodes.prom"),
+        credentialFile: path.join(stub, "cred.json"),
     };
     fs.writeFileSync(path.join(stub, "config.json"), JSON.stringify(config));
     return stub;
