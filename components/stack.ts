@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
 import { cloudNodeZones, controllerTunnelAddress, machineShape } from "../config/cloud-nodes";
 import { cloudNodePrefix } from "./gcp/cloud-nodes";
-import { Naming } from "./gcp/naming";
 import { cloudGresType, PowerSaveInput } from "./workstation/slurm/power-save";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Naming } from "./gcp/naming";

@@ -5,10 +5,10 @@ import { gcpZone } from "../../config/gcp";
 import { CloudNodesConfig, cloudNodeZones } from "../../config/cloud-nodes";
 import { ArtifactRegistry } from "./artifact-registry";
 import { Budget } from "./budget";
-import { cloudNodePrefix, CloudNodes } from "./cloud-nodes";
+import { cloudNodePrefix, cloudNodeRoleNames, CloudNodes } from "./cloud-nodes";
 import { GcpContext } from "./context";
 import { applyIam, IamArgs } from "./iam";
-import { Identities, Identity } from "./identity";
+import { ExtraRoles, Identities, Identity } from "./identity";
 import { Naming, stackLabels } from "./naming";
 import { Network } from "./network";
 import { ProjectServices } from "./services";
@@ -160,7 +160,15 @@ export class GcpEnvironment extends pulumi.ComponentResource {
         if (has("cloudNode")) actAs.cloudNode = ["workstation"];
         // Research users (the lab's principal set) also run jobs as the training account: that grant waits for the pool.
         const labUsers = (args.workstationUsers?.names.length ?? 0) > 0 && c.workstationIdentity.enabled;
-        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs, deferActAs: labUsers ? ["training"] : [] }, child);
+        // The cloud partition: CI previews read, and deploys manage, instance templates and custom roles; the
+        // deployer may then grant the two custom roles (its projectIamAdmin condition lists them).
+        const extra: ExtraRoles = cn
+            ? {
+                  roles: { ciPreview: ["roles/compute.viewer", "roles/iam.roleViewer"], ciDeploy: ["roles/compute.instanceAdmin.v1", "roles/iam.roleAdmin"] },
+                  grantable: cloudNodeRoleNames(ctx),
+              }
+            : {};
+        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs, deferActAs: labUsers ? ["training"] : [], extra }, child);
         const members = (...list: Identity[]) => list.filter(has).map((id) => this.identities.member(id));
 
         this.workloadIdentity = new WorkloadIdentity(

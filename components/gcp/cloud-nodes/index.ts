@@ -58,6 +58,11 @@ export function cloudNodePrefix(ctx: Pick<GcpContext, "naming">): string {
     return `${ctx.naming.name("cn", 60)}-`;
 }
 
+/** The custom roles' full names (what a grant names), known before they exist. */
+export function cloudNodeRoleNames(ctx: Pick<GcpContext, "naming" | "project">): string[] {
+    return ["launcher", "lister"].map((id) => `projects/${ctx.project}/roles/${ctx.naming.underscored(`cn-${id}`)}`);
+}
+
 /** The condition on the launcher role: only the stack's nodes, their disks, its template(s) and subnet. */
 export function launcherCondition(project: string, nodePrefix: string, templatePrefix: string, region: string, subnet: string): string {
     return [

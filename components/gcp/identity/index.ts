@@ -62,11 +62,20 @@ export const projectRoles: Record<Identity, string[]> = {
 };
 
 /** The project roles the deployer may grant (the condition on its projectIamAdmin). */
-export function grantableRoles(): string[] {
+export function grantableRoles(extra: ExtraRoles = {}): string[] {
     const roles = new Set<string>();
-    for (const id of ["workstation", "training", "workbench", "ciPreview"] as Identity[]) projectRoles[id].forEach((r) => roles.add(r));
-    projectRoles.ciDeploy.filter((r) => r !== "roles/resourcemanager.projectIamAdmin").forEach((r) => roles.add(r));
+    const of = (id: Identity) => [...projectRoles[id], ...(extra.roles?.[id] ?? [])];
+    for (const id of ["workstation", "training", "workbench", "ciPreview"] as Identity[]) of(id).forEach((r) => roles.add(r));
+    of("ciDeploy").filter((r) => r !== "roles/resourcemanager.projectIamAdmin").forEach((r) => roles.add(r));
+    (extra.grantable ?? []).forEach((r) => roles.add(r));
     return [...roles].sort();
+}
+
+/** Project roles an optional part adds (the cloud partition: CI must manage templates and custom roles). */
+export interface ExtraRoles {
+    roles?: Partial<Record<Identity, string[]>>;
+    /** Roles the stack grants that are not any identity's project role (custom roles granted with a condition). */
+    grantable?: string[];
 }
 
 export interface IdentityArgs {
@@ -77,6 +86,7 @@ export interface IdentityArgs {
     actAs?: Partial<Record<Identity, Identity[]>>;
     /** Identities in actAs whose grant the caller makes later with grantActAs (to add members of its own). */
     deferActAs?: Identity[];
+    extra?: ExtraRoles;
 }
 
 /** IAM on one service account, in the shared shape. */
@@ -108,14 +118,14 @@ export class Identities extends pulumi.ComponentResource {
             );
             this.accounts[id] = sa;
             const grants: Record<string, IamGrant> = {};
-            for (const role of projectRoles[id]) {
+            for (const role of [...projectRoles[id], ...(args.extra?.roles?.[id] ?? [])]) {
                 const key = role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
                 grants[key] = { role, member: sa.member };
                 if (role === "roles/resourcemanager.projectIamAdmin") {
                     grants[key].condition = {
                         title: "only-stack-roles",
                         description: "May grant and revoke only the roles this stack grants",
-                        expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${grantableRoles()
+                        expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${grantableRoles(args.extra)
                             .map((r) => `'${r}'`)
                             .join(", ")}])`,
                     };

@@ -101,6 +101,18 @@ describe("cloud nodes, Google Cloud side", () => {
         expect(on.inputsOf("gcp-cloud-nodes-lister-iam").condition).toBeUndefined();
     });
 
+    test("CI: previews read, deploys manage templates and custom roles, and may grant just the two custom roles; nothing of it when off", () => {
+        const rolesOf = (run: Recorded, id: string) =>
+            run.ofType("gcp:projects/iAMMember:IAMMember").filter((r) => run.inputsOf(r.name).member === SA(id)).map((r) => run.inputsOf(r.name).role);
+        expect(rolesOf(on, "ci-deploy")).toEqual(expect.arrayContaining(["roles/compute.instanceAdmin.v1", "roles/iam.roleAdmin"]));
+        expect(rolesOf(on, "ci-preview")).toEqual(expect.arrayContaining(["roles/compute.viewer", "roles/iam.roleViewer"]));
+        expect(rolesOf(off, "ci-deploy")).not.toContain("roles/iam.roleAdmin");
+        expect(rolesOf(off, "ci-preview")).not.toContain("roles/compute.viewer");
+        const cond = (run: Recorded) => run.inputsOf("gcp-identity-ci-deploy-project-iam-resourcemanager-projectiamadmin").condition.expression as string;
+        expect(cond(on)).toContain("'projects/test-project-1/roles/aihpc_test_cn_launcher', 'projects/test-project-1/roles/aihpc_test_cn_lister'");
+        expect(cond(off)).not.toContain("roles/aihpc_test_cn_");
+    });
+
     test("firewall: slurmd and srun ports only from the tunnel, and between nodes", () => {
         const fw = on.ofType("gcp:compute/firewall:Firewall").filter((r) => r.name.startsWith("gcp-cloud-nodes-")).map((r) => on.inputsOf(r.name));
         expect(fw).toEqual([
