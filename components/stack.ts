@@ -132,9 +132,15 @@ export function defineStack(cfg: StackConfig): StackOutputs {
         ? new GcpEnvironment("gcp", {
               config: cfg.gcp,
               workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined,
-              cloudNodes: cloudNodes?.enabled
-                  ? { config: cloudNodes, controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort }, slurmdPort: slurm.slurmdPort }
-                  : undefined,
+              cloudNodes:
+                  cloudNodes?.enabled && workstation.slurm
+                      ? {
+                            config: cloudNodes,
+                            controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort },
+                            slurmdPort: slurm.slurmdPort,
+                            mungeKey: workstation.slurm.mungeKey.base64,
+                        }
+                      : undefined,
           })
         : undefined;
     const credential = gcp?.workloadIdentity.workstation;

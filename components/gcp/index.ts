@@ -30,7 +30,13 @@ export interface GcpEnvironmentArgs {
     /** Research users with certificates of their own, and each host's user CA certificate (the bridge's UserCertificates). */
     workstationUsers?: { names: string[]; caCerts: pulumi.Input<string>[] };
     /** The cloud partition (gcp.cloudNodes) with what it needs of the workstation's Slurm; absent or off: none. */
-    cloudNodes?: { config: CloudNodesConfig; controller: { address: string; port: number }; slurmdPort: number };
+    cloudNodes?: {
+        config: CloudNodesConfig;
+        controller: { address: string; port: number };
+        slurmdPort: number;
+        /** The cluster's munge key (base64), as the workstation's Slurm holds it in state. Secret. */
+        mungeKey: pulumi.Input<string>;
+    };
 }
 
 /** Stack outputs of the Google Cloud side. */
@@ -251,10 +257,12 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             secretSpecs["ws-x509-key"] = { value: wsCred.keyPem, description: "Private key of the workstation's X.509 workload identity certificate" };
         }
         if (cn) {
-            // The cluster's munge key: the controller adds it (never in Pulumi state), only cloud nodes read it.
+            // The cluster's munge key, from the workstation's Slurm (already a secret in state): only cloud nodes read it.
             secretSpecs["munge-key"] = {
+                value: cn.mungeKey,
+                valueIsBase64: true,
                 description: "Munge key of the workstation's Slurm cluster, read by cloud nodes at boot",
-                iam: { "roles/secretmanager.secretAccessor": members("cloudNode"), "roles/secretmanager.secretVersionAdder": members("workstation") },
+                iam: { "roles/secretmanager.secretAccessor": members("cloudNode") },
             };
         }
         this.secrets = new Secrets(`${name}-secrets`, { ctx, secrets: secretSpecs }, child);

@@ -7,7 +7,7 @@ import { evaluatePolicies, mandatory } from "../../../policies/evaluate";
 import { withGcp } from "../../helpers/fixtures";
 import { factsHook } from "../workstation/facts";
 import { stepReceived } from "../../helpers/steps";
-import { Recorded, reveal, runProgram } from "../../helpers/harness";
+import { containsSecret, Recorded, reveal, runProgram } from "../../helpers/harness";
 
 const SA = (id: string) => `serviceAccount:aihpc-test-${id}@test-project-1.iam.gserviceaccount.com`;
 
@@ -75,7 +75,11 @@ describe("cloud nodes, Google Cloud side", () => {
         expect(on.inputsOf("gcp-storage-artifacts-iam-storage-objectuser").members).not.toContain(SA("cnode"));
         const secretGrants = on.resources.filter((r) => r.type.startsWith("gcp:secretmanager/secretIam") && JSON.stringify(reveal(r.inputs)).includes(SA("cnode")));
         expect(secretGrants.map((r) => [r.name, on.inputsOf(r.name).role])).toEqual([["gcp-secrets-munge-key-iam-secretmanager-secretaccessor", "roles/secretmanager.secretAccessor"]]);
-        expect(on.inputsOf("gcp-secrets-munge-key-iam-secretmanager-secretversionadder").members).toEqual([SA("ws")]);
+        // The key itself: the workstation's Slurm munge key, stored as its bytes, secret in the plan.
+        const v = on.named("gcp-secrets-munge-key-v");
+        expect(on.inputsOf(v.name)).toMatchObject({ isSecretDataBase64: true, secretData: on.named("ws-slurm-munge-key").state.base64 });
+        expect(containsSecret(v.inputs.secretData)).toBe(true);
+        expect(on.resources.filter((r) => r.name.startsWith("gcp-secrets-munge-key-iam-")).map((r) => r.name)).toEqual(["gcp-secrets-munge-key-iam-secretmanager-secretaccessor"]);
         // Only the workstation may act as the node account (to create instances that run as it).
         expect(on.inputsOf("gcp-identity-cnode-iam-iam-serviceaccountuser").members).toEqual([SA("ws")]);
     });
