@@ -125,10 +125,10 @@ describe("--dry-run prints the exact requests", () => {
         expect(d.status).toBe(0);
         expect(d.stdout.trim().split("\n")).toEqual([
             `POST ${INSERT("europe-west4-a")}`,
-            `{"labels": {"aihpc-cloud-node": "true", "slurm-partition": "cloud"}, "name": "aihpc-gcp-cn-1"}`,
+            `{"name": "aihpc-gcp-cn-1"}`,
             `POST ${ZONE("europe-west4-a")}/operations/dry-run/wait`,
             `POST ${INSERT("europe-west4-a")}`,
-            `{"labels": {"aihpc-cloud-node": "true", "slurm-partition": "cloud"}, "name": "aihpc-gcp-cn-2"}`,
+            `{"name": "aihpc-gcp-cn-2"}`,
             `POST ${ZONE("europe-west4-a")}/operations/dry-run/wait`,
         ]);
         expect(fs.existsSync(path.join(stub, "curl.log"))).toBe(false);
@@ -151,7 +151,7 @@ describe("resume against the API (stub curl)", () => {
         const r = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"]);
         expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("aihpc-gcp-cn-1: created in europe-west4-a")]);
         expect(requests(r)).toEqual([`POST ${INSERT("europe-west4-a")}`, `POST ${ZONE("europe-west4-a")}/operations/op-1/wait`]);
-        expect(r.curl[0].body).toEqual({ name: "aihpc-gcp-cn-1", labels: { "aihpc-cloud-node": "true", "slurm-partition": "cloud" } });
+        expect(r.curl[0].body).toEqual({ name: "aihpc-gcp-cn-1" });
         expect(r.curl.every((c) => c.tokenOnStdin && !c.tokenInArgv)).toBe(true);
         expect(downs(r)).toEqual([]);
         const s = run(stub, "aihpc-cloud-suspend", ["aihpc-gcp-cn-1"]);
