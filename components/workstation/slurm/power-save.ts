@@ -45,9 +45,10 @@ export function powerSaveLines(p: PowerSaveInput): string[] {
     return [
         "",
         "# Cloud nodes (gcp.cloudNodes): Compute Engine instances created on demand by ResumeProgram, deleted by SuspendProgram",
-        // configless: nodes fetch this file from slurmctld; cloud_reg_addrs: a node's address is the one it registers from;
-        // idle_on_node_suspend: a suspended node is offered again (a failed one stays DOWN until the back-off ends).
-        "SlurmctldParameters=enable_configless,cloud_reg_addrs,idle_on_node_suspend",
+        // configless: nodes fetch this file from slurmctld; cloud_reg_addrs: a node's address is the one it registers from.
+        // Not idle_on_node_suspend: it would offer a failed node again at SuspendTime, before its back-off ends; the
+        // reconciler returns failed and lost nodes to service instead.
+        "SlurmctldParameters=enable_configless,cloud_reg_addrs",
         // Cloud nodes change address between lives: never cache one.
         "CommunicationParameters=NoAddrCache",
         // Slurm's guide for cloud nodes: no fan-out tree through nodes that may not exist.

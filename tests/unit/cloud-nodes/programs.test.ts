@@ -287,6 +287,18 @@ describe("reconcile", () => {
         expect(downs(after)).toEqual(["update nodename=aihpc-gcp-cn-1 state=resume"]);
     });
 
+    test("a node Slurm lost (preempted) is returned once its instance is gone; not while it exists", () => {
+        const stub = setup({
+            zones: ["europe-west4-a"],
+            nodes: [node("aihpc-gcp-cn-1", "DOWN+CLOUD", "Not responding"), node("aihpc-gcp-cn-2", "DOWN+CLOUD", "Not responding")].join("\n") + "\n",
+            responses: [[200, { items: [{ name: "aihpc-gcp-cn-2", creationTimestamp: old }] }]],
+        });
+        const r = run(stub, "aihpc-cloud-nodes", ["reconcile"]);
+        expect(downs(r)).toEqual(["update nodename=aihpc-gcp-cn-1 state=resume"]);
+        // cn-2's instance is accounted for (Slurm has it, not powered down): neither deleted nor returned.
+        expect(requests(r)).toEqual([`GET ${ZONE("europe-west4-a")}/instances?filter=${FILTER}`]);
+    });
+
     test("when Slurm cannot be asked, nothing is deleted", () => {
         const stub = setup({ responses: [[200, { items: [inst("aihpc-gcp-cn-1", old)] }]] });
         fs.writeFileSync(path.join(stub, "bin", "scontrol"), "#!/bin/sh\necho 'slurm_load_node error: Unable to contact slurm controller' >&2\nexit 1\n", { mode: 0o755 });
