@@ -41,6 +41,35 @@ export function cloudNodesConfigText(s: CloudNodeSettings): string {
     );
 }
 
+/** The reconciler's systemd units (run as SlurmUser, like the programs slurmctld runs). */
+export function reconcilerUnits(interval: string): { service: string; timer: string } {
+    return {
+        service: [
+            "# Managed by aihpc (gcp.cloudNodes)",
+            "[Unit]",
+            "Description=aihpc: delete cloud nodes Slurm does not account for, return nodes after their back-off",
+            "After=slurmctld.service",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "User=slurm",
+            "ExecStart=/usr/local/sbin/aihpc-cloud-nodes reconcile",
+        ].join("\n"),
+        timer: [
+            "# Managed by aihpc (gcp.cloudNodes)",
+            "[Unit]",
+            `Description=aihpc: cloud node reconciler every ${interval}`,
+            "",
+            "[Timer]",
+            "OnBootSec=2min",
+            `OnUnitActiveSec=${interval}`,
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ].join("\n"),
+    };
+}
+
 export interface CloudPartitionArgs {
     controller: Host;
     settings: pulumi.Input<CloudNodeSettings>;
@@ -76,11 +105,13 @@ export class CloudPartition extends pulumi.ComponentResource {
                 dir: SCRIPTS,
                 file: "cloud-nodes.sh",
                 env: pulumi.output(args.credential.certPem).apply((pem) => ({
-                    INTERVAL: args.interval ?? "5min",
                     CERT_DIR: args.credential.dir,
                     CERT_SHA256: crypto.createHash("sha256").update(`${pem.trim()}\n`).digest("hex"),
                 })),
-                files: pulumi.output(args.settings).apply((s) => ({ CLOUD_CONFIG: cloudNodesConfigText(s) })),
+                files: pulumi.output(args.settings).apply((s) => {
+                    const units = reconcilerUnits(args.interval ?? "5min");
+                    return { CLOUD_CONFIG: cloudNodesConfigText(s), CLOUD_SERVICE: units.service, CLOUD_TIMER: units.timer };
+                }),
                 deleteEnv: { PARTITION: args.partition },
                 bundled: { CLOUD_PROGRAM: p("aihpc-cloud-nodes"), CLOUD_RESUME: p("aihpc-cloud-resume"), CLOUD_SUSPEND: p("aihpc-cloud-suspend"), CLOUD_RESUME_FAIL: p("aihpc-cloud-resume-fail") },
             },

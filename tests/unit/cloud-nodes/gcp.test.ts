@@ -24,7 +24,8 @@ beforeAll(async () => {
     on = await runProgram(withCloud());
     spot = await runProgram(withCloud({ spot: true, machineType: "n1-standard-8", gpu: { type: "NVIDIA_TESLA_T4", count: 2 } }));
     off = await runProgram(withGcp());
-});
+    // Three whole-stack plans: minutes on a busy 2-core machine.
+}, 180_000);
 
 const TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";
 
@@ -37,7 +38,7 @@ describe("cloud nodes, Google Cloud side", () => {
         expect(off.ofType("gcp:serviceaccount/account:Account").map((r) => r.name)).not.toContain("gcp-identity-cnode");
         expect(off.resources.filter((r) => r.name.startsWith("gcp-") && r.name.includes("munge")).map((r) => r.name)).toEqual([]);
         expect((off.outputs.gcp as any).cloudNodes).toBeUndefined();
-    });
+    }, 120_000);
 
     test("the template: Debian 12, the machine type, no public IP, the stack's subnet, the node account, the bootstrap, labels", () => {
         const [t] = on.ofType(TEMPLATE);
@@ -158,8 +159,10 @@ describe("cloud nodes, Google Cloud side", () => {
         expect(conf.SLURM_CONF).toContain("\nNodeName=aihpc-test-cn-[1-2] CPUs=8 RealMemory=29491 Gres=gpu:l4:1 Feature=cloud State=CLOUD\n");
         expect(conf.SLURM_CONF).toContain("\nResumeProgram=/usr/local/sbin/aihpc-cloud-resume\n");
         expect(conf.GRES_CONF.trimEnd().split("\n").pop()).toBe("NodeName=aihpc-test-cn-[1-2] Name=gpu Type=l4 File=/dev/nvidia0");
+        expect(got.vars.CLOUD_SERVICE).toContain("\nUser=slurm\nExecStart=/usr/local/sbin/aihpc-cloud-nodes reconcile");
+        expect(got.vars.CLOUD_TIMER).toContain("\nOnUnitActiveSec=5min\n");
         expect(JSON.parse(got.vars.CLOUD_CONFIG)).toMatchObject({ backend: "gce", project: "test-project-1", zones: ["europe-west4-a", "europe-west4-b"], nodePrefix: "aihpc-test-cn-", partition: "cloud", backoffSeconds: 1800 });
         const resources = on.resources.filter((r) => r.custom && r.type.startsWith("gcp:")).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: reveal(r.inputs) as Record<string, any>, protect: r.options.protect }));
         expect(mandatory(evaluatePolicies(resources))).toEqual([]);
-    });
+    }, 120_000);
 });

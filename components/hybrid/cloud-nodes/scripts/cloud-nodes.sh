@@ -6,7 +6,7 @@
 # left), before Pulumi removes the template, identities and network.
 # slurmctld runs the programs as SlurmUser: it gets its own copy of the
 # workstation's X.509 credential (0600, slurm), made from root's set in CERT_DIR.
-# Apply: CLOUD_PROGRAM, CLOUD_RESUME, CLOUD_SUSPEND, CLOUD_RESUME_FAIL (texts), CLOUD_CONFIG (JSON), INTERVAL,
+# Apply: CLOUD_PROGRAM, CLOUD_RESUME, CLOUD_SUSPEND, CLOUD_RESUME_FAIL, CLOUD_SERVICE, CLOUD_TIMER (texts), CLOUD_CONFIG (JSON),
 # CERT_DIR, CERT_SHA256 (of the certificate: a renewal re-runs this step).
 # Delete: PARTITION.
 sbin=/usr/local/sbin
@@ -17,7 +17,7 @@ unit=/etc/systemd/system/aihpc-cloud-reconcile
 cred_dir=/var/lib/aihpc/cloud-nodes-gcp
 case "$AIHPC_ACTION" in
   apply)
-    : "${CLOUD_PROGRAM:?}" "${CLOUD_RESUME:?}" "${CLOUD_SUSPEND:?}" "${CLOUD_RESUME_FAIL:?}" "${CLOUD_CONFIG:?}" "${INTERVAL:?}"
+    : "${CLOUD_PROGRAM:?}" "${CLOUD_RESUME:?}" "${CLOUD_SUSPEND:?}" "${CLOUD_RESUME_FAIL:?}" "${CLOUD_CONFIG:?}" "${CLOUD_SERVICE:?}" "${CLOUD_TIMER:?}"
     getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the controller's Slurm packages come first"
     aihpc_put "$conf" 0644 root:root "$CLOUD_CONFIG"
     aihpc_put "$sbin/aihpc-cloud-nodes" 0755 root:root "$CLOUD_PROGRAM"
@@ -46,26 +46,9 @@ case "$AIHPC_ACTION" in
       install -d -m 0700 -o slurm -g slurm "$state"
       aihpc_mark_changed
     fi
-    aihpc_put "$unit.service" 0644 root:root "# Managed by aihpc (gcp.cloudNodes)
-[Unit]
-Description=aihpc: delete cloud nodes Slurm does not account for, return nodes after their back-off
-After=slurmctld.service
-
-[Service]
-Type=oneshot
-User=slurm
-ExecStart=$sbin/aihpc-cloud-nodes reconcile"
+    aihpc_put "$unit.service" 0644 root:root "$CLOUD_SERVICE"
     units="$AIHPC_WROTE"
-    aihpc_put "$unit.timer" 0644 root:root "# Managed by aihpc (gcp.cloudNodes)
-[Unit]
-Description=aihpc: cloud node reconciler every $INTERVAL
-
-[Timer]
-OnBootSec=2min
-OnUnitActiveSec=$INTERVAL
-
-[Install]
-WantedBy=timers.target"
+    aihpc_put "$unit.timer" 0644 root:root "$CLOUD_TIMER"
     [ "$AIHPC_WROTE" = 1 ] && units=1
     if aihpc_have_systemd; then
       [ "$units" = 1 ] && systemctl daemon-reload
