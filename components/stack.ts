@@ -1,9 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hybridOf, StackConfig } from "../config";
+import { cloudNodeZones, controllerTunnelAddress, machineShape } from "../config/cloud-nodes";
+import { cloudNodePrefix } from "./gcp/cloud-nodes";
+import { cloudGresType, PowerSaveInput } from "./workstation/slurm/power-save";
 import { GcpEnvironment, GcpOutputs } from "./gcp";
 import { Naming } from "./gcp/naming";
 import { userSubjectPrefix } from "./gcp/workload-identity";
 import { Bridge } from "./hybrid";
+import { CloudPartition } from "./hybrid/cloud-nodes";
 import { UserCertificates } from "./hybrid/identity/user-certs";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
@@ -46,8 +50,30 @@ export interface StackOutputs {
 }
 
 /** Compose the whole graph from validated config. */
+/** The cloud partition's Slurm lines from gcp.cloudNodes (the schema checked the machine shape). */
+export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInput | undefined {
+    const g = cfg.gcp;
+    const c = g?.cloudNodes;
+    if (!g || !c?.enabled) return undefined;
+    const shape = machineShape(c.machineType);
+    if (!shape) throw new Error(`gcp.cloudNodes.machineType: unchecked config (the schema requires a known shape, got '${c.machineType}')`);
+    return {
+        partition: c.partition,
+        nodePrefix: cloudNodePrefix({ naming: new Naming(g.prefix, stack, g.project) }),
+        maxNodes: c.maxNodes,
+        cpus: shape.cpus,
+        // What the OS and the driver take is never the job's: promise 90% (slurmd drains a node with less than RealMemory).
+        realMemoryMb: Math.floor(shape.memoryMb * 0.9),
+        gpu: { type: cloudGresType(c.gpu.type), count: c.gpu.count },
+        suspendTime: c.suspendTime,
+        resumeTimeout: c.resumeTimeout,
+        srunPortRange: c.srunPortRange,
+    };
+}
+
 export function defineStack(cfg: StackConfig): StackOutputs {
     const workstation = new Workstation("ws", {
+        cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
         aptProxyCredentials: cfg.aptProxyCredentials,
@@ -100,8 +126,22 @@ export function defineStack(cfg: StackConfig): StackOutputs {
             after,
         });
     }
+    const slurm = cfg.workstation.slurm;
+    const cloudNodes = cfg.gcp?.cloudNodes;
     const gcp = cfg.gcp
-        ? new GcpEnvironment("gcp", { config: cfg.gcp, workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined })
+        ? new GcpEnvironment("gcp", {
+              config: cfg.gcp,
+              workstationUsers: userCerts ? { names: users, caCerts: userCerts.caCerts } : undefined,
+              cloudNodes:
+                  cloudNodes?.enabled && workstation.slurm
+                      ? {
+                            config: cloudNodes,
+                            controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort },
+                            slurmdPort: slurm.slurmdPort,
+                            mungeKey: workstation.slurm.mungeKey.base64,
+                        }
+                      : undefined,
+          })
         : undefined;
     const credential = gcp?.workloadIdentity.workstation;
     const training = gcp?.identities.accounts.training;
@@ -131,6 +171,27 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                   },
               })
             : undefined;
+    // The controller's side of the cloud partition: after the Google Cloud side and the controller's credential and
+    // Slurm; on destroy first (drain, delete every cloud node), so the template, identities and network go last.
+    const slurmCtl = workstation.slurm;
+    if (gcp?.cloudNodes && hybrid && credential && slurmCtl && cloudNodes) {
+        const ctl = slurmCtl.controller;
+        const idSteps = hybrid.identity.steps[ctl.name];
+        new CloudPartition("hybrid-cloud-nodes", {
+            controller: ctl,
+            partition: cloudNodes.partition,
+            credential: { dir: credential.paths.dir, certPem: credential.certPem },
+            settings: pulumi.output({
+                project: gcp.ctx.project,
+                zones: cloudNodeZones(cloudNodes, gcp.ctx.zone),
+                template: gcp.cloudNodes.template.selfLink,
+                nodePrefix: gcp.cloudNodes.nodePrefix,
+                partition: cloudNodes.partition,
+                backoffSeconds: cloudNodes.resumeFailBackoff,
+            }),
+            after: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
+        });
+    }
     const summary = environmentSummary(
         cfg,
         gcp && hybrid

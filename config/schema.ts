@@ -7,6 +7,7 @@ import { slurmProblems } from "../components/workstation/slurm/problems";
 import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GPU_MACHINE_TYPES, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
+import { cloudNodesProblems, cloudNodesSchema } from "./cloud-nodes";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, validatedHybrid, workstationCuda } from "./hybrid";
 import { SecretValue } from "./secret";
 import { workstationSchema } from "./workstation";
@@ -24,7 +25,7 @@ const secret = (key: string) =>
 const shape = z.strictObject({
     workstation: workstationSchema,
     /** Present: the `gcp` stack (cloud side and bridge); absent: workstations only. */
-    gcp: gcpSchema.extend({ hybrid: hybridSchema.prefault({}) }).optional(),
+    gcp: gcpSchema.extend({ hybrid: hybridSchema.prefault({}), cloudNodes: cloudNodesSchema.prefault({}) }).optional(),
     /** Private key for every `ssh` host (OpenSSH or PEM text). */
     sshPrivateKey: secret("sshPrivateKey").optional(),
     /** `user:password` for workstation.aptProxy: written to /etc/apt/auth.conf.d (0600) from stdin, never in a command. */
@@ -274,6 +275,23 @@ function checkHybrid(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
+/** The cloud partition against the rest of the stack (config/cloud-nodes.ts). */
+function checkCloudNodes(cfg: z.output<typeof shape>, ctx: Ctx): void {
+    const g = cfg.gcp;
+    if (!g) return;
+    const ws = cfg.workstation;
+    const problems = cloudNodesProblems({
+        cloudNodes: g.cloudNodes,
+        region: g.region,
+        zone: gcpZone(g),
+        workstationPartitions: ws.slurm.partitions.map((p) => p.name),
+        network: g.network.enabled,
+        workstationIdentity: g.workstationIdentity.enabled,
+        slurm: ws.slurm.enabled,
+    });
+    for (const [path, message] of problems) issue(ctx, ["gcp", "cloudNodes", ...path], message);
+}
+
 /** `gcp.hybrid` with its toggles decided (undefined without gcp). */
 export function hybridOf(cfg: StackConfig): HybridConfig | undefined {
     return cfg.gcp ? validatedHybrid(resolveHybrid(hybridContext(cfg))) : undefined;
@@ -314,7 +332,7 @@ function checkSecrets(cfg: z.output<typeof shape>, ctx: Ctx): void {
     }
 }
 
-const crossChecks = [checkHosts, checkComponents, checkRepositories, checkManagedFolders, checkSecrets, checkGcp, checkHybrid, checkUserRoles];
+const crossChecks = [checkHosts, checkComponents, checkRepositories, checkManagedFolders, checkSecrets, checkGcp, checkHybrid, checkUserRoles, checkCloudNodes];
 
 // Cross-field checks run even when a field has the wrong type, so one run
 // reports every problem; a check that trips over such a field skips itself

@@ -2,11 +2,13 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GcpConfig } from "../../config";
 import { gcpZone } from "../../config/gcp";
+import { CloudNodesConfig, cloudNodeZones } from "../../config/cloud-nodes";
 import { ArtifactRegistry } from "./artifact-registry";
 import { Budget } from "./budget";
+import { cloudNodePrefix, cloudNodeRoleNames, CloudNodes } from "./cloud-nodes";
 import { GcpContext } from "./context";
 import { applyIam, IamArgs } from "./iam";
-import { Identities, Identity } from "./identity";
+import { ExtraRoles, Identities, Identity } from "./identity";
 import { Naming, stackLabels } from "./naming";
 import { Network } from "./network";
 import { ProjectServices } from "./services";
@@ -27,6 +29,14 @@ export interface GcpEnvironmentArgs {
     stack?: string;
     /** Research users with certificates of their own, and each host's user CA certificate (the bridge's UserCertificates). */
     workstationUsers?: { names: string[]; caCerts: pulumi.Input<string>[] };
+    /** The cloud partition (gcp.cloudNodes) with what it needs of the workstation's Slurm; absent or off: none. */
+    cloudNodes?: {
+        config: CloudNodesConfig;
+        controller: { address: string; port: number };
+        slurmdPort: number;
+        /** The cluster's munge key (base64), as the workstation's Slurm holds it in state. Secret. */
+        mungeKey: pulumi.Input<string>;
+    };
 }
 
 /** Stack outputs of the Google Cloud side. */
@@ -51,6 +61,8 @@ export interface GcpOutputs {
     metadataStore?: string;
     endpoint?: string;
     workbench?: string;
+    /** The cloud partition: its instance template and node name prefix. */
+    cloudNodes?: { template: string; nodePrefix: string; zones: string[]; mungeSecret: string };
 }
 
 /**
@@ -97,12 +109,13 @@ export function stateAccess(
 }
 
 /** The APIs each part needs. */
-export function requiredServices(c: GcpConfig): string[] {
+export function requiredServices(c: GcpConfig, cloudNodes = false): string[] {
     const s = ["iam.googleapis.com", "iamcredentials.googleapis.com", "sts.googleapis.com", "cloudresourcemanager.googleapis.com", "storage.googleapis.com", "aiplatform.googleapis.com", "billingbudgets.googleapis.com", "secretmanager.googleapis.com"];
     if (c.artifactRegistry.enabled) s.push("artifactregistry.googleapis.com", "containerscanning.googleapis.com");
     if (c.network.enabled) s.push("compute.googleapis.com");
     if (c.vertex.workbench.enabled) s.push("notebooks.googleapis.com", "compute.googleapis.com");
     if (c.budget.pubsubNotifications) s.push("pubsub.googleapis.com");
+    if (cloudNodes) s.push("compute.googleapis.com", "logging.googleapis.com");
     return [...new Set(s)].sort();
 }
 
@@ -124,6 +137,7 @@ export class GcpEnvironment extends pulumi.ComponentResource {
     public readonly workbench?: Workbench;
     public readonly budget: Budget;
     public readonly secrets: Secrets;
+    public readonly cloudNodes?: CloudNodes;
     public readonly outputs: pulumi.Output<GcpOutputs>;
 
     constructor(name: string, args: GcpEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -134,21 +148,33 @@ export class GcpEnvironment extends pulumi.ComponentResource {
         const ctx: GcpContext = { project: c.project, region: c.region, zone: gcpZone(c), naming, labels: stackLabels(c.labels, naming), allowUserMembers: c.allowUserMembers };
         this.ctx = ctx;
 
-        const services = new ProjectServices(`${name}-services`, { ctx, services: requiredServices(c) }, { parent: this });
+        const cn = args.cloudNodes?.config.enabled ? args.cloudNodes : undefined;
+        const services = new ProjectServices(`${name}-services`, { ctx, services: requiredServices(c, cn !== undefined) }, { parent: this });
         const child = { parent: this, dependsOn: [services] };
 
         // Identities first: every other part grants them access.
         const ids: Identity[] = ["workstation", "training"];
         if (c.vertex.workbench.enabled) ids.push("workbench");
         if (c.github) ids.push("ciPreview", "ciDeploy");
+        if (cn) ids.push("cloudNode");
         const has = (id: Identity) => ids.includes(id);
         // The workstation submits Vertex jobs that run as the training account;
         // the deployer attaches the Workbench account to the instance it creates.
         const actAs: Partial<Record<Identity, Identity[]>> = { training: ["workstation"] };
         if (has("workbench") && has("ciDeploy")) actAs.workbench = ["ciDeploy"];
+        // The controller creates cloud nodes that run as their own account: actAs on that account only.
+        if (has("cloudNode")) actAs.cloudNode = ["workstation"];
         // Research users (the lab's principal set) also run jobs as the training account: that grant waits for the pool.
         const labUsers = (args.workstationUsers?.names.length ?? 0) > 0 && c.workstationIdentity.enabled;
-        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs, deferActAs: labUsers ? ["training"] : [] }, child);
+        // The cloud partition: CI previews read, and deploys manage, instance templates and custom roles; the
+        // deployer may then grant the two custom roles (its projectIamAdmin condition lists them).
+        const extra: ExtraRoles = cn
+            ? {
+                  roles: { ciPreview: ["roles/compute.viewer", "roles/iam.roleViewer"], ciDeploy: ["roles/compute.instanceAdmin.v1", "roles/iam.roleAdmin"] },
+                  grantable: cloudNodeRoleNames(ctx),
+              }
+            : {};
+        this.identities = new Identities(`${name}-identity`, { ctx, identities: ids, actAs, deferActAs: labUsers ? ["training"] : [], extra }, child);
         const members = (...list: Identity[]) => list.filter(has).map((id) => this.identities.member(id));
 
         this.workloadIdentity = new WorkloadIdentity(
@@ -181,9 +207,9 @@ export class GcpEnvironment extends pulumi.ComponentResource {
         if (c.github) stateAccess(`${name}-state`, c.github, { deploy: this.identities.member("ciDeploy"), preview: this.identities.member("ciPreview") }, this, ctx.allowUserMembers);
 
         const bucketIam: Record<BucketRole, IamArgs> = {
-            datasets: { iam: { "roles/storage.objectUser": ws("workstation"), "roles/storage.objectViewer": members("training", "workbench") } },
+            datasets: { iam: { "roles/storage.objectUser": ws("workstation"), "roles/storage.objectViewer": members("training", "workbench", "cloudNode") } },
             artifacts: { iam: { "roles/storage.objectUser": ws("workstation", "training", "workbench") } },
-            checkpoints: { iam: { "roles/storage.objectUser": ws("workstation", "training"), "roles/storage.objectViewer": members("workbench") } },
+            checkpoints: { iam: { "roles/storage.objectUser": ws("workstation", "training", "cloudNode"), "roles/storage.objectViewer": members("workbench") } },
         };
         this.storage = new Storage(`${name}-storage`, { ctx, config: c.buckets, iam: bucketIam }, child);
 
@@ -230,7 +256,38 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             // The workstation's client key, so it can be delivered again without reading Pulumi state. Nobody is granted access.
             secretSpecs["ws-x509-key"] = { value: wsCred.keyPem, description: "Private key of the workstation's X.509 workload identity certificate" };
         }
+        if (cn) {
+            // The cluster's munge key, from the workstation's Slurm (already a secret in state): only cloud nodes read it.
+            secretSpecs["munge-key"] = {
+                value: cn.mungeKey,
+                valueIsBase64: true,
+                description: "Munge key of the workstation's Slurm cluster, read by cloud nodes at boot",
+                iam: { "roles/secretmanager.secretAccessor": members("cloudNode") },
+            };
+        }
         this.secrets = new Secrets(`${name}-secrets`, { ctx, secrets: secretSpecs }, child);
+
+        if (cn) {
+            if (!this.network) throw new pulumi.ResourceError("gcp.cloudNodes needs gcp.network.enabled", this);
+            const munge = this.secrets.secrets["munge-key"];
+            this.cloudNodes = new CloudNodes(
+                `${name}-cloud-nodes`,
+                {
+                    ctx,
+                    config: cn.config,
+                    zones: cloudNodeZones(cn.config, ctx.zone),
+                    serviceAccountEmail: this.identities.accounts.cloudNode!.email,
+                    launcher: this.identities.member("workstation"),
+                    network: this.network.network.id,
+                    subnet: { id: this.network.subnet.id, name: this.network.subnet.name },
+                    mungeSecret: munge.name,
+                    controller: cn.controller,
+                    slurmdPort: cn.slurmdPort,
+                },
+                // After the node account, its grants and the network; on destroy, before them.
+                { ...child, dependsOn: [services, this.identities, this.secrets, this.storage, this.network] },
+            );
+        }
 
         this.outputs = pulumi.output({
             project: c.project,
@@ -255,6 +312,9 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             metadataStore: this.vertex.metadataStore?.name,
             endpoint: this.vertex.endpoint?.name,
             workbench: this.workbench?.instance.name,
+            cloudNodes: this.cloudNodes
+                ? { template: this.cloudNodes.template.selfLink, nodePrefix: cloudNodePrefix(ctx), zones: cloudNodeZones(cn!.config, ctx.zone), mungeSecret: this.secrets.secrets["munge-key"].name }
+                : undefined,
         }) as pulumi.Output<GcpOutputs>;
         this.registerOutputs({ outputs: this.outputs });
     }

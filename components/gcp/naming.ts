@@ -59,7 +59,7 @@ export class Naming {
 }
 
 /** Service account ids by identity (`<prefix>-<stack>-<id>`): every one is checked up front, created or not. */
-export const serviceAccountIds = { workstation: "ws", training: "training", workbench: "workbench", ciPreview: "ci-preview", ciDeploy: "ci-deploy" } as const;
+export const serviceAccountIds = { workstation: "ws", training: "training", workbench: "workbench", ciPreview: "ci-preview", ciDeploy: "ci-deploy", cloudNode: "cnode" } as const;
 
 /** What the names depend on besides prefix, stack and project. */
 export interface NamingInput {
@@ -92,6 +92,12 @@ export function namingProblems(i: NamingInput): string[] {
         ...["datasets", "artifacts", "checkpoints"].map((role): [string, string, number] => ["bucket name", full(`${role}-${i.project}`), 63]),
         ...[i.repository, "dockerhub", "budget", "workbench", "tensorboard", "endpoint", "vpc", "subnet", "router", "nat", "allow-iap-ssh", "deny-ingress"].map((role): [string, string, number] => ["resource name", full(role), 63]),
         ["metadata store name", full("metadata"), 60],
+        // Cloud nodes (gcp.cloudNodes): instance names up to `-cn-64`, the template's namePrefix (Pulumi adds 26), custom role ids.
+        ["instance name", full("cn-64"), 63],
+        ["instance template name prefix", full("cn-tpl"), 37],
+        ...["cn-slurm", "cn-peers"].map((role): [string, string, number] => ["resource name", full(role), 63]),
+        ...["cn-launcher", "cn-lister"].map((role): [string, string, number] => ["custom role id", full(role), 64]),
+        ["secret id", full("munge-key"), 255],
         ...i.secrets.map((id): [string, string, number] => ["secret id", full(id), 255]),
     ];
     const over = names.filter(([, name, max]) => name.length > max);

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PowerSaveInput } from "./slurm/power-save";
 import { SecretValue, WorkstationConfig } from "../../config";
 import { Acceptance } from "./acceptance";
 import { BaseSystem } from "./base-system";
@@ -27,6 +28,8 @@ export interface WorkstationArgs {
     aptProxyCredentials?: SecretValue;
     /** aihpc:alertWebhookSecret (monitoring.alertmanager.webhookAuth). */
     alertWebhookSecret?: SecretValue;
+    /** The cloud partition's Slurm lines (gcp.cloudNodes), when on. */
+    cloudPartition?: PowerSaveInput;
 }
 
 /**
@@ -111,6 +114,7 @@ export class Workstation extends pulumi.ComponentResource {
                     baseReady,
                     gpus: nvidia ? { ready: nvidia.gpuReady, facts: nvidia.gpuFacts } : undefined,
                     nvml: nvidia !== undefined && cfg.slurm.nvmlAutoDetect && nv.driver.source === "debian",
+                    cloud: args.cloudPartition,
                 },
                 { parent: this },
             );

@@ -1,4 +1,5 @@
 import { artifactRegistryRules } from "./artifact-registry";
+import { cloudNodeRules } from "./cloud-nodes";
 import { costResourceRules, costStackRules } from "./cost";
 import { iamRules } from "./iam";
 import { storageRules } from "./storage";
@@ -15,6 +16,7 @@ export const rules: Rule[] = [
     ...artifactRegistryRules,
     ...workbenchRules,
     ...iamRules,
+    ...cloudNodeRules,
     ...workloadIdentityRules,
     ...costResourceRules,
     ...costStackRules,

@@ -53,7 +53,27 @@ const ssh = (props: Record<string, any> = {}, extra: Partial<RuleResource> = {})
     res(REMOTE, { connection: { host: "10.0.0.1", hostKey: "ssh-ed25519 AAAA", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----abc" }, create: "bash -c 'true'", ...props }, extra);
 
 // rule -> [resources that pass, resources that fail]
+const TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";
+const CNODE = "serviceAccount:aihpc-t-cnode@p.iam.gserviceaccount.com";
+const template = (extra: Record<string, any> = {}) => ({
+    networkInterfaces: [{ network: "vpc", subnetwork: "subnet" }],
+    serviceAccount: { email: "aihpc-t-cnode@p.iam.gserviceaccount.com", scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
+    metadata: { "block-project-ssh-keys": "TRUE" },
+    ...extra,
+});
 const cases: Record<string, [RuleResource[], RuleResource[]]> = {
+    "cloud-node-sa-project-roles": [
+        [grant("roles/logging.logWriter", CNODE), grant("roles/storage.admin", "serviceAccount:aihpc-t-ci-deploy@p.iam.gserviceaccount.com")],
+        [grant("roles/storage.objectViewer", CNODE), grant("roles/secretmanager.secretAccessor", CNODE)],
+    ],
+    "cloud-node-template-private": [
+        [res(TEMPLATE, template())],
+        [
+            res(TEMPLATE, template({ networkInterfaces: [{ network: "vpc", accessConfigs: [{}] }] })),
+            res(TEMPLATE, template({ serviceAccount: { email: "123-compute@developer.gserviceaccount.com" } })),
+            res(TEMPLATE, template({ metadata: {} })),
+        ],
+    ],
     "bucket-uniform-access": [[res(BUCKET, goodBucket("datasets"), { protect: true })], [res(BUCKET, goodBucket("x", { uniformBucketLevelAccess: false }))]],
     "bucket-public-access-prevention": [[res(BUCKET, goodBucket("x"))], [res(BUCKET, goodBucket("x", { publicAccessPrevention: "inherited" }))]],
     "bucket-no-public-iam": [

@@ -4,7 +4,7 @@ import { GcpContext } from "../context";
 import { applyIam, IamArgs, IamGrant, IamTarget } from "../iam";
 import { serviceAccountIds } from "../naming";
 
-export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy";
+export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy" | "cloudNode";
 
 const accountIds: Record<Identity, string> = serviceAccountIds;
 
@@ -14,6 +14,7 @@ const descriptions: Record<Identity, string> = {
     workbench: "aihpc Workbench instance: reads datasets, writes artifacts",
     ciPreview: "aihpc CI preview: read-only, any ref of the repository (keyless: GitHub OIDC)",
     ciDeploy: "aihpc CI deploy: applies the stack from the deploy branch (keyless: GitHub OIDC); admin roles by design",
+    cloudNode: "aihpc cloud nodes (Slurm partition in Compute Engine): read the munge key and datasets, write checkpoints and logs",
 };
 
 /** Roles the stack's project-level grants use; the deployer may grant only these. */
@@ -27,6 +28,8 @@ export const projectRoles: Record<Identity, string[]> = {
     workstation: ["roles/aiplatform.user", ...RUNTIME],
     training: ["roles/aiplatform.user", ...RUNTIME],
     workbench: ["roles/aiplatform.user", ...RUNTIME],
+    // Logs only: the munge key, datasets and checkpoints are granted on those resources (policies: cloud-node-sa-project-roles).
+    cloudNode: ["roles/logging.logWriter"],
     ciPreview: [
         "roles/browser",
         "roles/iam.securityReviewer",
@@ -59,11 +62,20 @@ export const projectRoles: Record<Identity, string[]> = {
 };
 
 /** The project roles the deployer may grant (the condition on its projectIamAdmin). */
-export function grantableRoles(): string[] {
+export function grantableRoles(extra: ExtraRoles = {}): string[] {
     const roles = new Set<string>();
-    for (const id of ["workstation", "training", "workbench", "ciPreview"] as Identity[]) projectRoles[id].forEach((r) => roles.add(r));
-    projectRoles.ciDeploy.filter((r) => r !== "roles/resourcemanager.projectIamAdmin").forEach((r) => roles.add(r));
+    const of = (id: Identity) => [...projectRoles[id], ...(extra.roles?.[id] ?? [])];
+    for (const id of ["workstation", "training", "workbench", "ciPreview"] as Identity[]) of(id).forEach((r) => roles.add(r));
+    of("ciDeploy").filter((r) => r !== "roles/resourcemanager.projectIamAdmin").forEach((r) => roles.add(r));
+    (extra.grantable ?? []).forEach((r) => roles.add(r));
     return [...roles].sort();
+}
+
+/** Project roles an optional part adds (the cloud partition: CI must manage templates and custom roles). */
+export interface ExtraRoles {
+    roles?: Partial<Record<Identity, string[]>>;
+    /** Roles the stack grants that are not any identity's project role (custom roles granted with a condition). */
+    grantable?: string[];
 }
 
 export interface IdentityArgs {
@@ -74,6 +86,7 @@ export interface IdentityArgs {
     actAs?: Partial<Record<Identity, Identity[]>>;
     /** Identities in actAs whose grant the caller makes later with grantActAs (to add members of its own). */
     deferActAs?: Identity[];
+    extra?: ExtraRoles;
 }
 
 /** IAM on one service account, in the shared shape. */
@@ -105,14 +118,14 @@ export class Identities extends pulumi.ComponentResource {
             );
             this.accounts[id] = sa;
             const grants: Record<string, IamGrant> = {};
-            for (const role of projectRoles[id]) {
+            for (const role of [...projectRoles[id], ...(args.extra?.roles?.[id] ?? [])]) {
                 const key = role.replace(/^roles\//, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
                 grants[key] = { role, member: sa.member };
                 if (role === "roles/resourcemanager.projectIamAdmin") {
                     grants[key].condition = {
                         title: "only-stack-roles",
                         description: "May grant and revoke only the roles this stack grants",
-                        expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${grantableRoles()
+                        expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${grantableRoles(args.extra)
                             .map((r) => `'${r}'`)
                             .join(", ")}])`,
                     };

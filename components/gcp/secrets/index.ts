@@ -6,6 +6,8 @@ import { applyIam, IamArgs } from "../iam";
 export interface SecretSpec extends IamArgs {
     /** A value the stack itself holds (e.g. a generated key): stored as the first version. Secret. */
     value?: pulumi.Input<string>;
+    /** `value` is base64 of binary data (a key file): stored as those bytes. */
+    valueIsBase64?: boolean;
     description?: string;
 }
 
@@ -42,7 +44,7 @@ export class Secrets extends pulumi.ComponentResource {
             );
             this.secrets[id] = secret;
             if (spec.value !== undefined) {
-                new gcp.secretmanager.SecretVersion(`${name}-${id}-v`, { secret: secret.id, secretData: pulumi.secret(spec.value) }, { parent: this });
+                new gcp.secretmanager.SecretVersion(`${name}-${id}-v`, { secret: secret.id, secretData: pulumi.secret(spec.value), isSecretDataBase64: spec.valueIsBase64 }, { parent: this });
             }
             applyIam(
                 `${name}-${id}`,

@@ -4,6 +4,7 @@
 import { HostConfig, PartitionConfig } from "../../../config";
 import { SlurmConfig } from "../../../config/workstation";
 import { HostFacts } from "../host/facts";
+import { PowerSaveInput, powerSaveLines } from "./power-save";
 
 export const HEALTH_CHECK_PROGRAM = "/usr/local/sbin/aihpc-node-health";
 /** Drains a node whose job left processes on its GPUs (installed with the health check). */
@@ -120,6 +121,8 @@ export interface SlurmConfInput {
     controller: { hostname: string; addr?: string };
     /** Compute nodes, in config order. */
     nodes: SlurmNode[];
+    /** The cloud partition (gcp.cloudNodes), when on. */
+    cloud?: PowerSaveInput;
 }
 
 /** slurm.conf: the same text on every host (Slurm warns when they differ). */
@@ -171,6 +174,7 @@ export function slurmConf(i: SlurmConfInput): string {
         "",
         "# Partitions",
         ...c.partitions.map((p) => partitionLine(p, i.nodes.map((n) => n.name))),
+        ...(i.cloud ? powerSaveLines(i.cloud) : []),
     ];
     return `${lines.join("\n")}\n`;
 }

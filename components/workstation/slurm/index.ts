@@ -8,6 +8,7 @@ import { HostFacts } from "../host/facts";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
 import { Ready, readyOn } from "../ready";
 import { cgroupConf, GPU_EPILOG, gresConf, HEALTH_CHECK_PROGRAM, nodeGpus, nodeHealthConf, PATHS, shortHostname, slurmConf, slurmNode } from "./conf";
+import { cloudGresLines, PowerSaveInput } from "./power-save";
 
 export * from "./conf";
 
@@ -39,6 +40,8 @@ export interface SlurmArgs {
     gpus?: { ready: Ready; facts: Record<string, pulumi.Output<HostFacts>> };
     /** Install Debian's NVML GRES plugin on hosts with GPUs (gres.conf then adds AutoDetect=nvml). */
     nvml?: boolean;
+    /** The cloud partition (gcp.cloudNodes): its slurm.conf lines, and gres.conf lines on the controller (configless nodes read that one). */
+    cloud?: PowerSaveInput;
 }
 
 export interface SlurmHostSteps {
@@ -83,7 +86,7 @@ export class Slurm extends pulumi.ComponentResource {
         const nodes = pulumi.all(compute.map((h) => factsOf(h))).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes])
-            .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns }));
+            .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud }));
         const jobFiles = jobTemplates();
 
         this.steps = {};
@@ -131,7 +134,8 @@ export class Slurm extends pulumi.ComponentResource {
                     SLURM_CONF: fileText(conf),
                     // The NVML plugin is asked for by this host's packages step exactly when `nvml` holds (installed when
                     // apt can; config.sh drops AutoDetect=nvml where it is not installed).
-                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml)),
+                    // The controller's also names the cloud nodes' GPUs (configless nodes read it).
+                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml) + (h === this.controller && args.cloud ? `${cloudGresLines(args.cloud).join("\n")}\n` : "")),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };
             });

@@ -11,7 +11,12 @@ import { stepReceived } from "../../helpers/steps";
 import { requireTool } from "../../helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "components", "hybrid");
-const PROGRAMS = [path.join(ROOT, "burst", "scripts", "aihpc-burst"), path.join(ROOT, "data", "scripts", "aihpc-data-sync"), path.join(ROOT, "burst", "templates", "train.sbatch")];
+const PROGRAMS = [
+    path.join(ROOT, "burst", "scripts", "aihpc-burst"),
+    path.join(ROOT, "data", "scripts", "aihpc-data-sync"),
+    path.join(ROOT, "burst", "templates", "train.sbatch"),
+    ...["resume", "suspend", "resume-fail"].map((p) => path.join(ROOT, "cloud-nodes", "scripts", `aihpc-cloud-${p}`)),
+];
 
 /** A variable as the step's script sees it (from its command, stdin payload or the bundle). */
 function envOf(inputs: Record<string, any>, name: string): string {

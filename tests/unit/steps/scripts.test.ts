@@ -25,6 +25,8 @@ const PROGRAMS = new Set(
         "workstation/monitoring/scripts/slurm-metrics.sh",
         "workstation/monitoring/scripts/gpu-metrics.sh",
         "workstation/acceptance/scripts/build.sh",
+        // The cloud nodes' startup script (Google's guest agent runs it on the instance, not a step).
+        "gcp/cloud-nodes/scripts/node-bootstrap.sh",
     ].map((p) => path.join(COMPONENTS, p)),
 );
 
@@ -50,7 +52,7 @@ const programs = scripts.filter((f) => !isStep(f));
 describe("every script under components/**/scripts", () => {
     test("the glob finds the steps of every component, and nothing else is left unclassified", () => {
         expect(steps.length).toBeGreaterThan(40);
-        for (const c of ["steps", "workstation/base-system", "workstation/nvidia", "workstation/containers", "workstation/ml-runtime", "workstation/slurm", "workstation/monitoring", "workstation/acceptance", "hybrid/identity", "hybrid/data", "hybrid/burst"]) {
+        for (const c of ["steps", "workstation/base-system", "workstation/nvidia", "workstation/containers", "workstation/ml-runtime", "workstation/slurm", "workstation/monitoring", "workstation/acceptance", "hybrid/identity", "hybrid/data", "hybrid/burst", "hybrid/cloud-nodes"]) {
             expect([c, steps.some((s) => rel(s).startsWith(`${c}/`))]).toEqual([c, true]);
         }
         // A script no component runs and that is not a known program is a step someone forgot to wire (or dead code).

@@ -1,0 +1,61 @@
+import { machineShape, MAX_CLOUD_NODES } from "../../../config/cloud-nodes";
+import { withGcp } from "../../helpers/fixtures";
+import { configProblems, parseConfig } from "../../helpers/harness";
+
+function problems(cloudNodes: Record<string, any>, mutate: (raw: Record<string, any>) => void = () => {}): string[] {
+    const raw = withGcp();
+    raw.gcp.cloudNodes = cloudNodes;
+    mutate(raw);
+    return configProblems(raw);
+}
+
+describe("gcp.cloudNodes config", () => {
+    test("off by default, with defaults that pass the rules when switched on", () => {
+        const cfg = parseConfig(withGcp()).gcp!.cloudNodes;
+        expect(cfg).toMatchObject({ enabled: false, partition: "cloud", maxNodes: 2, machineType: "g2-standard-8", gpu: { type: "NVIDIA_L4", count: 1 }, spot: false });
+        expect(problems({ enabled: true })).toEqual([]);
+    });
+
+    test("a GPU the machine family does not take, and a wrong built-in count", () => {
+        expect(problems({ enabled: true, machineType: "g2-standard-8", gpu: { type: "NVIDIA_TESLA_T4" } })).toEqual([
+            "aihpc:gcp.cloudNodes.gpu.type: NVIDIA_TESLA_T4 is not available on machine type 'g2-standard-8': expected NVIDIA_L4",
+        ]);
+        expect(problems({ enabled: true, machineType: "a2-highgpu-2g", gpu: { type: "NVIDIA_TESLA_A100", count: 1 }, zones: ["europe-west4-a"] })).toEqual([
+            "aihpc:gcp.cloudNodes.gpu.count: machine type 'a2-highgpu-2g' has 2 NVIDIA_TESLA_A100, got count 1",
+        ]);
+        expect(problems({ enabled: true, machineType: "e2-standard-8" })).toEqual([expect.stringMatching(/^aihpc:gcp\.cloudNodes\.machineType: machine type 'e2-standard-8' takes no GPU/)]);
+    });
+
+    test("zones: in gcp.region, known, offering the GPU, each once", () => {
+        expect(problems({ enabled: true, zones: ["europe-west4-b", "us-central1-a", "europe-west4-b"] })).toEqual([
+            "aihpc:gcp.cloudNodes.zones[1]: zone 'us-central1-a' is not in gcp.region 'europe-west4': the nodes use the stack's regional subnet",
+            "aihpc:gcp.cloudNodes.zones[2]: zone 'europe-west4-b' is listed twice",
+        ]);
+        expect(problems({ enabled: true, machineType: "n1-standard-8", gpu: { type: "NVIDIA_TESLA_P100" }, zones: ["europe-west4-a", "europe-west4-c"] })).toEqual([
+            "aihpc:gcp.cloudNodes.zones[1]: NVIDIA_TESLA_P100 is not offered in zone 'europe-west4-c': use europe-west4-a",
+        ]);
+    });
+
+    test("maxNodes is capped", () => {
+        expect(problems({ enabled: true, maxNodes: MAX_CLOUD_NODES + 1 })).toEqual([expect.stringMatching(/^aihpc:gcp\.cloudNodes\.maxNodes: .*64/)]);
+    });
+
+    test("the partition name may not clash with a workstation partition", () => {
+        expect(problems({ enabled: true, partition: "gpu" })).toEqual([
+            "aihpc:gcp.cloudNodes.partition: 'gpu' is already a workstation.slurm.partitions name: pick another name for the cloud partition",
+        ]);
+    });
+
+    test("needs the network and the workstation identity; rules run only when on", () => {
+        expect(problems({ enabled: true }, (raw) => (raw.gcp.network = { enabled: false }))).toEqual([expect.stringMatching(/^aihpc:gcp\.cloudNodes\.enabled: cloud nodes run in the stack's VPC/)]);
+        expect(problems({ enabled: false, partition: "gpu", machineType: "e2-standard-8" })).toEqual([]);
+    });
+
+    test("machine shapes follow Compute Engine's tables", () => {
+        expect(machineShape("g2-standard-8")).toEqual({ cpus: 8, memoryMb: 32768 });
+        expect(machineShape("a2-highgpu-1g")).toEqual({ cpus: 12, memoryMb: 85 * 1024 });
+        expect(machineShape("a3-highgpu-8g")).toEqual({ cpus: 208, memoryMb: 1872 * 1024 });
+        expect(machineShape("n1-standard-8")).toEqual({ cpus: 8, memoryMb: 30720 });
+        expect(machineShape("g2-standard-7")).toBeUndefined();
+    });
+});
