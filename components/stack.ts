@@ -189,7 +189,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                 partition: cloudNodes.partition,
                 backoffSeconds: cloudNodes.resumeFailBackoff,
             }),
-            after: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
+            waitFor: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
         });
     }
     const summary = environmentSummary(

@@ -98,8 +98,8 @@ export class Bridge extends pulumi.ComponentResource {
         // The workstation's access comes after the cloud identities it acts as
         // (service account, X.509 provider and its IAM binding) and, on destroy,
         // goes before them; and after apt and the host's users are ready.
-        const after: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
-        for (const h of hosts) after[h.name] = [...cloud.identities, ...readyOn(h.name, ws.baseReady, ws.usersReady)];
+        const waitFor: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
+        for (const h of hosts) waitFor[h.name] = [...cloud.identities, ...readyOn(h.name, ws.baseReady, ws.usersReady)];
 
         this.identity = new WorkstationIdentity(
             `${name}-identity`,
@@ -112,7 +112,7 @@ export class Bridge extends pulumi.ComponentResource {
                 users,
                 userCerts: ws.userCerts,
                 gcsfuse: c.data.mode === "gcsfuse",
-                after,
+                waitFor,
             },
             { parent: this },
         );
@@ -168,16 +168,16 @@ export class Bridge extends pulumi.ComponentResource {
         const dataAfter: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
         for (const h of hosts) {
             const s = this.identity.steps[h.name];
-            dataAfter[h.name] = [...after[h.name], s.credentials, ...(s.gcloud ? [s.gcloud] : [])];
+            dataAfter[h.name] = [...waitFor[h.name], s.credentials, ...(s.gcloud ? [s.gcloud] : [])];
         }
         this.data = new DataSync(
             `${name}-data`,
-            { hosts, config: c.data, envFile: envVars.apply(envFileText), researchGroup: ws.researchGroup, certDir: credential.paths.dir, after: dataAfter },
+            { hosts, config: c.data, envFile: envVars.apply(envFileText), researchGroup: ws.researchGroup, certDir: credential.paths.dir, waitFor: dataAfter },
             { parent: this },
         );
         const burstAfter: Record<string, pulumi.Input<pulumi.Resource>[]> = {};
-        for (const h of hosts) burstAfter[h.name] = [...after[h.name], this.data.steps[h.name].env];
-        this.burst = new Burst(`${name}-burst`, { hosts, after: burstAfter }, { parent: this });
+        for (const h of hosts) burstAfter[h.name] = [...waitFor[h.name], this.data.steps[h.name].env];
+        this.burst = new Burst(`${name}-burst`, { hosts, waitFor: burstAfter }, { parent: this });
 
         this.outputs = pulumi.output({
             image: this.image && image.enabled ? { uri: this.image.uri, digest: this.image.digest, baseImage: image.baseImage, buildHost: buildHost.name } : undefined,

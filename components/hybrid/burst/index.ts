@@ -11,7 +11,7 @@ export const TRAIN_TEMPLATE = "/usr/local/share/aihpc/hybrid/train.sbatch";
 export interface BurstArgs {
     hosts: Host[];
     /** What each host's step waits for (its env file), by host name. */
-    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    waitFor: Record<string, pulumi.Input<pulumi.Resource>[]>;
 }
 
 /**
@@ -31,7 +31,7 @@ export class Burst extends pulumi.ComponentResource {
                 `${name}-${h.name}`,
                 h.transport,
                 { dir: SCRIPTS, file: "burst.sh", env: {}, bundled },
-                { parent: this, dependsOn: [h.ready, ...(args.after[h.name] ?? [])] },
+                { parent: this, dependsOn: [h.ready, ...(args.waitFor[h.name] ?? [])] },
             );
         }
         this.registerOutputs({ command: BURST_COMMAND, template: TRAIN_TEMPLATE, hosts: Object.keys(this.steps) });

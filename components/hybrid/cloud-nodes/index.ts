@@ -84,7 +84,7 @@ export interface CloudPartitionArgs {
      * the controller's credential and Slurm steps. On destroy this step goes
      * first: it drains the partition and deletes every instance.
      */
-    after: pulumi.Input<pulumi.Resource>[];
+    waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -115,7 +115,7 @@ export class CloudPartition extends pulumi.ComponentResource {
                 deleteEnv: { PARTITION: args.partition },
                 bundled: { CLOUD_PROGRAM: p("aihpc-cloud-nodes"), CLOUD_RESUME: p("aihpc-cloud-resume"), CLOUD_SUSPEND: p("aihpc-cloud-suspend"), CLOUD_RESUME_FAIL: p("aihpc-cloud-resume-fail") },
             },
-            { parent: this, dependsOn: [args.controller.ready, ...args.after] },
+            { parent: this, dependsOn: [args.controller.ready, ...args.waitFor] },
         );
         this.registerOutputs({ controller: args.controller.name, config: CLOUD_NODES_CONFIG });
     }

@@ -33,7 +33,7 @@ export interface DataArgs {
     /** Directory of the root copy of the credentials (units run as root with it). */
     certDir: string;
     /** What each host's steps wait for, by host name (credentials, gcloud). */
-    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    waitFor: Record<string, pulumi.Input<pulumi.Resource>[]>;
 }
 
 export interface DataSteps {
@@ -54,7 +54,7 @@ export class DataSync extends pulumi.ComponentResource {
         const c = args.config;
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, args.after[h.name]);
+            const after = stepOptions(this, h, args.waitFor[h.name]);
             const env = scriptStep(
                 `${n}-env`,
                 h.transport,

@@ -23,7 +23,7 @@ export interface IdentityArgs {
     /** Also install Cloud Storage FUSE (data mode gcsfuse). */
     gcsfuse: boolean;
     /** What each host's steps wait for (the cloud identities, the host's base system), by host name. */
-    after: Record<string, pulumi.Input<pulumi.Resource>[]>;
+    waitFor: Record<string, pulumi.Input<pulumi.Resource>[]>;
 }
 
 export interface IdentitySteps {
@@ -65,7 +65,7 @@ export class WorkstationIdentity extends pulumi.ComponentResource {
         };
         for (const h of args.hosts) {
             const n = `${name}-${h.name}`;
-            const after = stepOptions(this, h, args.after[h.name]);
+            const after = stepOptions(this, h, args.waitFor[h.name]);
             const credentials = scriptStep(
                 `${n}-credentials`,
                 h.transport,
