@@ -18,6 +18,9 @@ import {
     slurmMinutes,
     slurmNode,
 } from "../../../components/workstation/slurm/conf";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { factsHook, factsOf } from "./facts";
 
 const STEP = "command:remote:Command";
@@ -86,6 +89,17 @@ describe("config", () => {
         ["dbdPort clash", { enabled: true, dbdPort: 6817 }, /dbdPort: dbdPort 6817 is also a Slurm daemon's port/],
     ])("refused: %s", (_what, accounting, message) => {
         expect(problems(raw(accounting))).toMatch(message);
+    });
+
+    test("the README's example parses, and renders the state it describes", () => {
+        const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "README.md"), "utf8");
+        const section = readme.split("### Slurm accounting and GPU sharing")[1];
+        const block = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+        const example = parseYaml(block)["aihpc:workstation"].slurm.accounting;
+        const a = parseConfig(raw(example)).workstation.slurm.accounting;
+        if (!a.enabled) throw new Error("the example turns accounting on");
+        expect(accountingState(a).split("\n")).toEqual(expect.arrayContaining(["user|alice|vision|1|normal,onegpu|onegpu", "user|bob|lab|1|normal|normal", "account|vision|lab|5|vision"]));
+        expect(a.backup).toEqual({ onCalendar: "*-*-* 02:30:00", keep: 7, dir: "/var/backups/aihpc-slurm-accounting" });
     });
 
     test("sharing needs a GPU on a compute host", () => {
