@@ -140,7 +140,7 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         expect(lines).toHaveLength(2);
         for (const l of lines) expect(l).toMatch(/^\d+\|alice\|COMPLETED\|.*gres\/gpu=1/);
         const usage = await eventually("sshare: alice's usage", 330_000, async () => {
-            const line = (await tb.sshOk(ws1, "sshare -nP -a -o Account,User,RawUsage")).split("\n").find((l) => l.startsWith("vision|alice|"));
+            const line = (await tb.sshOk(ws1, "sshare -nP -a -o Account,User,RawUsage")).split("\n").map((l) => l.trim()).find((l) => l.startsWith("vision|alice|"));
             return line && Number(line.split("|")[2]) > 0 ? line : undefined;
         });
         log(`sshare: ${usage}`);
