@@ -351,7 +351,7 @@ export function mariadbConf(): string {
         "# Managed by aihpc (Pulumi): MariaDB for slurmdbd (workstation.slurm.accounting).",
         "[mysqld]",
         "bind-address = 127.0.0.1",
-        "innodb_buffer_pool_size = 256M",
+        "innodb_buffer_pool_size = 512M", // slurmdbd warns below half of its 1 GiB recommendation
         "innodb_log_file_size = 64M",
         "innodb_lock_wait_timeout = 900",
         "",
