@@ -56,7 +56,7 @@ SQL
   delete)
     aihpc_have_systemd && for u in slurmdbd.service mariadb.service; do aihpc_service_off "$u"; done
     if aihpc_retain slurm-accounting; then
-      aihpc_log "retain: keeping MariaDB, the accounting database and $conf"
+      aihpc_log "retain: keeping MariaDB and the accounting database"
     else
       # MariaDB's data goes only where this step installed MariaDB; on a host
       # that had it before, only the accounting database and its user.
