@@ -104,7 +104,8 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
             "vision|alice||1|normal,onegpu|onegpu",
             "vision||lab|5|normal|",
         ]);
-        expect(await tb.sshOk(ws1, "sinfo -h -N -o '%N %G' | LC_ALL=C sort")).toBe("ws1 gpu:fake:1\nws2 gpu:fake:1,shard:2\n");
+        // Shards take the type of the GPU whose file they share.
+        expect(await tb.sshOk(ws1, "sinfo -h -N -o '%N %G' | LC_ALL=C sort")).toBe("ws1 gpu:fake:1\nws2 gpu:fake:1,shard:fake:2\n");
         expect(await tb.sshOk(ws1, "systemctl is-enabled aihpc-slurmdbd-backup.timer")).toBe("enabled\n");
     });
 
