@@ -42,10 +42,11 @@ case "$AIHPC_ACTION" in
       [ -n "$name" ] || continue
       cur="$(printf '%s\n' "$have" | awk -F'|' -v n="$name" '$1 == n')"
       if [ -z "$cur" ]; then run add qos "$name"; cur="$name|0||||"; fi
-      [ "$cur" = "$name|$prio|$tres|$jobs|$submit|$wall" ] && continue
-      IFS='|' read -r _ _ cur_tres _ _ _ <<<"$cur"
+      IFS='|' read -r _ cur_prio cur_tres cur_jobs cur_submit cur_wall <<<"$cur"
+      # TRES in any order (sacctmgr prints them in its own).
+      [ "$cur_prio|$(sorted "$cur_tres")|$cur_jobs|$cur_submit|$cur_wall" = "$prio|$(sorted "$tres")|$jobs|$submit|$wall" ] && continue
       # A TRES limit is cleared key by key (gres/gpu=-1), then set.
-      if [ -n "$cur_tres" ] && [ "$cur_tres" != "$tres" ]; then run modify qos where name="$name" set MaxTRESPerUser="$(printf '%s' "$cur_tres" | sed 's/=[^,]*/=-1/g')"; fi
+      if [ -n "$cur_tres" ] && [ "$(sorted "$cur_tres")" != "$(sorted "$tres")" ]; then run modify qos where name="$name" set MaxTRESPerUser="$(printf '%s' "$cur_tres" | sed 's/=[^,]*/=-1/g')"; fi
       run modify qos where name="$name" set Priority="$prio" MaxJobsPerUser="${jobs:--1}" MaxSubmitJobsPerUser="${submit:--1}" MaxWall="${wall:--1}" ${tres:+MaxTRESPerUser="$tres"}
     done < <(desired qos)
 
