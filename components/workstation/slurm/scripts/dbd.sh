@@ -70,7 +70,10 @@ SQL
       aihpc_rm "$conf" "$cnf"
       aihpc_apt_remove slurm-accounting
       if [ "$ours" = 1 ]; then
-        for d in /var/lib/mysql /etc/mysql /run/mysqld; do
+        # Purging keeps the data folder; /etc/mysql only once no MariaDB package uses it.
+        dirs=(/var/lib/mysql /run/mysqld)
+        aihpc_installed mariadb-common || dirs+=(/etc/mysql)
+        for d in "${dirs[@]}"; do
           if [ -e "$d" ]; then rm -rf "$d" && aihpc_log "removed $d" && aihpc_mark_changed; fi
         done
       fi
