@@ -197,6 +197,11 @@ export class Slurm extends pulumi.ComponentResource {
         }
         this.nodeReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.config]));
         this.jobTemplatesReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.jobs]));
-        this.registerOutputs({ slurmConf: this.slurmConf, controller: this.controller.name, computeHosts: compute.map((h) => h.name) });
+        this.registerOutputs({
+            slurmConf: this.slurmConf,
+            controller: this.controller.name,
+            computeHosts: compute.map((h) => h.name),
+            accounting: acct && acctHost ? { host: acctHost.name, dbdPort: acct.dbdPort, backupDir: acct.backup.dir } : undefined,
+        });
     }
 }
