@@ -149,30 +149,38 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
     });
 
     test("5. shards: two --gres=shard:1 jobs run at once on ws2's one GPU while a --gres=gpu:1 job waits; the shard template runs", async () => {
-        const wrap = "head -c1 /dev/fakegpu0 >/dev/null 2>/tmp/aihpc-shard-$SLURM_JOB_ID.err; sleep 300";
-        const s1 = (await tb.sshOk(ws1, as("bob", `sbatch --parsable -w ws2 --gres=shard:1 --wrap '${wrap}'`))).trim();
-        const s2 = (await tb.sshOk(ws1, as("bob", `sbatch --parsable -w ws2 --gres=shard:1 --wrap '${wrap}'`))).trim();
-        await eventually("both shard jobs running", 60_000, async () => ((await jobState(s1)).startsWith("RUNNING") && (await jobState(s2)).startsWith("RUNNING") ? true : undefined));
-        // Each job's cgroup lets it open the shared GPU (ENXIO: no driver behind it, not EPERM).
-        for (const id of [s1, s2]) {
-            const err = await eventually(`job ${id} opened the GPU`, 30_000, async () => (await tb.ssh(ws2, `cat /tmp/aihpc-shard-${id}.err`)).stdout || undefined);
-            expect(err).toMatch(/No such device or address/);
+        // ws2 has 2 CPUs: the GPU job is submitted while one shard job runs and a
+        // CPU is free, so what it waits for is the GPU (not a CPU).
+        const wrap = "head -c1 /dev/fakegpu0 >/dev/null 2>/tmp/aihpc-shard-$SLURM_JOB_ID.err; sleep 600";
+        const running = async (id: string) => ((await jobState(id)).startsWith("RUNNING") ? true : undefined);
+        try {
+            const s1 = (await tb.sshOk(ws1, as("bob", `sbatch --parsable -w ws2 --time=10 --gres=shard:1 --wrap '${wrap}'`))).trim();
+            await eventually(`shard job ${s1} running`, 60_000, () => running(s1));
+            const g = (await tb.sshOk(ws1, as("bob", "sbatch --parsable -w ws2 --time=1 --gres=gpu:1 --wrap 'sleep 1'"))).trim();
+            await new Promise((r) => setTimeout(r, 15_000));
+            expect(await jobState(g)).toMatch(/^PENDING (Resources|Priority)/);
+            // A second shard job (shorter, so backfill may start it without delaying the GPU job) runs beside the first.
+            const s2 = (await tb.sshOk(ws1, as("bob", `sbatch --parsable -w ws2 --time=3 --gres=shard:1 --wrap '${wrap}'`))).trim();
+            await eventually(`shard job ${s2} running beside ${s1}`, 120_000, () => running(s2));
+            const states = { s1: await jobState(s1), s2: await jobState(s2), g: await jobState(g) };
+            log(`both shards in use: ${JSON.stringify(states)}; ${(await tb.sshOk(ws1, "scontrol show node ws2 | grep -E 'AllocTRES'")).trim()}`);
+            expect(states.s1).toMatch(/^RUNNING/);
+            expect(states.s2).toMatch(/^RUNNING/);
+            expect(states.g).toMatch(/^PENDING/);
+            // Each job's cgroup lets it open the shared GPU (ENXIO: no driver behind it, not EPERM).
+            for (const id of [s1, s2]) {
+                const err = await eventually(`job ${id} opened the GPU`, 30_000, async () => (await tb.ssh(ws2, `cat /tmp/aihpc-shard-${id}.err`)).stdout || undefined);
+                expect(err).toMatch(/No such device or address/);
+            }
+            await tb.sshOk(ws1, `scancel ${s1} ${s2}`);
+            await eventually(`job ${g} ran`, 120_000, async () => ((await jobState(g)) === "" ? true : undefined));
+            expect((await tb.sshOk(ws1, `sacct -X -n -P -j ${g} --format=State,AllocTRES`)).trim()).toMatch(/^COMPLETED\|.*gres\/gpu=1/);
+            expect((await tb.sshOk(ws1, `sacct -X -n -P -j ${s1},${s2} --format=AllocTRES`)).trim().split("\n")).toEqual([expect.stringMatching(/gres\/shard=1/), expect.stringMatching(/gres\/shard=1/)]);
+            const tpl = (await tb.sshOk(ws1, as("bob", `timeout 120 sbatch --wait --parsable -w ws2 --output=/tmp/shard-%j.out ${JOB_TEMPLATES}/shard.sbatch`), { timeoutMs: 130_000 })).trim();
+            expect(await tb.sshOk(ws2, `cat /tmp/shard-${tpl}.out`)).toMatch(/on ws2: shard of GPU CUDA_VISIBLE_DEVICES=0 \(shards on node: 1\)/);
+        } finally {
+            await tb.ssh(ws1, "scancel -u bob");
         }
-        const g = (await tb.sshOk(ws1, as("bob", "sbatch --parsable -w ws2 --gres=gpu:1 --wrap 'sleep 1'"))).trim();
-        await eventually(`job ${g} pending`, 30_000, async () => ((await jobState(g)).startsWith("PENDING") ? true : undefined));
-        // One shard job gone frees a CPU; the GPU still has a shard in use, so the GPU job still waits.
-        await tb.sshOk(ws1, `scancel ${s2}`);
-        await eventually(`job ${s2} gone`, 60_000, async () => ((await jobState(s2)) === "" ? true : undefined));
-        await new Promise((r) => setTimeout(r, 10_000));
-        const still = await jobState(g);
-        log(`gpu job with one shard in use: ${still}; node: ${(await tb.sshOk(ws1, "scontrol show node ws2 | grep -E 'CfgTRES|AllocTRES|Gres'")).replace(/\n\s*/g, " ")}`);
-        expect(still).toMatch(/^PENDING /);
-        await tb.sshOk(ws1, `scancel ${s1}`);
-        await eventually(`job ${g} ran`, 90_000, async () => ((await jobState(g)) === "" ? true : undefined));
-        expect((await tb.sshOk(ws1, `sacct -X -n -P -j ${g} --format=State,AllocTRES`)).trim()).toMatch(/^COMPLETED\|.*gres\/gpu=1/);
-        expect((await tb.sshOk(ws1, `sacct -X -n -P -j ${s1} --format=AllocTRES`)).trim()).toMatch(/gres\/shard=1/);
-        const tpl = (await tb.sshOk(ws1, as("bob", `timeout 120 sbatch --wait --parsable -w ws2 --output=/tmp/shard-%j.out ${JOB_TEMPLATES}/shard.sbatch`), { timeoutMs: 130_000 })).trim();
-        expect(await tb.sshOk(ws2, `cat /tmp/shard-${tpl}.out`)).toMatch(/on ws2: shard of GPU CUDA_VISIBLE_DEVICES=0/);
     });
 
     test("6. accounts, users and QoS reconcile: only the accounts step runs; a removed user is refused but keeps its job history", async () => {
