@@ -16,7 +16,10 @@ case "$AIHPC_ACTION" in
     [ "$AIHPC_WROTE" = 1 ] && reload=1
     aihpc_put "$unit.timer" 0644 root:root "$TIMER_UNIT"
     [ "$AIHPC_WROTE" = 1 ] && reload=1
-    [ "$reload" = 0 ] || aihpc_daemon_reload
+    # A daemon-reload can fail while another step's systemctl call is in flight (and the reverse): retry.
+    if [ "$reload" = 1 ]; then
+      for _ in 1 2 3 4 5; do systemctl daemon-reload && break; sleep 2; done
+    fi
     aihpc_service aihpc-slurmdbd-backup.timer "$reload"
     ;;
   delete)
@@ -26,7 +29,9 @@ case "$AIHPC_ACTION" in
     fi
     # Persistent=true: systemd keeps the last run's time in a stamp file.
     aihpc_rm "$unit.service" "$unit.timer" "$bin" "$restore" /var/lib/systemd/timers/stamp-aihpc-slurmdbd-backup.timer
-    [ "$AIHPC_WROTE" = 0 ] || ! aihpc_have_systemd || aihpc_daemon_reload
+    # No daemon-reload: the units are stopped and disabled, and a reload here
+    # would race the other steps tearing down on this host (systemctl calls
+    # fail while PID 1 reloads); the next reload forgets them.
     if aihpc_retain slurm-accounting; then
       aihpc_log "retain: keeping the dumps in ${BACKUP_DIR:-the backup folder}"
     elif [ -n "${BACKUP_DIR:-}" ] && [ -d "$BACKUP_DIR" ]; then
