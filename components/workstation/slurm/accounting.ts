@@ -10,7 +10,7 @@ import * as random from "@pulumi/random";
 import { SlurmAccountingConfig, SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { fileText, retainStep, scriptStep } from "../../steps";
-import { accountingState, ACCOUNTING_DB, backupService, backupTimer, mariadbConf, sacctmgrConf, shortHostname, slurmdbdConf } from "./conf";
+import { accountingState, ACCOUNTING_DB, backupService, backupTimer, dbSetupSql, mariadbConf, sacctmgrConf, shortHostname, slurmdbdConf } from "./conf";
 
 const SCRIPTS = `${__dirname}/scripts`;
 
@@ -51,6 +51,7 @@ export function accountingSteps(n: string, a: AccountingStepsArgs, after: (...de
     const files = pulumi.all([a.hostname, a.password.result, sacctmgr]).apply(([hostname, pass, sm]) => ({
         SLURMDBD_CONF: fileText(slurmdbdConf({ hostname: shortHostname(hostname), config: acc, storagePass: pass })),
         MARIADB_CONF: fileText(mariadbConf()),
+        DB_SETUP_SQL: fileText(dbSetupSql(pass)),
         SACCTMGR_CONF: fileText(sm),
     }));
     const dbd = scriptStep(

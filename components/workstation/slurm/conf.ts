@@ -345,6 +345,18 @@ export function backupTimer(a: SlurmAccountingConfig): string {
     ].join("\n");
 }
 
+/** SQL (as root over MariaDB's socket) that creates the database and its user slurm with this password. */
+export function dbSetupSql(password: string): string {
+    const quoted = password.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
+    return [
+        `CREATE DATABASE IF NOT EXISTS \`${ACCOUNTING_DB}\`;`,
+        "CREATE USER IF NOT EXISTS 'slurm'@'localhost';",
+        `ALTER USER 'slurm'@'localhost' IDENTIFIED BY '${quoted}';`,
+        `GRANT ALL ON \`${ACCOUNTING_DB}\`.* TO 'slurm'@'localhost';`,
+        "",
+    ].join("\n");
+}
+
 /** MariaDB settings slurmdbd's documentation asks for (large rollups, long lock waits), local only. */
 export function mariadbConf(): string {
     return [

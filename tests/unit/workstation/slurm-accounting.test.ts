@@ -10,6 +10,7 @@ import {
     accountingState,
     backupService,
     backupTimer,
+    dbSetupSql,
     gresConf,
     nodeLine,
     sacctmgrTime,
@@ -153,6 +154,8 @@ describe("rendered files", () => {
         const conf = slurmdbdConf({ hostname: "ws1", config: a, storagePass: "Abc123" });
         expect(conf.split("\n")).toEqual(expect.arrayContaining(["DbdHost=ws1", "DbdPort=6819", "StorageType=accounting_storage/mysql", "StorageLoc=slurm_acct_db", "StorageUser=slurm", "StoragePass=Abc123", "AuthType=auth/munge"]));
         expect(() => slurmdbdConf({ hostname: "ws1", config: a, storagePass: "a b" })).toThrow(/storage password/);
+        expect(dbSetupSql("Abc123")).toContain("ALTER USER 'slurm'@'localhost' IDENTIFIED BY 'Abc123';\nGRANT ALL ON `slurm_acct_db`.* TO 'slurm'@'localhost';");
+        expect(dbSetupSql("a'b\\c")).toContain("IDENTIFIED BY 'a\\'b\\\\c';");
         expect(backupService(a)).toContain("Environment=BACKUP_DIR=/var/backups/aihpc-slurm-accounting BACKUP_KEEP=7 DB=slurm_acct_db\n");
         expect(backupTimer(a)).toContain("OnCalendar=*-*-* 02:30:00\nPersistent=true\n");
     });

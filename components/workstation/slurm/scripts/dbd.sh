@@ -8,7 +8,7 @@ conf=/etc/slurm/slurmdbd.conf
 cnf=/etc/mysql/mariadb.conf.d/60-aihpc-slurmdbd.cnf
 case "$AIHPC_ACTION" in
   apply)
-    : "${SLURMDBD_CONF:?}" "${MARIADB_CONF:?}" "${SACCTMGR_CONF:?}" "${CLUSTER:?}" "${DB:?}"
+    : "${SLURMDBD_CONF:?}" "${MARIADB_CONF:?}" "${DB_SETUP_SQL:?}" "${SACCTMGR_CONF:?}" "${CLUSTER:?}" "${DB:?}"
     aihpc_require_systemd
     getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the Slurm packages did not install; re-run"
     pass="$(cat)"
@@ -23,15 +23,8 @@ case "$AIHPC_ACTION" in
     trap 'rm -rf "$tmp"' EXIT
     printf '[client]\nuser=slurm\npassword=%s\n' "$pass" >"$tmp/my.cnf"
     if ! mariadb --defaults-extra-file="$tmp/my.cnf" -e "SELECT 1 FROM DUAL" "$DB" >/dev/null 2>&1; then
-      # SQL on stdin: the password never reaches argv.
-      sql_pass="${pass//\\/\\\\}"
-      sql_pass="${sql_pass//\'/\\\'}"
-      mariadb <<SQL
-CREATE DATABASE IF NOT EXISTS \`$DB\`;
-CREATE USER IF NOT EXISTS 'slurm'@'localhost';
-ALTER USER 'slurm'@'localhost' IDENTIFIED BY '$sql_pass';
-GRANT ALL ON \`$DB\`.* TO 'slurm'@'localhost';
-SQL
+      # SQL (rendered by conf.ts dbSetupSql) on stdin: the password never reaches argv.
+      printf '%s\n' "$DB_SETUP_SQL" | mariadb
       aihpc_log "set up database $DB and its user slurm"
       aihpc_mark_changed
     fi
