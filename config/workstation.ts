@@ -32,6 +32,15 @@ const gpus = z.strictObject({
     devices: z.array(devicePath).max(16).optional(),
     /** Slurm GRES type (`--gres=gpu:TYPE:1`); default from the nvidia-smi name, or `fake` for `devices`. */
     gresType: z.string().regex(/^[a-z0-9_]{1,32}$/, "expected a GRES type: lowercase letters, digits and '_'").optional(),
+    /**
+     * Share each GPU between jobs: Slurm shards (`gres/shard`, `--gres=shard:1`), `shards` per GPU. A job with
+     * `--gres=gpu:1` still gets a whole GPU, and waits while any shard of it is in use.
+     */
+    sharing: z
+        .strictObject({
+            shards: z.number().int().min(1).max(128),
+        })
+        .optional(),
 });
 
 export const hostSchema = z.strictObject({
@@ -234,6 +243,100 @@ const partition = z.strictObject({
     priorityTier: z.number().int().min(1).max(65533).default(1),
 });
 
+const slurmName = (what: string) => z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, `expected ${what}: lowercase letters, digits, '-' and '_'`);
+
+/** A Slurm accounting account: a node of the fair-share tree (`sacctmgr show assoc tree`). */
+const slurmAccount = z.strictObject({
+    name: slurmName("an account name"),
+    /** The parent account; default `root`. */
+    parent: slurmName("an account name").default("root"),
+    /** Fair-share weight among its siblings. */
+    fairshare: z.number().int().min(1).max(1000000).default(1),
+    description: z
+        .string()
+        .regex(/^[A-Za-z0-9 ._-]{1,64}$/, "expected a short description: letters, digits, spaces, '.', '_' and '-'")
+        .optional(),
+});
+
+/** A user's association: who may submit, to which account, with which QoS. */
+const slurmUser = z.strictObject({
+    /** The Unix user name (the same on every host). */
+    name: slurmName("a Unix user name"),
+    account: slurmName("an account name"),
+    fairshare: z.number().int().min(1).max(1000000).default(1),
+    /** QoS the user may use; default Slurm's own `normal`. */
+    qos: z.array(slurmName("a QoS name")).min(1).default(["normal"]),
+    /** Default the first of `qos`. */
+    defaultQos: slurmName("a QoS name").optional(),
+});
+
+/** A trackable resource limit: `gres/gpu=1`, `cpu=8,mem=64G`. */
+const tresLimit = z
+    .string()
+    .regex(/^[a-z]+(\/[a-z0-9_:]+)?=\d+[KMGT]?(,[a-z]+(\/[a-z0-9_:]+)?=\d+[KMGT]?)*$/, "expected TRES limits such as \"gres/gpu=1\" or \"cpu=8,mem=64G\"");
+
+const slurmQos = z.strictObject({
+    name: slurmName("a QoS name"),
+    priority: z.number().int().min(0).max(1000000).default(0),
+    /** At most this much at once per user, e.g. `gres/gpu=1`: further jobs wait with reason QOSMax...PerUser. */
+    maxTresPerUser: tresLimit.optional(),
+    maxJobsPerUser: z.number().int().min(1).optional(),
+    maxSubmitJobsPerUser: z.number().int().min(1).optional(),
+    maxWall: z
+        .string()
+        .regex(/^(\d+|\d+:\d{2}(:\d{2})?|\d+-\d{1,2}(:\d{2}(:\d{2})?)?)$/, "expected a Slurm time such as \"60\", \"4:00:00\" or \"2-00:00:00\"")
+        .optional(),
+});
+
+const accountingOn = z.strictObject({
+    enabled: z.literal(true),
+    /** On `pulumi destroy`, keep the database (MariaDB, its data and the backups); default true: it is the cluster's history. */
+    retain: z.boolean().default(true),
+    /** The host that runs slurmdbd and MariaDB; default the controller. */
+    host: hostname.optional(),
+    dbdPort: port.default(6819),
+    accounts: z.array(slurmAccount).default([]),
+    users: z.array(slurmUser).default([]),
+    /** QoS besides Slurm's `normal` (which always exists and is never removed). */
+    qos: z.array(slurmQos).default([]),
+    /** priority/multifactor weights: fair share against age, QoS, job size and partition. */
+    priority: z
+        .strictObject({
+            weightFairshare: z.number().int().min(0).max(4294967295).default(10000),
+            weightAge: z.number().int().min(0).max(4294967295).default(1000),
+            weightQos: z.number().int().min(0).max(4294967295).default(2000),
+            weightJobSize: z.number().int().min(0).max(4294967295).default(0),
+            weightPartition: z.number().int().min(0).max(4294967295).default(0),
+            /** How fast past usage is forgotten (Slurm time, e.g. `7-0`); `0`: never decay. */
+            decayHalfLife: z
+                .string()
+                .regex(/^(\d+|\d+-\d{1,2}(:\d{2})?)$/, "expected a Slurm duration such as \"7-0\" (days-hours) or \"0\"")
+                .default("7-0"),
+            /** The age factor is full after this long pending. */
+            maxAge: z
+                .string()
+                .regex(/^(\d+|\d+-\d{1,2}(:\d{2})?)$/, "expected a Slurm duration such as \"7-0\" (days-hours)")
+                .default("7-0"),
+        })
+        .prefault({}),
+    /** Nightly `mysqldump --single-transaction` of the accounting database (a systemd timer). */
+    backup: z
+        .strictObject({
+            /** systemd OnCalendar expression. */
+            onCalendar: z
+                .string()
+                .regex(/^[A-Za-z0-9*:., /~-]{1,64}$/, "expected a systemd calendar expression such as \"*-*-* 02:30:00\" or \"daily\"")
+                .default("*-*-* 02:30:00"),
+            /** Dumps kept; older ones are removed after each new one. */
+            keep: z.number().int().min(1).max(365).default(7),
+            dir: managedPath.default("/var/backups/aihpc-slurm-accounting"),
+        })
+        .prefault({}),
+});
+
+/** Off by default: MariaDB and slurmdbd on a host are worth having only where several people share the cluster. */
+const accounting = z.discriminatedUnion("enabled", [accountingOn, z.strictObject({ enabled: z.literal(false).default(false) })]).default({ enabled: false });
+
 const slurm = z.strictObject({
     ...toggle,
     clusterName: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "expected a lowercase cluster name").default("aihpc"),
@@ -250,6 +353,8 @@ const slurm = z.strictObject({
     gpuMaxTemperature: z.number().int().min(50).max(110).default(90),
     /** Install Debian's NVML GRES plugin (contrib) on hosts with NVIDIA GPUs; gres.conf then adds `AutoDetect=nvml`. */
     nvmlAutoDetect: z.boolean().default(true),
+    /** Accounting, fair share and QoS limits (slurmdbd + MariaDB); see the README's Slurm accounting section. */
+    accounting,
 });
 
 const monitoring = z.strictObject({
@@ -374,6 +479,7 @@ export type HostConfig = z.infer<typeof hostSchema>;
 export type PartitionConfig = z.infer<typeof partition>;
 export type BaseConfig = z.infer<typeof base>;
 export type SlurmConfig = z.infer<typeof slurm>;
+export type SlurmAccountingConfig = Extract<SlurmConfig["accounting"], { enabled: true }>;
 export type MonitoringConfig = z.infer<typeof monitoring>;
 export type NvidiaConfig = z.infer<typeof nvidia>;
 export type ContainersConfig = z.infer<typeof containers>;

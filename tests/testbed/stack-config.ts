@@ -31,6 +31,12 @@ export interface TestbedStackOptions {
     httpRepositoryHosts?: string[];
     /** false: no monitoring component (VM hosts under emulation: Slurm alone). */
     monitoring?: boolean;
+    /** More workstation.slurm settings (accounting). */
+    slurm?: Record<string, unknown>;
+    /** workstation.base.users (research users on every host). */
+    users?: Record<string, unknown>[];
+    /** workstation.hosts[].gpus.sharing, by host name. */
+    gpuSharing?: Record<string, { shards: number }>;
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -52,7 +58,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
             user: o.user ?? h.user,
             hostKey: o.hostKey ?? h.hostKey,
             roles: i === 0 ? ["controller", "compute"] : ["compute"],
-            gpus: { count: h.fakeGpuFiles.length, devices: h.fakeGpuFiles },
+            gpus: { count: h.fakeGpuFiles.length, devices: h.fakeGpuFiles, ...(opts.gpuSharing?.[h.name] ? { sharing: opts.gpuSharing[h.name] } : {}) },
         };
     });
     return toCliConfig(
@@ -60,14 +66,16 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
             workstation: {
                 transport: "ssh",
                 aptProxy: opts.aptProxy ?? tb.proxyUrl,
-                ...(opts.aptMirror || opts.sshd ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}) } } : {}),
+                ...(opts.aptMirror || opts.sshd || opts.users
+                    ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}), ...(opts.users ? { users: opts.users } : {}) } }
+                    : {}),
                 hosts,
                 nvidia: { enabled: false },
                 containers: { enabled: false },
                 mlRuntime: opts.mlRuntime ?? { enabled: false },
                 ...(opts.httpRepositoryHosts ? { httpRepositoryHosts: opts.httpRepositoryHosts } : {}),
                 acceptance: { enabled: false },
-                slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS },
+                slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS, ...(opts.slurm ?? {}) },
                 monitoring: opts.monitoring === false ? { enabled: false } : { grafana: { enabled: false } },
             },
             sshPrivateKey: tb.privateKey,

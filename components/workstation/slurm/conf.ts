@@ -2,7 +2,7 @@
 // and config (DeepOps keeps these as templates; here they are functions with
 // unit tests, because the node lines come from probed facts).
 import { HostConfig, PartitionConfig } from "../../../config";
-import { SlurmConfig } from "../../../config/workstation";
+import { SlurmAccountingConfig, SlurmConfig } from "../../../config/workstation";
 import { HostFacts } from "../host/facts";
 import { PowerSaveInput, powerSaveLines } from "./power-save";
 
@@ -39,6 +39,8 @@ export interface SlurmNode {
     threadsPerCore: number;
     realMemoryMb: number;
     gpus: GpuDevice[];
+    /** Slurm shards per GPU (hosts[].gpus.sharing); 0: the GPUs are not shared. */
+    shardsPerGpu?: number;
 }
 
 /** "NVIDIA H200" -> "h200", "NVIDIA RTX A5500" -> "rtx_a5500". */
@@ -80,6 +82,7 @@ export function slurmNode(host: HostConfig, facts: HostFacts, memoryHeadroomMb: 
         threadsPerCore: facts.threadsPerCore,
         realMemoryMb: Math.max(1, facts.memoryMb - headroom),
         gpus: nodeGpus(host, facts),
+        shardsPerGpu: host.gpus.sharing?.shards ?? 0,
     };
 }
 
@@ -102,7 +105,8 @@ export function nodeLine(n: SlurmNode): string {
     }
     parts.push(`RealMemory=${n.realMemoryMb}`);
     const gres = gresSpec(n.gpus);
-    if (gres) parts.push(`Gres=${gres}`);
+    const shards = n.gpus.length * (n.shardsPerGpu ?? 0);
+    if (gres) parts.push(`Gres=${gres}${shards ? `,shard:${shards}` : ""}`);
     parts.push("State=UNKNOWN");
     return parts.join(" ");
 }
@@ -123,6 +127,8 @@ export interface SlurmConfInput {
     nodes: SlurmNode[];
     /** The cloud partition (gcp.cloudNodes), when on. */
     cloud?: PowerSaveInput;
+    /** slurmdbd's host (its address or name) when workstation.slurm.accounting is on. */
+    accountingHost?: string;
 }
 
 /** slurm.conf: the same text on every host (Slurm warns when they differ). */
@@ -130,6 +136,7 @@ export function slurmConf(i: SlurmConfInput): string {
     const c = i.config;
     const ctl = i.controller.addr ? `${i.controller.hostname}(${i.controller.addr})` : i.controller.hostname;
     // Jobs without --mem get memory per CPU, not the whole node.
+    const shared = i.nodes.some((n) => (n.shardsPerGpu ?? 0) > 0 && n.gpus.length > 0);
     const defMemPerCpu = i.nodes.length ? Math.max(1, Math.min(...i.nodes.map((n) => Math.floor(n.realMemoryMb / n.cpus)))) : undefined;
     const lines = [
         "# Managed by aihpc (Pulumi): edits here are overwritten. Source: workstation.slurm and the host facts.",
@@ -150,13 +157,13 @@ export function slurmConf(i: SlurmConfInput): string {
         c.cgroups ? "ProctrackType=proctrack/cgroup" : "ProctrackType=proctrack/linuxproc",
         c.cgroups ? "TaskPlugin=task/cgroup,task/affinity" : "TaskPlugin=task/none",
         c.cgroups ? "JobAcctGatherType=jobacct_gather/cgroup" : "JobAcctGatherType=jobacct_gather/linux",
-        "AccountingStorageType=accounting_storage/none",
+        ...accountingLines(c, i.accountingHost, shared),
         "JobCompType=jobcomp/none",
         "SchedulerType=sched/backfill",
         "SelectType=select/cons_tres",
         "SelectTypeParameters=CR_Core_Memory",
         ...(defMemPerCpu ? [`DefMemPerCPU=${defMemPerCpu}`] : []),
-        "GresTypes=gpu",
+        shared ? "GresTypes=gpu,shard" : "GresTypes=gpu",
         "ReturnToService=2",
         `HealthCheckProgram=${HEALTH_CHECK_PROGRAM}`,
         `HealthCheckInterval=${c.healthCheckInterval}`,
@@ -180,14 +187,17 @@ export function slurmConf(i: SlurmConfInput): string {
 }
 
 /**
- * gres.conf for one node: its GPU device files; with `nvml` (Debian's NVML
- * plugin installed on the node) and NVIDIA GPUs, slurmd also detects them
- * through NVML (cores, links) while the File= lines stay.
+ * gres.conf for one node: its GPU device files (and each GPU's shards,
+ * hosts[].gpus.sharing); with `nvml` (Debian's NVML plugin installed on the
+ * node) and NVIDIA GPUs, slurmd also detects them through NVML (cores, links)
+ * while the File= lines stay.
  */
-export function gresConf(node: Pick<SlurmNode, "name" | "gpus">, expectedGpus = 0, nvml = false): string {
+export function gresConf(node: Pick<SlurmNode, "name" | "gpus" | "shardsPerGpu">, expectedGpus = 0, nvml = false): string {
     const lines = ["# Managed by aihpc (Pulumi): GPUs from nvidia-smi, else workstation.hosts[].gpus.devices."];
     if (nvml && node.gpus.some((g) => /^\/dev\/nvidia[0-9]/.test(g.file))) lines.push("AutoDetect=nvml");
     for (const g of node.gpus) lines.push(`NodeName=${node.name} Name=gpu Type=${g.type} File=${g.file}`);
+    // One shard line per GPU file: a shard job is given (and its cgroup lets it open) that GPU only.
+    if (node.shardsPerGpu) for (const g of node.gpus) lines.push(`NodeName=${node.name} Name=shard Count=${node.shardsPerGpu} File=${g.file}`);
     if (node.gpus.length === 0 && expectedGpus > 0) {
         lines.push(`# ${node.name} expects ${expectedGpus} GPU(s) but none were detected: install the driver (nvidia component) and re-apply.`);
     }
@@ -216,4 +226,186 @@ export function nodeHealthConf(i: { node: string; gpus: GpuDevice[]; maxGpuTemp:
         `MIN_FREE_PERCENT=${i.minFreePercent ?? 5}`,
         `MAX_GPU_TEMP=${i.maxGpuTemp}`,
     ].join("\n");
+}
+
+// ---- accounting (workstation.slurm.accounting)
+
+/**
+ * slurm.conf's accounting and priority lines: slurmdbd storage with GPU TRES,
+ * enforced associations/limits/QoS, multifactor priority with the configured
+ * fair-share weights. Accounting off: no storage, FIFO-like basic priority.
+ */
+export function accountingLines(c: SlurmConfig, accountingHost: string | undefined, shards = false): string[] {
+    const a = c.accounting;
+    if (!a.enabled || accountingHost === undefined) return ["AccountingStorageType=accounting_storage/none"];
+    const p = a.priority;
+    return [
+        "AccountingStorageType=accounting_storage/slurmdbd",
+        `AccountingStorageHost=${accountingHost}`,
+        `AccountingStoragePort=${a.dbdPort}`,
+        `AccountingStorageTRES=gres/gpu${shards ? ",gres/shard" : ""}`,
+        // safe: a job starts only if it can run to its time limit within the association's limits.
+        "AccountingStorageEnforce=associations,limits,qos,safe",
+        "JobAcctGatherFrequency=30",
+        "PriorityType=priority/multifactor",
+        `PriorityDecayHalfLife=${p.decayHalfLife}`,
+        `PriorityMaxAge=${p.maxAge}`,
+        `PriorityWeightFairshare=${p.weightFairshare}`,
+        `PriorityWeightAge=${p.weightAge}`,
+        `PriorityWeightQOS=${p.weightQos}`,
+        `PriorityWeightJobSize=${p.weightJobSize}`,
+        `PriorityWeightPartition=${p.weightPartition}`,
+    ];
+}
+
+export const SLURMDBD_CONF = "/etc/slurm/slurmdbd.conf";
+export const ACCOUNTING_DB = "slurm_acct_db";
+
+export interface SlurmdbdConfInput {
+    /** `hostname -s` of the slurmdbd host (DbdHost must be its own name). */
+    hostname: string;
+    config: SlurmAccountingConfig;
+    /** The MariaDB password of user slurm (a secret: the text travels on stdin and lands 0600). */
+    storagePass: string;
+}
+
+/** slurmdbd.conf: MariaDB on the same host over its socket, munge authentication. */
+export function slurmdbdConf(i: SlurmdbdConfInput): string {
+    if (/[\s#]/.test(i.storagePass) || i.storagePass === "") throw new Error("slurmdbd.conf: the storage password must be non-empty, without spaces or '#'");
+    const lines = [
+        "# Managed by aihpc (Pulumi): edits here are overwritten. Source: workstation.slurm.accounting.",
+        "AuthType=auth/munge",
+        `DbdHost=${i.hostname}`,
+        `DbdPort=${i.config.dbdPort}`,
+        "SlurmUser=slurm",
+        "PidFile=/run/slurmdbd.pid",
+        "LogFile=/var/log/slurm/slurmdbd.log",
+        "StorageType=accounting_storage/mysql",
+        "StorageHost=localhost",
+        `StorageLoc=${ACCOUNTING_DB}`,
+        "StorageUser=slurm",
+        `StoragePass=${i.storagePass}`,
+    ];
+    return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The few slurm.conf lines sacctmgr needs to reach slurmdbd: the accounting
+ * steps use it, so they need not wait for the hosts' slurm.conf.
+ */
+export function sacctmgrConf(i: { clusterName: string; controllerHostname: string; accountingHost: string; dbdPort: number }): string {
+    return [
+        "# aihpc: sacctmgr's view of slurmdbd, used by the accounting steps only.",
+        `ClusterName=${i.clusterName}`,
+        `SlurmctldHost=${i.controllerHostname}`,
+        "AuthType=auth/munge",
+        "AccountingStorageType=accounting_storage/slurmdbd",
+        `AccountingStorageHost=${i.accountingHost}`,
+        `AccountingStoragePort=${i.dbdPort}`,
+        "",
+    ].join("\n");
+}
+
+export const BACKUP_UNIT = "aihpc-slurmdbd-backup";
+
+/** The dump service: the backup command with its folder and retention count. */
+export function backupService(a: SlurmAccountingConfig): string {
+    return [
+        "# Managed by aihpc (Pulumi): workstation.slurm.accounting.backup.",
+        "[Unit]",
+        "Description=aihpc: dump the Slurm accounting database",
+        "After=mariadb.service",
+        "Requires=mariadb.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `Environment=BACKUP_DIR=${a.backup.dir} BACKUP_KEEP=${a.backup.keep} DB=${ACCOUNTING_DB}`,
+        "ExecStart=/usr/local/sbin/aihpc-slurmdbd-backup",
+        "Nice=10",
+        "IOSchedulingClass=idle",
+        "",
+    ].join("\n");
+}
+
+export function backupTimer(a: SlurmAccountingConfig): string {
+    return [
+        "# Managed by aihpc (Pulumi): workstation.slurm.accounting.backup.onCalendar.",
+        "[Unit]",
+        "Description=aihpc: nightly dump of the Slurm accounting database",
+        "",
+        "[Timer]",
+        `OnCalendar=${a.backup.onCalendar}`,
+        // A host that was off at that time dumps when it is back.
+        "Persistent=true",
+        "RandomizedDelaySec=10min",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+    ].join("\n");
+}
+
+/** SQL (as root over MariaDB's socket) that creates the database and its user slurm with this password. */
+export function dbSetupSql(password: string): string {
+    const quoted = password.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
+    return [
+        `CREATE DATABASE IF NOT EXISTS \`${ACCOUNTING_DB}\`;`,
+        "CREATE USER IF NOT EXISTS 'slurm'@'localhost';",
+        `ALTER USER 'slurm'@'localhost' IDENTIFIED BY '${quoted}';`,
+        `GRANT ALL ON \`${ACCOUNTING_DB}\`.* TO 'slurm'@'localhost';`,
+        "",
+    ].join("\n");
+}
+
+/** MariaDB settings slurmdbd's documentation asks for (large rollups, long lock waits), local only. */
+export function mariadbConf(): string {
+    return [
+        "# Managed by aihpc (Pulumi): MariaDB for slurmdbd (workstation.slurm.accounting).",
+        "[mysqld]",
+        "bind-address = 127.0.0.1",
+        "innodb_buffer_pool_size = 512M", // slurmdbd warns below half of its 1 GiB recommendation
+        "innodb_log_file_size = 64M",
+        "innodb_lock_wait_timeout = 900",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The desired accounting state as the reconcile step compares it, one record a
+ * line, fields joined by '|' as `sacctmgr -nP` prints them:
+ *   qos|NAME|PRIORITY|MAXTRESPU|MAXJOBSPU|MAXSUBMITPU|MAXWALL
+ *   account|NAME|PARENT|FAIRSHARE|DESCRIPTION
+ *   user|NAME|ACCOUNT|FAIRSHARE|QOS,QOS (sorted)|DEFAULTQOS
+ * Accounts come parents first (the schema requires a parent before its children).
+ */
+export function accountingState(a: SlurmAccountingConfig): string {
+    const lines: string[] = [];
+    for (const q of a.qos) {
+        lines.push(["qos", q.name, q.priority, q.maxTresPerUser ?? "", q.maxJobsPerUser ?? "", q.maxSubmitJobsPerUser ?? "", q.maxWall ? sacctmgrTime(slurmMinutes(q.maxWall)) : ""].join("|"));
+    }
+    for (const acc of a.accounts) lines.push(["account", acc.name, acc.parent, acc.fairshare, acc.description ?? acc.name].join("|"));
+    for (const u of a.users) {
+        lines.push(["user", u.name, u.account, u.fairshare, [...new Set(u.qos)].sort().join(","), u.defaultQos ?? u.qos[0]].join("|"));
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+/** Minutes as `sacctmgr show qos` prints MaxWall: `D-HH:MM:SS`, or `HH:MM:SS` under a day. */
+export function sacctmgrTime(minutes: number): string {
+    const d = Math.floor(minutes / 1440);
+    const hh = String(Math.floor((minutes % 1440) / 60)).padStart(2, "0");
+    const mm = String(minutes % 60).padStart(2, "0");
+    return `${d ? `${d}-` : ""}${hh}:${mm}:00`;
+}
+
+/** A Slurm time ("2-00:00:00", "4:00:00", "90") in minutes (seconds rounded up). */
+export function slurmMinutes(t: string): number {
+    const m = /^(?:(\d+)-)?(\d+)(?::(\d{2}))?(?::(\d{2}))?$/.exec(t);
+    if (!m) throw new Error(`not a Slurm time: ${t}`);
+    const [, d, a, b, c] = m;
+    const days = Number(d ?? 0);
+    // "MM", "MM:SS", "HH:MM:SS"; with days: "D-HH", "D-HH:MM", "D-HH:MM:SS".
+    if (d !== undefined) return days * 1440 + Number(a) * 60 + Number(b ?? 0) + Math.ceil(Number(c ?? 0) / 60);
+    if (c !== undefined) return Number(a) * 60 + Number(b) + Math.ceil(Number(c) / 60);
+    return Number(a) + Math.ceil(Number(b ?? 0) / 60);
 }

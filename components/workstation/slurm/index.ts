@@ -9,6 +9,7 @@ import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../st
 import { Ready, readyOn } from "../ready";
 import { cgroupConf, GPU_EPILOG, gresConf, HEALTH_CHECK_PROGRAM, nodeGpus, nodeHealthConf, PATHS, shortHostname, slurmConf, slurmNode } from "./conf";
 import { cloudGresLines, PowerSaveInput } from "./power-save";
+import { accountingPassword, AccountingSteps, accountingSteps, accountsStep } from "./accounting";
 
 export * from "./conf";
 
@@ -71,6 +72,8 @@ export class Slurm extends pulumi.ComponentResource {
     public readonly nodeReady: Ready;
     /** The job templates under /usr/local/share/aihpc/jobs, by host. */
     public readonly jobTemplatesReady: Ready;
+    /** workstation.slurm.accounting: its steps on the accounting host, and the accounts step (users may submit after it). */
+    public readonly accounting?: AccountingSteps & { host: string; accounts: pulumi.Resource; password: random.RandomPassword };
 
     constructor(name: string, args: SlurmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Slurm", name, {}, opts);
@@ -83,10 +86,22 @@ export class Slurm extends pulumi.ComponentResource {
         const mungeStdin = pulumi.secret(this.mungeKey.base64);
 
         const factsOf = (h: Host) => args.gpus?.facts[h.name] ?? h.facts;
+        // ---- accounting: slurmdbd's host, and how slurmctld reaches it.
+        const acct = c.accounting.enabled ? c.accounting : undefined;
+        const acctHost = acct ? (args.hosts.find((h) => h.name === acct.host) ?? this.controller) : undefined;
+        const acctAddr = acctHost ? pulumi.output(acctHost.config.address ?? factsOf(acctHost).apply((f) => shortHostname(f.hostname))) : pulumi.output(undefined);
+        // The controller's config waits for slurmdbd, made in the accounting host's turn below.
+        let dbdMade: (r: pulumi.Resource) => void = () => undefined;
+        const dbdReady = acct ? new Promise<pulumi.Resource>((resolve) => (dbdMade = resolve)) : undefined;
+        let acctSteps: AccountingSteps | undefined;
+        const acctPassword = acct ? accountingPassword(`${name}-accounting`, this) : undefined;
+        // ----
         const nodes = pulumi.all(compute.map((h) => factsOf(h))).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
         this.slurmConf = pulumi
-            .all([factsOf(this.controller), nodes])
-            .apply(([cf, ns]) => slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud }));
+            .all([factsOf(this.controller), nodes, acctAddr])
+            .apply(([cf, ns, accountingHost]) =>
+                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
+            );
         const jobFiles = jobTemplates();
 
         this.steps = {};
@@ -110,6 +125,23 @@ export class Slurm extends pulumi.ComponentResource {
                 after(retain),
             );
             const munge = scriptStep(`${n}-munge`, t, { dir: SCRIPTS, file: "munge.sh", env: {}, stdin: mungeStdin }, after(packages));
+            if (acct && h === acctHost && acctPassword) {
+                acctSteps = accountingSteps(
+                    `${name}-accounting`,
+                    {
+                        host: h,
+                        config: c,
+                        accounting: acct,
+                        password: acctPassword,
+                        hostname: factsOf(h).hostname,
+                        controllerHostname: factsOf(this.controller).hostname,
+                        accountingHost: acctAddr as pulumi.Output<string>,
+                    },
+                    after,
+                    [munge],
+                );
+                dbdMade(acctSteps.dbd);
+            }
             const jobs = scriptStep(
                 `${n}-jobs`,
                 t,
@@ -135,13 +167,17 @@ export class Slurm extends pulumi.ComponentResource {
                     // The NVML plugin is asked for by this host's packages step exactly when `nvml` holds (installed when
                     // apt can; config.sh drops AutoDetect=nvml where it is not installed).
                     // The controller's also names the cloud nodes' GPUs (configless nodes read it).
-                    GRES_CONF: fileText(gresConf(node, isCompute ? h.config.gpus.count : 0, nvml) + (h === this.controller && args.cloud ? `${cloudGresLines(args.cloud).join("\n")}\n` : "")),
+                    GRES_CONF: fileText(
+                        gresConf({ ...node, shardsPerGpu: h.config.gpus.sharing?.shards ?? 0 }, isCompute ? h.config.gpus.count : 0, nvml) +
+                            (h === this.controller && args.cloud ? `${cloudGresLines(args.cloud).join("\n")}\n` : ""),
+                    ),
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };
             });
             const configEnv: StepEnv = { CONF_DIR: PATHS.confDir, CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
-            const configDeps: pulumi.Resource[] = [munge, ...(health ? [health] : []), ...gpuReady];
+            const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
+            if (isController && dbdReady) configDeps.push(dbdReady);
             const config = scriptStep(
                 `${n}-config`,
                 t,
@@ -151,8 +187,21 @@ export class Slurm extends pulumi.ComponentResource {
             this.steps[h.name] = { retain, packages, munge, health, jobs, config };
         }
         this.controllerReady = this.steps[this.controller.name].config;
+        if (acct && acctHost && acctSteps && acctPassword) {
+            const accounts = accountsStep(
+                `${name}-accounting`,
+                { host: acctHost, config: c, accounting: acct, sacctmgrConf: acctSteps.sacctmgrConf },
+                stepOptions(this, acctHost, readyOn(acctHost.name, args.baseReady))(acctSteps.dbd, this.controllerReady),
+            );
+            this.accounting = { ...acctSteps, host: acctHost.name, accounts, password: acctPassword };
+        }
         this.nodeReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.config]));
         this.jobTemplatesReady = Object.fromEntries(Object.entries(this.steps).map(([h, s]) => [h, s.jobs]));
-        this.registerOutputs({ slurmConf: this.slurmConf, controller: this.controller.name, computeHosts: compute.map((h) => h.name) });
+        this.registerOutputs({
+            slurmConf: this.slurmConf,
+            controller: this.controller.name,
+            computeHosts: compute.map((h) => h.name),
+            accounting: acct && acctHost ? { host: acctHost.name, dbdPort: acct.dbdPort, backupDir: acct.backup.dir } : undefined,
+        });
     }
 }

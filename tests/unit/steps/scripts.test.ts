@@ -22,6 +22,8 @@ const PROGRAMS = new Set(
         "workstation/host/scripts/facts.sh",
         "workstation/slurm/scripts/node-health.sh",
         "workstation/slurm/scripts/gpu-epilog.sh",
+        "workstation/slurm/scripts/slurmdbd-backup.sh",
+        "workstation/slurm/scripts/slurmdbd-restore.sh",
         "workstation/monitoring/scripts/slurm-metrics.sh",
         "workstation/monitoring/scripts/gpu-metrics.sh",
         "workstation/acceptance/scripts/build.sh",
