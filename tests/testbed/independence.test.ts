@@ -49,8 +49,9 @@ describe("a failure in one component leaves the independent ones applied (issue 
         // Slurm schedules: a job runs on the node.
         const out = await tb.sshOk(ws1, "srun -N1 -t 1 hostname");
         expect(out.trim()).toBe("ws1");
+        // Prometheus listens on the cluster address (monitoring behind the cluster's network).
         await eventually("Prometheus scrapes the node exporter", 60_000, async () => {
-            const up = await tb.sshOk(ws1, "curl -sf 'http://127.0.0.1:9090/api/v1/query?query=up' | jq -r '.data.result | length'");
+            const up = await tb.sshOk(ws1, "curl -sf 'http://${ws1.address}:9090/api/v1/query?query=up' | jq -r '.data.result | length'");
             return Number(up.trim()) > 0 ? true : undefined;
         });
     });

@@ -8,6 +8,7 @@ import * as path from "path";
 import { HostConfig, SecretValue } from "../../config";
 import { gateOnAllHosts, Host } from "../../components/workstation/host";
 import { scriptStep } from "../../components/steps";
+import { ENV_FILE } from "../../components/hybrid/data";
 import { bootTestbed, Testbed, TestHost } from "./hosts";
 import { countOps, Executor } from "./executor";
 
@@ -27,7 +28,7 @@ function program(raw: Record<string, string>): unknown {
     const hostCfg = { name: "pl1", address: c.address, port: 22, user: "root", hostKey: c.hostKey, roles: ["controller", "compute"], gpus: { count: 0 } } as HostConfig;
     const host = new Host("payload-pl1", { host: hostCfg, transport: "ssh", privateKey: new SecretValue(raw["aihpc:sshPrivateKey"]) });
     gateOnAllHosts([host]);
-    const step = scriptStep("payload-env", host.transport, { dir: ENV_SCRIPTS, file: "env.sh", env: {}, files: { ENV_FILE: bigText(c.seed) } }, { parent: host, dependsOn: [host.ready] });
+    const step = scriptStep("payload-env", host.transport, { dir: ENV_SCRIPTS, file: "env.sh", env: { ENV_FILE_PATH: ENV_FILE }, deleteEnv: { ENV_FILE_PATH: ENV_FILE }, files: { ENV_FILE: bigText(c.seed) } }, { parent: host, dependsOn: [host.ready] });
     return { out: (step as { stdout: unknown }).stdout };
 }
 
