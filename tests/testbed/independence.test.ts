@@ -51,7 +51,7 @@ describe("a failure in one component leaves the independent ones applied (issue 
         expect(out.trim()).toBe("ws1");
         // Prometheus listens on the cluster address (monitoring behind the cluster's network).
         await eventually("Prometheus scrapes the node exporter", 60_000, async () => {
-            const up = await tb.sshOk(ws1, "curl -sf 'http://${ws1.address}:9090/api/v1/query?query=up' | jq -r '.data.result | length'");
+            const up = await tb.sshOk(ws1, `curl -sf 'http://${ws1.address}:9090/api/v1/query?query=up' | jq -r '.data.result | length'`);
             return Number(up.trim()) > 0 ? true : undefined;
         });
     });
