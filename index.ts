@@ -2,5 +2,8 @@
 // Invalid config stops here with one message, before any resource exists.
 import { loadStackConfig } from "./config";
 import { defineStack } from "./components/stack";
+import { leanStackTraces } from "./components/stack-traces";
+
+leanStackTraces();
 
 export = defineStack(loadStackConfig());

@@ -36,3 +36,35 @@ describe("mock harness", () => {
         await expect(runComponent(() => gcp.compute.getZones({}))).rejects.toThrow(/'gcp:compute\/getZones:getZones' has no mock/);
     });
 });
+
+describe("stack traces during a run", () => {
+    const saved = process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+    afterEach(() => {
+        if (saved === undefined) delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+        else process.env.PULUMI_DEBUG_PROMISE_LEAKS = saved;
+    });
+
+    test("the SDK's per-promise stacks are off while the program runs, and the limit is back after", async () => {
+        delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+        const before = Error.stackTraceLimit;
+        let during: number | undefined;
+        await runComponent(() => {
+            during = Error.stackTraceLimit;
+            return new Box("s");
+        });
+        expect(during).toBe(0);
+        expect(Error.stackTraceLimit).toBe(before);
+        expect(before).toBeGreaterThan(0);
+    });
+
+    test("PULUMI_DEBUG_PROMISE_LEAKS keeps them: its report prints them", async () => {
+        process.env.PULUMI_DEBUG_PROMISE_LEAKS = "1";
+        let during: number | undefined;
+        await runComponent(() => {
+            during = Error.stackTraceLimit;
+            return new Box("t");
+        });
+        expect(during).toBe(Error.stackTraceLimit);
+        expect(during).toBeGreaterThan(0);
+    });
+});

@@ -11,6 +11,9 @@ function exit(code: number): void {
 // Anything thrown is a bug in the program, not in the arguments: its stack
 // trace, exit 1 (2 is for bad arguments only).
 runPlanCli(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }).then(exit, (err) => {
-    process.stderr.write(`plan failed (an internal error: please report it with this output): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // The program runs without stack traces (components/stack-traces.ts): say how to get them.
+    process.stderr.write(
+        `plan failed (an internal error: please report it with this output; NODE_OPTIONS=--stack-trace-limit=50 adds where it was raised): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     exit(1);
 });

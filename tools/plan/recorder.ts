@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { leanStackTraces } from "../../components/stack-traces";
 import { mockCall, mockState } from "./mock-state";
 export { UnmockedCallError } from "./mock-state";
 
@@ -201,6 +202,8 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     proc.on("unhandledRejection", onRejection);
     let outputs: Record<string, unknown> = {};
     let returned: unknown;
+    // Restored after the run: a test runner sharing this realm keeps its stacks.
+    const restoreStackTraces = leanStackTraces();
     try {
         await Promise.race([
             pulumi.runtime.runInPulumiStack(async () => {
@@ -224,6 +227,7 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     } catch (err) {
         failure ??= err;
     } finally {
+        restoreStackTraces();
         proc.removeListener("unhandledRejection", onRejection);
         for (const l of others) proc.on("unhandledRejection", l);
     }
