@@ -4,6 +4,7 @@ import { mlRuntimeProblems } from "../components/workstation/ml-runtime/problems
 import { monitoringProblems } from "../components/workstation/monitoring/problems";
 import { nvidiaProblems } from "../components/workstation/nvidia/problems";
 import { slurmProblems } from "../components/workstation/slurm/problems";
+import { storageProblems } from "../components/workstation/storage/problems";
 import { sshdProblems } from "../components/workstation/base-system/sshd";
 import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GPU_MACHINE_TYPES, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
@@ -111,7 +112,7 @@ function checkManagedFolders(cfg: z.output<typeof shape>, ctx: Ctx): void {
  * Each workstation component's own rules (components/workstation/<name>/problems.ts),
  * reported under aihpc:workstation: the one home of each rule.
  */
-const componentProblems = [slurmProblems, nvidiaProblems, containersProblems, monitoringProblems, sshdProblems, mlRuntimeProblems];
+const componentProblems = [slurmProblems, nvidiaProblems, containersProblems, monitoringProblems, sshdProblems, mlRuntimeProblems, storageProblems];
 
 function checkComponents(cfg: z.output<typeof shape>, ctx: Ctx): void {
     for (const problems of componentProblems) for (const [path, message] of problems(cfg.workstation)) issue(ctx, ["workstation", ...path], message);

@@ -105,6 +105,8 @@ const base = z.strictObject({
     memlock: z.union([z.literal("unlimited"), z.number().int().min(64)]).default("unlimited"),
     cpuGovernor: z.enum(["performance", "schedutil", "ondemand", "powersave", "unchanged"]).default("performance"),
     researchGroup: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "expected a Unix group name").default("research"),
+    /** The research group's gid, the same on every host (required with shared storage: files keep their group across hosts). */
+    researchGroupGid: z.number().int().min(1000).max(60000).optional(),
     users: z.array(researchUser).default([]),
     /**
      * Optional sshd hardening: a drop-in in /etc/ssh/sshd_config.d/ (checked with `sshd -t`, and never locking out
@@ -424,6 +426,44 @@ const monitoring = z.strictObject({
         .prefault({}),
 });
 
+const nfsOptions = (what: string, example: string) =>
+    z.string().regex(/^[a-z0-9_]+(=[A-Za-z0-9_.:/-]+)?(,[a-z0-9_]+(=[A-Za-z0-9_.:/-]+)?)*$/, `expected ${what} as a comma-separated list such as "${example}" (no spaces or shell characters)`);
+
+const nfsExport = z.strictObject({
+    /** A short name for the share (its mount units and log lines). */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "expected a short name: lowercase letters, digits and '-'"),
+    /** The folder on the server. */
+    path: managedPath,
+    /** Where every host sees it (the server through a bind mount, so jobs find the same path everywhere). */
+    mountPoint: managedPath,
+    /** exports(5) options for the clients. */
+    options: nfsOptions("exports(5) options", "rw,sync,no_subtree_check,root_squash").default("rw,sync,no_subtree_check,root_squash"),
+    /** nfs(5) mount options on the clients; `hard` makes a job wait for a server that restarts instead of failing. */
+    mountOptions: nfsOptions("nfs(5) mount options", "rw,hard,noatime,nfsvers=4.2").default("rw,hard,noatime,nfsvers=4.2"),
+    /** Mode of the shared folder, owned by root and the research group (setgid: new files keep the group). */
+    mode: z.string().regex(/^[0-7]{4}$/, "expected an octal mode such as \"2775\"").default("2775"),
+});
+
+const nfs = z.strictObject({
+    enabled: z.boolean().default(false),
+    /** On `pulumi destroy`, keep the NFS packages (the shared folders' contents are always kept). */
+    retain: z.boolean().default(false),
+    /** The host (by name) that exports the shares. */
+    server: z.string().optional(),
+    /** Networks allowed to mount (CIDR); default: each other host's address. */
+    clients: z.array(ipNetwork).optional(),
+    exports: z.array(nfsExport).default([
+        { name: "datasets", path: "/srv/nfs/datasets", mountPoint: "/datasets", options: "rw,sync,no_subtree_check,root_squash", mountOptions: "rw,hard,noatime,nfsvers=4.2", mode: "2775" },
+        { name: "scratch", path: "/srv/nfs/scratch", mountPoint: "/scratch", options: "rw,async,no_subtree_check,root_squash", mountOptions: "rw,hard,noatime,nfsvers=4.2", mode: "3775" },
+    ]),
+    /** Seconds an unused share stays mounted (systemd automount's TimeoutIdleSec; 0: never unmounted). */
+    idleTimeout: z.number().int().min(0).max(86400).default(600),
+});
+
+const storage = z.strictObject({
+    nfs: nfs.prefault({}),
+});
+
 const mlRuntime = z.strictObject({
     ...toggle,
     path: managedPath.default("/opt/aihpc/ml"),
@@ -470,6 +510,7 @@ export const workstationSchema = z.strictObject({
     containers: containers.prefault({}),
     slurm: slurm.prefault({}),
     monitoring: monitoring.prefault({}),
+    storage: storage.prefault({}),
     mlRuntime: mlRuntime.prefault({}),
     acceptance: acceptance.prefault({}),
 });
@@ -484,3 +525,5 @@ export type MonitoringConfig = z.infer<typeof monitoring>;
 export type NvidiaConfig = z.infer<typeof nvidia>;
 export type ContainersConfig = z.infer<typeof containers>;
 export type MlRuntimeConfig = z.infer<typeof mlRuntime>;
+export type NfsConfig = z.infer<typeof nfs>;
+export type NfsExportConfig = z.infer<typeof nfsExport>;

@@ -10,6 +10,7 @@ import { Monitoring } from "./monitoring";
 import { Nvidia } from "./nvidia";
 import { Ready } from "./ready";
 import { Slurm } from "./slurm";
+import { Storage } from "./storage";
 
 export { Host } from "./host";
 export { BaseSystem } from "./base-system";
@@ -50,6 +51,7 @@ export class Workstation extends pulumi.ComponentResource {
     public readonly containers?: Containers;
     public readonly mlRuntime?: MlRuntime;
     public readonly acceptance?: Acceptance;
+    public readonly storage?: Storage;
     /**
      * The base system in place, by host (empty with base.enabled false): apt
      * sources, proxy and packages, time, tuning, users. Every component's steps
@@ -66,7 +68,17 @@ export class Workstation extends pulumi.ComponentResource {
         this.hosts = cfg.hosts.map(
             (h) => new Host(`${name}-${h.name}`, { host: h, transport: cfg.transport, privateKey: args.sshPrivateKey }, { parent: this }),
         );
-        gateOnAllHosts(this.hosts);
+        // The ids the users step will set: one taken on any host stops the apply before it starts.
+        const b = cfg.base;
+        gateOnAllHosts(
+            this.hosts,
+            b.enabled
+                ? {
+                      users: b.users.flatMap((u) => (u.uid === undefined ? [] : [{ name: u.name, uid: u.uid }])),
+                      group: b.researchGroupGid === undefined ? undefined : { name: b.researchGroup, gid: b.researchGroupGid },
+                  }
+                : undefined,
+        );
         this.base = {};
         if (cfg.base.enabled) {
             for (const h of this.hosts) {
@@ -96,6 +108,14 @@ export class Workstation extends pulumi.ComponentResource {
                     usersReady: this.usersReady,
                     gpuReady: nvidia?.gpuReady,
                 },
+                { parent: this },
+            );
+        }
+        // Validated (storage/problems.ts): a server among the hosts, fixed uids and gid.
+        if (cfg.storage.nfs.enabled) {
+            this.storage = new Storage(
+                `${name}-storage`,
+                { hosts: this.hosts, config: cfg.storage.nfs, researchGroup: cfg.base.researchGroup, baseReady, usersReady: this.usersReady },
                 { parent: this },
             );
         }

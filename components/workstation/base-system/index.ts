@@ -119,7 +119,7 @@ export class BaseSystem extends pulumi.ComponentResource {
             {
                 dir: SCRIPTS,
                 file: "users.sh",
-                env: { GROUP: c.researchGroup },
+                env: { GROUP: c.researchGroup, ...(c.researchGroupGid !== undefined ? { GROUP_GID: c.researchGroupGid } : {}) },
                 // One line per user and per key: files on stdin, not settings (keys add up past the command-line limit).
                 files: {
                     USERS: c.users.map((u) => `${u.name}:${u.uid ?? ""}:${u.groups.join(",")}`).join("\n"),

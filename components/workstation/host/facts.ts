@@ -23,6 +23,14 @@ export interface HostFacts {
     pciGpus: string[];
     /** GPUs the driver sees (nvidia-smi); empty without a working driver. */
     gpus: { index: number; name: string; uuid: string; memoryMiB: number; driverVersion: string; busId: string }[];
+    /** Users and groups with ids 1000-60000, name -> id (absent from a probe that predates them). */
+    accounts?: { users: Record<string, number>; groups: Record<string, number> };
+}
+
+/** The ids the config fixes: research users with a uid, the research group with a gid. */
+export interface AccountIds {
+    users: { name: string; uid: number }[];
+    group?: { name: string; gid: number };
 }
 
 export class FactsError extends Error {}
@@ -74,12 +82,31 @@ export function parseFacts(stdout: string): HostFacts {
             const [index, name, uuid, mem, driver, bus] = l.split(",").map((s) => s.trim());
             return { index: int(index, "nvidia_gpu.index"), name, uuid, memoryMiB: int(mem, "nvidia_gpu.memory"), driverVersion: driver, busId: bus };
         }),
+        accounts: { users: idMap(many.get("account_user")), groups: idMap(many.get("account_group")) },
     };
 }
 
-/** Problems that make a host unfit for the stack, as messages that say what to do. */
-export function checkFacts(host: string, f: HostFacts, transport: "ssh" | "local" = "ssh"): string[] {
+function idMap(lines: string[] = []): Record<string, number> {
+    return Object.fromEntries(lines.map((l) => [l.slice(0, l.lastIndexOf(":")), Number(l.slice(l.lastIndexOf(":") + 1))]));
+}
+
+/** A configured id taken by another name, or a configured name with another id: the users step would fail half-way. */
+function idProblems(host: string, f: HostFacts, ids: AccountIds): string[] {
     const out: string[] = [];
+    const { users, groups } = f.accounts ?? { users: {}, groups: {} };
+    const check = (kind: "user" | "group", have: Record<string, number>, name: string, id: number, setting: string) => {
+        if (have[name] !== undefined && have[name] !== id) out.push(`${host}: ${kind} ${name} exists with ${kind === "user" ? "uid" : "gid"} ${have[name]}, ${setting} says ${id}: give it ${id} on this host (\`${kind}mod -${kind === "user" ? "u" : "g"} ${id} ${name}\`) or change ${setting}`);
+        const holder = Object.entries(have).find(([n, i]) => i === id && n !== name);
+        if (holder) out.push(`${host}: ${kind === "user" ? "uid" : "gid"} ${id} (${setting}) belongs to ${kind} ${holder[0]} here: pick a free id`);
+    };
+    ids.users.forEach((u) => check("user", users, u.name, u.uid, `workstation.base.users (${u.name}).uid`));
+    if (ids.group) check("group", groups, ids.group.name, ids.group.gid, "workstation.base.researchGroupGid");
+    return out;
+}
+
+/** Problems that make a host unfit for the stack, as messages that say what to do. */
+export function checkFacts(host: string, f: HostFacts, transport: "ssh" | "local" = "ssh", ids: AccountIds = { users: [] }): string[] {
+    const out: string[] = idProblems(host, f, ids);
     if (f.os.id !== "debian" || f.os.versionId !== "12") {
         out.push(`${host}: expected Debian 12 (bookworm), found ${f.os.id} ${f.os.versionId}; aihpc supports Debian 12 only`);
     }

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
-import { checkFacts, HostFacts, parseFacts } from "./facts";
+import { AccountIds, checkFacts, HostFacts, parseFacts } from "./facts";
 import { readScript, scriptCommand } from "../../steps/shell";
 import { hostStep, Transport } from "../../steps/host-step";
 
@@ -134,9 +134,9 @@ export class PreflightError extends pulumi.RunError {
  * unreachable, not Debian 12 or without systemd fails the apply before any
  * step changes any host.
  */
-export function gateOnAllHosts(hosts: Host[]): void {
+export function gateOnAllHosts(hosts: Host[], ids?: AccountIds): void {
     const checked = pulumi.all(hosts.map((h) => h.facts)).apply((all) => {
-        const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f, hosts[i].transport.kind));
+        const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f, hosts[i].transport.kind, ids));
         if (problems.length) throw new PreflightError(problems);
         return true;
     });

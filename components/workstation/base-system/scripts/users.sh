@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The research group and users. USERS: one `name:uid:group,group` line per
-# user (uid may be empty); USER_KEYS: `name key...` lines. Users removed from
+# The research group (gid GROUP_GID when set) and users. USERS: one
+# `name:uid:group,group` line per user (uid may be empty); USER_KEYS:
+# `name key...` lines. Users removed from
 # the config lose their account (home directories are data and stay).
 : "${GROUP:?}"
 record="$AIHPC_STATE/users"
@@ -14,10 +15,13 @@ case "$AIHPC_ACTION" in
   apply)
     install -d -m 0755 "$AIHPC_STATE"
     if ! getent group "$GROUP" >/dev/null; then
-      groupadd "$GROUP"
+      groupadd ${GROUP_GID:+--gid "$GROUP_GID"} "$GROUP" || aihpc_die "could not create group $GROUP (gid ${GROUP_GID:-auto} taken?): pick another workstation.base.researchGroupGid"
       echo "$GROUP" >"$group_record"
       aihpc_log "created group $GROUP"
       aihpc_mark_changed
+    fi
+    if [ -n "${GROUP_GID:-}" ] && [ "$(getent group "$GROUP" | cut -d: -f3)" != "$GROUP_GID" ]; then
+      aihpc_die "group $GROUP exists with gid $(getent group "$GROUP" | cut -d: -f3), config says $GROUP_GID: fix workstation.base.researchGroupGid"
     fi
     wanted=()
     while IFS=: read -r name uid groups; do

@@ -67,3 +67,8 @@ if command -v nvidia-smi >/dev/null; then
 else
   kv nvidia_smi absent
 fi
+
+# Accounts with ids in the range research users and groups take (1000-60000),
+# for preflight's check that the configured ids are free or already theirs.
+getent passwd | awk -F: '$3 >= 1000 && $3 <= 60000 { print "account_user=" $1 ":" $3 }' || true
+getent group | awk -F: '$3 >= 1000 && $3 <= 60000 { print "account_group=" $1 ":" $3 }' || true
