@@ -4,7 +4,9 @@
 // drives (reboot, power-off, start), the workstation stack's Slurm on the
 // unified cgroup hierarchy (memory, CPU and device confinement of jobs; one
 // VM, controller and compute: two took twice the emulated CPU time), a kernel
-// NFS server and client, and crash clean-up.
+// NFS server and client, and crash clean-up. Part of `npm run test:testbed`
+// (CI): what is slow under emulation overlaps where it can (vm2's NFS server
+// packages install while the stack applies to vm1).
 import { debianRegistryHosts, TAP_PREFIX } from "./hosts";
 import { bootVms, VmHost, VmTestbed } from "./vm";
 import { Executor, opsSummary } from "./executor";
@@ -13,9 +15,10 @@ import { waitIdle } from "./cluster";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { cleanupStale } from "./hosts";
+import { cleanupStale, STATE_ROOT } from "./hosts";
 
 jest.setTimeout(1_800_000);
+const APT = "DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends";
 const log = (m: string) => process.stdout.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 describe("VM test hosts (issue 13)", () => {
@@ -23,6 +26,8 @@ describe("VM test hosts (issue 13)", () => {
     let vm1: VmHost;
     let vm2: VmHost;
     const timings: Record<string, number | string> = {};
+    /** vm2's NFS server packages, installed while the stack applies to vm1 (awaited by the NFS test). */
+    let nfsServerPackages: Promise<number> | undefined;
 
     beforeAll(async () => {
         const t0 = Date.now();
@@ -94,6 +99,9 @@ describe("VM test hosts (issue 13)", () => {
         afterAll(() => ex?.dispose());
 
         test("the stack applies; the node goes idle; a re-apply runs no command", async () => {
+            const t0 = Date.now();
+            nfsServerPackages = tb.sshOk(vm2, `apt-get -qq update && ${APT} nfs-kernel-server`, { timeoutMs: 900_000 }).then(() => Date.now() - t0);
+            nfsServerPackages.catch(() => undefined); // awaited (and reported) by the NFS test
             const r = await apply("first apply");
             if (r.error) throw r.error;
             expect(await waitIdle(tb, vm1, ["vm1"], 180_000)).toEqual({ vm1: "idle" });
@@ -154,19 +162,19 @@ describe("VM test hosts (issue 13)", () => {
 
     // Issue 5's kernel NFS, in its smallest form (the storage component of the
     // Slurm-depth work builds on it): a container cannot run nfsd, a VM can.
-    test("a kernel NFS server on vm1 exports a directory that vm2 mounts over NFSv4 and writes to", async () => {
+    // vm2 serves (its packages went in during the Slurm apply above), vm1
+    // mounts (apt's lists are fresh there from the stack's apply).
+    test("a kernel NFS server on vm2 exports a directory that vm1 mounts over NFSv4 and writes to", async () => {
+        expect(nfsServerPackages).toBeDefined();
+        timings["nfs server packages (during the apply)"] = await nfsServerPackages!;
         const t0 = Date.now();
-        const apt = "DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends";
-        await Promise.all([
-            tb.sshOk(vm1, `apt-get -qq update && ${apt} nfs-kernel-server`, { timeoutMs: 600_000 }),
-            tb.sshOk(vm2, `apt-get -qq update && ${apt} nfs-common`, { timeoutMs: 600_000 }),
-        ]);
-        await tb.sshOk(vm1, `mkdir -p /srv/nfs /etc/exports.d && echo '/srv/nfs ${vm2.address}(rw,sync,no_subtree_check,no_root_squash)' > /etc/exports.d/testbed.exports && exportfs -ra && systemctl is-active nfs-server`);
-        expect((await tb.sshOk(vm1, "grep -w nfsd /proc/filesystems; exportfs -v | head -n1")).trim()).toMatch(/nfsd\n\/srv\/nfs\s+10\.213\.0\.202/);
-        await tb.sshOk(vm2, "mkdir -p /mnt/nfs && mount -t nfs4 vm1:/srv/nfs /mnt/nfs && echo from-vm2 > /mnt/nfs/hello && findmnt -n -o FSTYPE,SOURCE /mnt/nfs", { timeoutMs: 120_000 });
-        expect((await tb.sshOk(vm2, "findmnt -n -o FSTYPE,SOURCE /mnt/nfs")).trim().split(/\s+/)).toEqual(["nfs4", "vm1:/srv/nfs"]);
-        expect((await tb.sshOk(vm1, "cat /srv/nfs/hello")).trim()).toBe("from-vm2");
-        await tb.sshOk(vm2, "umount /mnt/nfs");
+        await tb.sshOk(vm1, `${APT} nfs-common`, { timeoutMs: 600_000 });
+        await tb.sshOk(vm2, `mkdir -p /srv/nfs /etc/exports.d && echo '/srv/nfs ${vm1.address}(rw,sync,no_subtree_check,no_root_squash)' > /etc/exports.d/testbed.exports && exportfs -ra && systemctl is-active nfs-server`);
+        expect((await tb.sshOk(vm2, "grep -w nfsd /proc/filesystems; exportfs -v | head -n1")).trim()).toMatch(/nfsd\n\/srv\/nfs\s+10\.213\.0\.201/);
+        await tb.sshOk(vm1, "mkdir -p /mnt/nfs && mount -t nfs4 vm2:/srv/nfs /mnt/nfs && echo from-vm1 > /mnt/nfs/hello", { timeoutMs: 120_000 });
+        expect((await tb.sshOk(vm1, "findmnt -n -o FSTYPE,SOURCE /mnt/nfs")).trim().split(/\s+/)).toEqual(["nfs4", "vm2:/srv/nfs"]);
+        expect((await tb.sshOk(vm2, "cat /srv/nfs/hello")).trim()).toBe("from-vm1");
+        await tb.sshOk(vm1, "umount /mnt/nfs");
         timings.nfs = Date.now() - t0;
     });
 });
@@ -184,25 +192,36 @@ const pidAlive = (pid: number) => {
 describe("VM hosts: clean-up after a crashed run", () => {
     test("destroy() above left no tap; cleanupStale stops the qemu and removes the tap a SIGKILLed runner left", async () => {
         expect(taps()).toEqual([]);
+        const before = new Set(fs.existsSync(STATE_ROOT) ? fs.readdirSync(STATE_ROOT) : []);
+        // The runner is killed as soon as its run state records the qemu it started (the VM still booting):
+        // the clean-up has to work from what the state says at any point, and waiting for the boot adds nothing.
         const script = `
           const { bootVms } = require(${JSON.stringify(path.join(__dirname, "vm"))});
-          bootVms({ names: ["crash1"], prepare: false, accel: "tcg" }).then((tb) => {
-            process.stdout.write(JSON.stringify({ pid: tb.hosts[0].pid, runDir: tb.runDir }) + "\\n");
-            process.kill(process.pid, "SIGKILL");
-          }, (e) => { console.error(e); process.exit(2); });`;
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.join(__dirname, "../.."), stdio: ["ignore", "pipe", "inherit"] });
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-        const sig = await new Promise<string | null>((resolve) => child.once("close", (_c, s) => resolve(s)));
-        expect(sig).toBe("SIGKILL");
-        const left = JSON.parse(out.trim()) as { pid: number; runDir: string };
-        expect(pidAlive(left.pid)).toBe(true);
-        expect(fs.readFileSync(`/proc/${left.pid}/cmdline`, "utf8")).toContain("qemu-system-x86_64");
+          bootVms({ names: ["crash1"], prepare: false, accel: "tcg" }).then(() => process.exit(0), (e) => { console.error(e); process.exit(2); });`;
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.join(__dirname, "../.."), stdio: ["ignore", "inherit", "inherit"] });
+        const closed = new Promise<string | null>((resolve) => child.once("close", (_c, s) => resolve(s)));
+        let left: { pid: number; runDir: string } | undefined;
+        for (const deadline = Date.now() + 120_000; !left && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+            for (const f of fs.readdirSync(STATE_ROOT).filter((f) => /^run-.*\.json$/.test(f) && !before.has(f))) {
+                try {
+                    const st = JSON.parse(fs.readFileSync(path.join(STATE_ROOT, f), "utf8"));
+                    const pid = st.hosts?.[0]?.vm?.qemu?.pid;
+                    if (pid) left = { pid, runDir: st.runDir };
+                } catch {
+                    // written while we read: the next poll sees it whole
+                }
+            }
+        }
+        child.kill("SIGKILL");
+        expect(await closed).toBe("SIGKILL");
+        expect(left).toBeDefined();
+        expect(pidAlive(left!.pid)).toBe(true);
+        expect(fs.readFileSync(`/proc/${left!.pid}/cmdline`, "utf8")).toContain("qemu-system-x86_64");
         expect(taps()).toEqual([`${TAP_PREFIX}0`]);
 
         const t0 = Date.now();
         await cleanupStale(log);
         log(`cleanupStale took ${Date.now() - t0} ms`);
-        expect({ qemu: pidAlive(left.pid), taps: taps(), runDir: fs.existsSync(left.runDir) }).toEqual({ qemu: false, taps: [], runDir: false });
+        expect({ qemu: pidAlive(left!.pid), taps: taps(), runDir: fs.existsSync(left!.runDir) }).toEqual({ qemu: false, taps: [], runDir: false });
     });
 });
