@@ -97,7 +97,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                     cgroup: f.cgroup,
                     driver: f.gpus[0]?.driverVersion ?? "",
                     gpus: f.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB })),
-                    ...(nvidia?.gpuFacts[h.name] ? { cuda: nvidia.defaultCuda } : {}),
+                    ...(nvidia?.gpuFacts[h.name] && nvidia.defaultCuda ? { cuda: nvidia.defaultCuda } : {}),
                 })),
                 installedPackages: pulumi
                     .all([nvidia?.steps[h.name]?.installed ?? {}, workstation.containers?.steps[h.name]?.installed ?? {}])

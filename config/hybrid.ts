@@ -120,7 +120,8 @@ export function validatedHybrid(r: ResolvedHybrid): HybridConfig {
 export interface HybridContext {
     hybrid: HybridSettings;
     hostNames: string[];
-    cudaVersion: string;
+    /** None when the workstation installs no CUDA toolkit (nvidia.cuda.versions: []). */
+    cudaVersion: string | undefined;
     torch: string;
     artifactRegistry: boolean;
     buckets: { datasets: boolean; checkpoints: boolean };
@@ -128,7 +129,7 @@ export interface HybridContext {
 }
 
 /** The CUDA version the image matches: nvidia.cuda.default, else the first installed. */
-export function workstationCuda(nvidia: { cuda: { versions: string[]; default?: string } }): string {
+export function workstationCuda(nvidia: { cuda: { versions: string[]; default?: string } }): string | undefined {
     return nvidia.cuda.default ?? nvidia.cuda.versions[0];
 }
 
@@ -165,8 +166,10 @@ export function hybridProblems(c: HybridContext): [(string | number)[], string][
     }
     if (h.image.enabled) {
         if (!c.artifactRegistry) out.push([["image", "enabled"], "the training image is pushed to the stack's Artifact Registry: turn gcp.artifactRegistry.enabled on, or image.enabled off"]);
-        const suggested = pytorchBaseImage(c.torch, c.cudaVersion);
-        if (h.image.baseImage === undefined && !suggested) {
+        const suggested = c.cudaVersion === undefined ? undefined : pytorchBaseImage(c.torch, c.cudaVersion);
+        if (h.image.baseImage === undefined && c.cudaVersion === undefined) {
+            out.push([["image", "baseImage"], "the workstation installs no CUDA toolkit (workstation.nvidia.cuda.versions: []) to match a PyTorch image to: set image.baseImage to an image pinned by digest (name:tag@sha256:<digest>), or list a CUDA version"]);
+        } else if (h.image.baseImage === undefined && !suggested) {
             const known = pytorchImageCuda[c.torch];
             out.push([
                 ["image", "baseImage"],

@@ -161,6 +161,7 @@ const nvidia = z.strictObject({
         .prefault({}),
     cuda: z
         .strictObject({
+            /** `[]`: no CUDA toolkit; with the driver from Debian, NVIDIA's repository is then not used at all. */
             versions: z
                 .array(
                     z
@@ -168,7 +169,6 @@ const nvidia = z.strictObject({
                         .regex(/^\d{2}\.\d$/, "expected a CUDA version such as \"12.8\"")
                         .refine((v) => cudaRepoVersions.includes(v), `expected a CUDA version NVIDIA's Debian 12 repository publishes (${cudaRepoVersions.join(", ")}; the table is config/workstation.ts)`),
                 )
-                .min(1)
                 .default([versions.cuda]),
             default: z.string().optional(),
             cudnn: z.boolean().default(false),

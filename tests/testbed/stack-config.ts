@@ -35,6 +35,8 @@ export interface TestbedStackOptions {
     slurm?: Record<string, unknown>;
     /** workstation.base.users (research users on every host). */
     users?: Record<string, unknown>[];
+    /** workstation.nvidia (off unless given). */
+    nvidia?: Record<string, unknown>;
     /** workstation.hosts[].gpus.sharing, by host name. */
     gpuSharing?: Record<string, { shards: number }>;
 }
@@ -70,7 +72,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
                     ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}), ...(opts.users ? { users: opts.users } : {}) } }
                     : {}),
                 hosts,
-                nvidia: { enabled: false },
+                nvidia: opts.nvidia ?? { enabled: false },
                 containers: { enabled: false },
                 mlRuntime: opts.mlRuntime ?? { enabled: false },
                 ...(opts.httpRepositoryHosts ? { httpRepositoryHosts: opts.httpRepositoryHosts } : {}),

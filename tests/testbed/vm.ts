@@ -1,10 +1,11 @@
 // VM test hosts: Debian 12 with its own kernel (cgroup v2, kernel modules,
 // real reboots), booted with qemu from the image scripts/build-vm-image.sh
-// builds, on the same bridge, proxy and run state as the container hosts
-// (hosts.ts), so the stack config helpers, the executor and cleanupStale()
-// work on them unchanged. Each VM boots a qcow2 overlay of the cached image and
-// gets its identity (hostname, SSH host keys, root's key, static address) from
-// a seed disk: a tar archive the image's first-boot unit unpacks.
+// builds (BIOS, GRUB and the guest's own kernel and initramfs), on the same
+// bridge, proxy and run state as the container hosts (hosts.ts), so the stack
+// config helpers, the executor and cleanupStale() work on them unchanged.
+// Each VM boots a qcow2 overlay of the cached image and gets its identity
+// (hostname, SSH host keys, root's key, static address) from a seed disk: a
+// tar archive the image's first-boot unit unpacks.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -206,11 +207,12 @@ export async function bootVms(opts: VmBootOptions): Promise<VmTestbed> {
         "-nodefaults", "-no-user-config",
         "-display", "none",
         "-serial", `file:${logFile}`,
-        "-kernel", path.join(VM_CACHE, "vmlinuz"),
-        "-initrd", path.join(VM_CACHE, "initrd.img"),
-        "-append", `root=/dev/vda rw console=ttyS0 systemd.hostname=${h.name}`,
-        "-drive", `file=${disk},if=virtio,format=qcow2,cache=unsafe`,
-        "-drive", `file=${path.join(dir, "seed.tar")},if=virtio,format=raw,readonly=on`,
+        // Booted from the disk (SeaBIOS, GRUB, the guest's own /vmlinuz and /initrd.img), like a workstation:
+        // an initramfs rebuilt in the guest is what its next boot uses.
+        "-drive", `file=${disk},if=none,id=vda,format=qcow2,cache=unsafe`,
+        "-device", "virtio-blk-pci,drive=vda,bootindex=0",
+        "-drive", `file=${path.join(dir, "seed.tar")},if=none,id=vdb,format=raw,readonly=on`,
+        "-device", "virtio-blk-pci,drive=vdb",
         "-netdev", `tap,id=n0,ifname=${tap},script=no,downscript=no`,
         "-device", `virtio-net-pci,netdev=n0,mac=${mac(i)}`,
         "-device", "virtio-rng-pci",

@@ -13,9 +13,14 @@ const SCRIPTS = `${__dirname}/scripts`;
 
 export * from "./files";
 
-/** The default CUDA: the configured one, else the first listed (as config/hybrid.ts reads it). */
-export function defaultCuda(c: NvidiaConfig): string {
+/** The default CUDA: the configured one, else the first listed (as config/hybrid.ts reads it); none with `cuda.versions: []`. */
+export function defaultCuda(c: NvidiaConfig): string | undefined {
     return c.cuda.default ?? c.cuda.versions[0];
+}
+
+/** NVIDIA's CUDA repository is needed for a CUDA toolkit, or for the driver with source `cuda-repo`. */
+export function needsCudaRepository(c: NvidiaConfig): boolean {
+    return c.cuda.versions.length > 0 || c.driver.source === "cuda-repo";
 }
 
 /** The driver branch the config asks for. */
@@ -65,6 +70,14 @@ export function driverPreferences(c: NvidiaConfig): string {
     return `# Managed by aihpc (workstation.nvidia.driver)\n${stanzas.map((l) => l.join("\n")).join("\n\n")}\n`;
 }
 
+/**
+ * The wait-reboot step's settings from what the reboot step printed: the boot it checked and whether it rebooted.
+ * (Its whole output has line breaks, which no setting may carry.)
+ */
+export function waitRebootEnv(rebootStdout: string): { OLD_BOOT_ID: string; REBOOTED: boolean } {
+    return { OLD_BOOT_ID: /^boot_id=(\S*)$/m.exec(rebootStdout)?.[1] ?? "", REBOOTED: /^aihpc: rebooting /m.test(rebootStdout) };
+}
+
 /** The probe's facts with its `nvidia_gpu=` lines replaced by those the verify step printed. */
 export function withGpus(probe: string, verifyStdout: string | undefined): HostFacts {
     const gpus = (verifyStdout ?? "").split("\n").filter((l) => l.startsWith("nvidia_gpu="));
@@ -96,7 +109,8 @@ export interface NvidiaArgs {
 export interface NvidiaHostSteps {
     retain: pulumi.Resource;
     aptPin: pulumi.Resource;
-    repo: pulumi.Resource;
+    /** NVIDIA's CUDA repository; none with source `debian` and no CUDA toolkit (`cuda.versions: []`). */
+    repo?: pulumi.Resource;
     nouveau: pulumi.Resource;
     driver: pulumi.Resource;
     reboot: pulumi.Resource;
@@ -110,7 +124,8 @@ export interface NvidiaHostSteps {
     installed: pulumi.Output<Record<string, string>>;
     /** One step per CUDA version, by version. */
     cuda: Record<string, pulumi.Resource>;
-    modules: pulumi.Resource;
+    /** The CUDA module files; none without a CUDA toolkit. */
+    modules?: pulumi.Resource;
 }
 
 /**
@@ -119,12 +134,14 @@ export interface NvidiaHostSteps {
  * -> reboot (if needed) [-> wait for SSH] -> verify; and CUDA repository ->
  * one step per CUDA version -> module files. A CUDA change touches only the
  * CUDA and module steps; a driver version change only the pin and the driver.
+ * With `cuda.versions: []` and Debian's driver, NVIDIA's repository is not
+ * used at all: no repository, CUDA or module step (a driver-only host).
  */
 export class Nvidia extends pulumi.ComponentResource {
     public readonly steps: Record<string, NvidiaHostSteps>;
-    public readonly defaultCuda: string;
-    /** Where the default CUDA toolkit lives on every GPU host. */
-    public readonly cudaHome: string;
+    public readonly defaultCuda: string | undefined;
+    /** Where the default CUDA toolkit lives on every GPU host (none without a CUDA toolkit). */
+    public readonly cudaHome: string | undefined;
     /** The driver loaded and nvidia-smi seeing the expected GPUs, by host. */
     public readonly gpuReady: Ready;
     /** Every configured CUDA toolkit and its module files installed, by host. */
@@ -140,7 +157,7 @@ export class Nvidia extends pulumi.ComponentResource {
         const d = c.driver;
         // Validated config (config/schema.ts checkNvidia): branch, open modules and the default CUDA fit together.
         this.defaultCuda = defaultCuda(c);
-        this.cudaHome = cudaHome(this.defaultCuda);
+        this.cudaHome = this.defaultCuda === undefined ? undefined : cudaHome(this.defaultCuda);
         this.steps = {};
         for (const h of args.hosts) {
             if (h.config.gpus.count === 0) continue;
@@ -160,17 +177,19 @@ export class Nvidia extends pulumi.ComponentResource {
                 },
                 after(retain),
             );
-            const repo = scriptStep(
-                `${n}-cuda-repo`,
-                t,
-                {
-                    dir: SCRIPTS,
-                    file: "cuda-repo.sh",
-                    env: { REPO: c.repository, KEY_FILE: versions.aptKeys.cuda.path, FINGERPRINTS: c.keyFingerprints.join(" "), KEY_SHA256: c.keySha256 ?? "" },
-                    files: { SOURCE: cudaSource(c.repository) },
-                },
-                after(aptPin),
-            );
+            const repo = !needsCudaRepository(c)
+                ? undefined
+                : scriptStep(
+                    `${n}-cuda-repo`,
+                    t,
+                    {
+                        dir: SCRIPTS,
+                        file: "cuda-repo.sh",
+                        env: { REPO: c.repository, KEY_FILE: versions.aptKeys.cuda.path, FINGERPRINTS: c.keyFingerprints.join(" "), KEY_SHA256: c.keySha256 ?? "" },
+                        files: { SOURCE: cudaSource(c.repository) },
+                    },
+                    after(aptPin),
+                  );
             const nouveau = scriptStep(
                 `${n}-nouveau`,
                 t,
@@ -185,7 +204,7 @@ export class Nvidia extends pulumi.ComponentResource {
                 PERSISTENCE: d.persistenceMode,
                 SECURE_BOOT: f.secureBoot,
             }));
-            const driver = scriptStep(`${n}-driver`, t, { dir: SCRIPTS, file: "driver.sh", env: driverEnv }, after(repo, nouveau));
+            const driver = scriptStep(`${n}-driver`, t, { dir: SCRIPTS, file: "driver.sh", env: driverEnv }, after(repo ?? aptPin, nouveau));
             // The driver's identity is in the env of the steps after it, so a driver change re-runs them.
             const driverId = `${d.source}:${driverPin(c)}${d.openKernelModules ? ":open" : ""}`;
             const reboot = scriptStep(
@@ -201,7 +220,7 @@ export class Nvidia extends pulumi.ComponentResource {
                 waitReboot = scriptStep(
                     `${n}-wait-reboot`,
                     wt,
-                    { dir: SCRIPTS, file: "wait-reboot.sh", env: reboot.stdout.apply((o) => ({ REBOOT_OUTPUT: o ?? "" })), noDelete: true },
+                    { dir: SCRIPTS, file: "wait-reboot.sh", env: reboot.stdout.apply((o) => waitRebootEnv(o ?? "")), noDelete: true },
                     after(reboot),
                 );
             }
@@ -219,7 +238,9 @@ export class Nvidia extends pulumi.ComponentResource {
             const facts = pulumi.all([h.probe.stdout, verify.stdout]).apply(([probe, found]) => withGpus(probe, found));
             const installed = verify.stdout.apply(installedPackages);
             const cuda: Record<string, pulumi.Resource> = {};
+            // (No toolkit without a repository: needsCudaRepository.)
             for (const v of c.cuda.versions) {
+                if (!repo) break;
                 cuda[v] = scriptStep(
                     `${n}-cuda-${cudaDash(v)}`,
                     t,
@@ -232,23 +253,25 @@ export class Nvidia extends pulumi.ComponentResource {
                     after(repo),
                 );
             }
-            const modules = scriptStep(
-                `${n}-cuda-modules`,
-                t,
-                {
-                    dir: SCRIPTS,
-                    file: "modules.sh",
-                    env: { MODULES_DIR: PATHS.modules, DEFAULT_VERSION: this.defaultCuda },
-                    files: { MODULE_FILES: cudaModuleFiles(c.cuda.versions) },
-                    deleteEnv: { MODULES_DIR: PATHS.modules },
-                },
-                after(retain, ...Object.values(cuda)),
-            );
+            const modules = this.defaultCuda === undefined
+                ? undefined
+                : scriptStep(
+                    `${n}-cuda-modules`,
+                    t,
+                    {
+                        dir: SCRIPTS,
+                        file: "modules.sh",
+                        env: { MODULES_DIR: PATHS.modules, DEFAULT_VERSION: this.defaultCuda },
+                        files: { MODULE_FILES: cudaModuleFiles(c.cuda.versions) },
+                        deleteEnv: { MODULES_DIR: PATHS.modules },
+                    },
+                    after(retain, ...Object.values(cuda)),
+                  );
             this.steps[h.name] = { retain, aptPin, repo, nouveau, driver, reboot, waitReboot, verify, facts, installed, cuda, modules };
         }
         const hosts = Object.keys(this.steps);
         this.gpuReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].verify]));
-        this.cudaReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].modules]));
+        this.cudaReady = Object.fromEntries(hosts.map((h) => [h, this.steps[h].modules ?? this.steps[h].verify]));
         this.gpuFacts = Object.fromEntries(hosts.map((h) => [h, this.steps[h].facts]));
         this.reported = pulumi.all(Object.fromEntries(hosts.map((h) => [h, this.steps[h].facts]))).apply((all) =>
             Object.fromEntries(Object.entries(all).map(([h, f]) => [h, gpuReport(f)])),

@@ -24,7 +24,10 @@ export function nvidiaProblems(ws: WorkstationConfig): Problem[] {
     const cuda = nv.cuda;
     if (new Set(cuda.versions).size !== cuda.versions.length) out.push([at("cuda", "versions"), "a CUDA version is listed twice"]);
     if (cuda.default !== undefined && !cuda.versions.includes(cuda.default)) {
-        out.push([at("cuda", "default"), `'${cuda.default}' is not installed: expected one of ${cuda.versions.join(", ")}`]);
+        out.push([at("cuda", "default"), `'${cuda.default}' is not installed: expected one of ${cuda.versions.join(", ") || "the versions in nvidia.cuda.versions (none listed)"}`]);
+    }
+    if (cuda.versions.length === 0 && ws.acceptance.enabled) {
+        out.push([at("cuda", "versions"), "the GPU acceptance suite builds CUDA code: list a CUDA version here, or turn workstation.acceptance off"]);
     }
     if (d.source === "cuda-repo" && d.version !== undefined) {
         out.push([at("driver", "version"), "an exact driver version is for source 'debian': with 'cuda-repo' the branch is pinned (workstation.nvidia.driver.branch)"]);

@@ -2,15 +2,21 @@
 # Builds the Debian 12 disk image for VM test hosts once, into a cache outside
 # the repo: a copy of the container rootfs (build-rootfs.sh) plus a kernel, an
 # initramfs, systemd-networkd and a first-boot unit that applies the per-VM
-# seed (vm.ts). Output: disk.img (raw ext4, no partition table; each VM boots a
-# qcow2 overlay of it), vmlinuz and initrd.img (qemu boots them directly, so no
-# boot loader). Rebuilt only when the stamp (rootfs stamp + config revision)
-# changes; built in a temp dir and renamed, so a crash leaves no half cache.
+# seed (vm.ts) and a boot loader. Output: disk.img (raw, one partition from
+# 1 MiB, ext4; each VM boots a qcow2 overlay of it) and vmlinuz (for vm.ts's
+# KVM probe only). The disk boots like a workstation's: the BIOS (qemu's
+# SeaBIOS) runs GRUB from the MBR, GRUB loads /vmlinuz and /initrd.img from the
+# root file system, the links Debian keeps on the newest kernel and its
+# initramfs; so an initramfs rebuilt in the guest (the NVIDIA component's
+# nouveau blacklist) is the one its next boot uses. Rebuilt only when the
+# stamp (rootfs stamp + config revision) changes; built in a temp dir and
+# renamed, so a crash leaves no half cache.
 set -euo pipefail
 
 # Bump when the image configuration below changes.
-CONFIG_REV=2
-PACKAGES=(linux-image-amd64 initramfs-tools)
+CONFIG_REV=3
+# grub-pc-bin: GRUB's BIOS image and modules, without grub-pc's install-on-upgrade hooks.
+PACKAGES=(linux-image-amd64 initramfs-tools grub-pc-bin)
 SIZE=12G
 
 ROOTFS="${AIHPC_TESTBED_CACHE:-/var/cache/aihpc-testbed/rootfs-bookworm}"
@@ -79,10 +85,16 @@ umount "$root/dev/pts" "$root/dev" "$root/sys" "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/*_Packages "$root"/var/lib/apt/lists/*_Translation-*
 
 cp -L "$root/vmlinuz" "$tmp/vmlinuz"
-cp -L "$root/initrd.img" "$tmp/initrd.img"
 
-# Root on the whole virtio disk; the network and identity come from the seed.
-printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' >"$root/etc/fstab"
+# Initramfs rebuilds in the guest (the NVIDIA component's nouveau step, the
+# driver's firmware) with Debian's MODULES=most take many minutes of emulated
+# CPU (every storage driver, nouveau and its firmware): the guest builds one
+# with the modules of its own (virtio) hardware. The image's first initramfs
+# above was built with Debian's default.
+printf '# Testbed VM image: only the modules this VM needs (fast rebuilds under emulation)\nMODULES=dep\n' >"$root/etc/initramfs-tools/conf.d/testbed.conf"
+
+# Root on the disk's first partition; the network and identity come from the seed.
+printf 'LABEL=aihpc-root / ext4 defaults,errors=remount-ro 0 1\n' >"$root/etc/fstab"
 ln -sf /lib/systemd/system/systemd-networkd.service "$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
 mkdir -p "$root/etc/systemd/system/sockets.target.wants"
 ln -sf /lib/systemd/system/systemd-networkd.socket "$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
@@ -130,9 +142,41 @@ UNIT
 mkdir -p "$root/etc/systemd/system/sysinit.target.wants"
 ln -sf /etc/systemd/system/testbed-seed.service "$root/etc/systemd/system/sysinit.target.wants/testbed-seed.service"
 
-echo "build-vm-image: making the $SIZE ext4 image"
+# GRUB: a fixed menu (no update-grub: /vmlinuz and /initrd.img always name the
+# newest kernel and its initramfs), on the serial console, no wait. Its core
+# image (with the modules to read ext4 on an MBR partition) goes into the gap
+# before the partition and boot.img into the MBR: what grub-install does on a
+# BIOS disk, done on the image file (no loop device, no device probing).
+mkdir -p "$root/boot/grub"
+cat >"$root/boot/grub/grub.cfg" <<'CFG'
+# Testbed VM image (build-vm-image.sh): boot the newest kernel and its initramfs.
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+menuentry "Debian 12 (aihpc testbed)" {
+  linux /vmlinuz root=LABEL=aihpc-root rw console=ttyS0
+  initrd /initrd.img
+}
+CFG
+grub="$root/usr/lib/grub/i386-pc"
+in_root grub-mkimage -O i386-pc -o /tmp/core.img -p '(hd0,msdos1)/boot/grub' \
+  biosdisk part_msdos ext2 normal configfile linux serial terminal echo test
+mv "$root/tmp/core.img" "$tmp/core.img"
+
+echo "build-vm-image: making the $SIZE disk image (MBR, ext4 partition from 1 MiB, GRUB)"
 truncate -s "$SIZE" "$tmp/disk.img"
-mkfs.ext4 -q -F -L aihpc-root -d "$root" "$tmp/disk.img"
+echo 'start=2048, type=83, bootable' | sfdisk -q "$tmp/disk.img"
+# The file system in the partition: sectors 2048 to the end.
+part_kib=$(($(stat -c %s "$tmp/disk.img") / 1024 - 1024))
+mkfs.ext4 -q -F -L aihpc-root -E offset=1048576 -d "$root" "$tmp/disk.img" "${part_kib}k"
+(($(stat -c %s "$tmp/core.img") <= 1047552)) || {
+  echo "build-vm-image: GRUB's core image does not fit before the partition" >&2
+  exit 1
+}
+dd if="$grub/boot.img" of="$tmp/disk.img" bs=440 count=1 conv=notrunc status=none
+dd if="$tmp/core.img" of="$tmp/disk.img" bs=512 seek=1 conv=notrunc status=none
+rm -f "$tmp/core.img"
 remove_tree "$root"
 rm -f "$tmp/apt.log" "$tmp/resolv.conf.image"
 echo "$STAMP" >"$tmp/stamp"

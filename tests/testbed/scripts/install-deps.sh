@@ -2,8 +2,8 @@
 # Installs the host packages the testbed needs; does nothing when all are present.
 set -euo pipefail
 
-# qemu-system-x86, qemu-utils, e2fsprogs: VM test hosts (vm.ts, build-vm-image.sh).
-PKGS=(debootstrap systemd-container openssh-client iproute2 tinyproxy util-linux qemu-system-x86 qemu-utils e2fsprogs)
+# qemu-system-x86, qemu-utils, e2fsprogs, fdisk (sfdisk): VM test hosts (vm.ts, build-vm-image.sh).
+PKGS=(debootstrap systemd-container openssh-client iproute2 tinyproxy util-linux qemu-system-x86 qemu-utils e2fsprogs fdisk)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -60,6 +60,17 @@ describe("gcp.hybrid config", () => {
         ).toEqual([
             "aihpc:gcp.hybrid.image.baseImage: no PyTorch 2.7.1 image for CUDA 12.2 (the workstation's): PyTorch 2.7.1 is built for CUDA 11.8, 12.6, 12.8; set image.baseImage to an image pinned by digest (name:tag@sha256:<digest>)",
         ]);
+        // A driver-only workstation (no CUDA toolkit): no CUDA to match an image to.
+        expect(
+            problems((r) => {
+                r.workstation.nvidia = { cuda: { versions: [] } };
+                r.workstation.mlRuntime = { enabled: false };
+                r.workstation.acceptance = { enabled: false };
+                r.gcp.hybrid = hybridPins({ image: { baseImage: undefined } });
+            }),
+        ).toEqual([
+            "aihpc:gcp.hybrid.image.baseImage: the workstation installs no CUDA toolkit (workstation.nvidia.cuda.versions: []) to match a PyTorch image to: set image.baseImage to an image pinned by digest (name:tag@sha256:<digest>), or list a CUDA version",
+        ]);
         expect(
             problems((r) => {
                 r.workstation.nvidia = { cuda: { versions: ["12.2"] } };

@@ -6,6 +6,7 @@ import { twoHosts } from "../../helpers/fixtures";
 import { NewResourceArgs, UNKNOWN_VALUE } from "../../../tools/plan/recorder";
 import { stepReceived, stepText } from "../../helpers/steps";
 import { recordedFacts } from "./facts";
+import { waitRebootEnv } from "../../../components/workstation/nvidia";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -150,6 +151,25 @@ describe("GPU stack: which steps exist where", () => {
         const r = await run(raw);
         expect(r.ofType(STEP).filter((x) => /^ws-(nvidia|containers|ml|acceptance)-/.test(x.name))).toEqual([]);
         expect(r.ofType(STEP).filter((x) => x.name.endsWith("-gpu-exporter"))).toEqual([]);
+    });
+
+    test("driver only (Debian's driver, cuda.versions: []): no CUDA repository, toolkit or module step; the driver waits for the pin and the blacklist", async () => {
+        const raw = gpuStack();
+        Object.assign(raw.workstation, { nvidia: { cuda: { versions: [] }, driver: { allowReboot: true } }, acceptance: { enabled: false } });
+        const r = await run(raw);
+        expect(steps(r, "ws-nvidia-ws1-")).toEqual(["apt-pin", "driver", "nouveau", "reboot", "retain", "verify", "wait-reboot"].map((s) => `ws-nvidia-ws1-${s}`));
+        const deps = r.named("ws-nvidia-ws1-driver").dependencies;
+        expect(deps).toEqual(expect.arrayContaining([r.named("ws-nvidia-ws1-apt-pin").urn, r.named("ws-nvidia-ws1-nouveau").urn]));
+        expect(r.ofType(STEP).filter((x) => /cuda/.test(x.name))).toEqual([]);
+    });
+
+    test("driver only: the acceptance suite needs a toolkit; a CUDA repository driver still uses the repository", async () => {
+        const raw = gpuStack();
+        Object.assign(raw.workstation, { nvidia: { cuda: { versions: [] } } });
+        await expect(run(raw)).rejects.toThrow(/workstation\.nvidia\.cuda\.versions.*the GPU acceptance suite builds CUDA code/);
+        Object.assign(raw.workstation, { nvidia: { cuda: { versions: [] }, driver: { source: "cuda-repo", branch: "570" } }, acceptance: { enabled: false } });
+        const r = await run(raw);
+        expect(steps(r, "ws-nvidia-ws1-")).toEqual(["apt-pin", "cuda-repo", "driver", "nouveau", "reboot", "retain", "verify"].map((s) => `ws-nvidia-ws1-${s}`));
     });
 
     test("no GPU host: the NVIDIA and ML components create nothing", async () => {
@@ -335,5 +355,17 @@ describe("fine-grained triggers for the GPU stack", () => {
         expect(changedSteps(before, r)).toEqual(["ws-nvidia-ws1-reboot", "ws-nvidia-ws1-wait-reboot"]);
         expect(r.inputsOf("ws-nvidia-ws1-wait-reboot").connection).toMatchObject({ dialErrorLimit: 180, perDialTimeout: 10, hostKey: expect.stringMatching(/^ssh-ed25519 /) });
         expect(r.named("ws-nvidia-ws1-verify").dependencies).toContain(r.named("ws-nvidia-ws1-wait-reboot").urn);
+    });
+
+    test("allowReboot: the wait step gets the reboot step's boot id and whether it rebooted (its multi-line output is no setting)", async () => {
+        const raw = gpuStack();
+        raw.workstation.nvidia = { driver: { allowReboot: true } };
+        const bootId = "0d3c52a4-7b7e-4f5e-9a61-3c1f2b9e8d11";
+        const rebootOut = `boot_id=${bootId}\naihpc: rebooting ws1 in 5 s: nouveau is loaded; \naihpc: changed\n`;
+        const r = await runProgram(raw, { preview: false, newResource: (a) => (a.name === "ws-nvidia-ws1-reboot" ? { stdout: rebootOut, stderr: "" } : hook(a)) });
+        const cmd = String(r.inputsOf("ws-nvidia-ws1-wait-reboot").create);
+        expect(cmd).toContain(`OLD_BOOT_ID='${bootId}'`);
+        expect(cmd).toContain("REBOOTED='true'");
+        expect(waitRebootEnv(`boot_id=${bootId}\naihpc: no reboot needed\naihpc: unchanged\n`)).toEqual({ OLD_BOOT_ID: bootId, REBOOTED: false });
     });
 });

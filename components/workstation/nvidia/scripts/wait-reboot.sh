@@ -4,11 +4,13 @@
 # this is a new boot (or no reboot was needed) and the driver answers.
 case "$AIHPC_ACTION" in
   apply)
-    : "${REBOOT_OUTPUT?}"
-    old="$(printf '%s\n' "$REBOOT_OUTPUT" | sed -n 's/^boot_id=//p')"
+    # From the reboot step's output (nvidia/index.ts waitRebootEnv): the boot it checked, and whether it rebooted.
+    : "${OLD_BOOT_ID?}" "${REBOOTED:?}"
     now="$(cat /proc/sys/kernel/random/boot_id)"
-    if printf '%s\n' "$REBOOT_OUTPUT" | grep -q '^aihpc: rebooting'; then
-      [ "$now" != "$old" ] || aihpc_die "$(hostname) did not reboot (boot id unchanged): reboot it by hand and re-run"
+    if [ "$REBOOTED" = true ]; then
+      if [ -z "$OLD_BOOT_ID" ] || [ "$now" = "$OLD_BOOT_ID" ]; then
+        aihpc_die "$(hostname) did not reboot (boot id unchanged): reboot it by hand and re-run"
+      fi
       aihpc_log "$(hostname) is back after the reboot ($(uptime -p))"
       aihpc_mark_changed
     fi
