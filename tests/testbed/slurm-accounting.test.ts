@@ -235,7 +235,7 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         expect(alice.trim()).toMatch(/^\d+$/);
     });
 
-    test("8. destroy keeps the database (retain default); a new apply finds the history; with retain false destroy leaves both hosts as they were", async () => {
+    test("8. destroy keeps the database (retain default); a new apply finds the history; with retain false destroy leaves both hosts as they were (but for the research users' home folders, their data)", async () => {
         const ids = await jobIds();
         const d = await ex.destroy();
         log(`destroy (retained): ${opsSummary(d.ran)}`);
@@ -254,10 +254,18 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         const gone = await ex.destroy();
         log(`destroy: ${opsSummary(gone.ran)}`);
         if (gone.error) throw gone.error;
+        // The research users' accounts and groups are gone; their home folders
+        // stay (their data, README: base users), still owned by their uids.
+        const homes = USERS.map((u) => `/home/${u.name}`);
+        const inHome = (l: string) => homes.some((d) => l.endsWith(` ${d}`) || l.includes(` ${d}/`));
         for (const h of [ws1, ws2]) {
             const diff = treeDiff(bareTree[h.name], await fileTree(tb, h));
-            if (diff.added.length || diff.removed.length) log(`${h.name}: tree differs: ${JSON.stringify(diff, null, 1)}`);
-            expect({ host: h.name, ...diff }).toEqual({ host: h.name, added: [], removed: [] });
+            const rest = { added: diff.added.filter((l) => !inHome(l)), removed: diff.removed };
+            if (rest.added.length || rest.removed.length) log(`${h.name}: tree differs: ${JSON.stringify(rest, null, 1)}`);
+            expect({ host: h.name, ...rest }).toEqual({ host: h.name, added: [], removed: [] });
+            expect(diff.added.filter((l) => homes.some((d) => l.endsWith(` ${d}`)))).toEqual(USERS.map((u) => expect.stringMatching(new RegExp(`^d 07[05]{2} ${u.uid}:\\d+ /home/${u.name}$`))));
+            expect(diff.added.filter(inHome).every((l) => USERS.some((u) => l.includes(` ${u.uid}:`)))).toBe(true);
+            expect((await tb.ssh(h, `getent passwd ${USERS.map((u) => u.name).join(" ")}`)).stdout).toBe("");
         }
     });
 });
