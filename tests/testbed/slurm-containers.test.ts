@@ -74,7 +74,9 @@ describe("container jobs with rootless Podman on a booted host (issue 14)", () =
 
     test("2. the container job sees only the GPU Slurm granted, runs in the job's cgroup, and leaves nothing after scancel", async () => {
         await tb.sshOk(ws1, MAKE_IMAGE);
-        await tb.sshOk(ws1, as(`${ALICE_ENV} podman import /tmp/aihpc-test-image.tar localhost/aihpc-test`), { timeoutMs: 120_000 });
+        // Podman as alice only inside jobs: its per-user helper process (the
+        // rootless "pause" process) then also ends with the job.
+        await tb.sshOk(ws1, as(`timeout 150 sbatch --wait --output=/tmp/ctr/import-%j.out --wrap '${ALICE_ENV} podman import /tmp/aihpc-test-image.tar localhost/aihpc-test'`), { timeoutMs: 160_000 });
         let hold = "";
         let job = "";
         try {
@@ -122,7 +124,10 @@ describe("container jobs with rootless Podman on a booted host (issue 14)", () =
             })
         ).trim();
         expect(await tb.sshOk(ws1, `cat /tmp/ctr/ctr-${next}.out`)).toMatch(/^done$/m);
-        expect((await tb.sshOk(ws1, as(`${ALICE_ENV} podman ps -a --format '{{.Names}}'`))).trim()).toBe("");
+        const ps = (await tb.sshOk(ws1, as(`timeout 150 sbatch --wait --parsable --output=/tmp/ctr/ps-%j.out --wrap "${ALICE_ENV} podman ps -a --format '{{.Names}}'"`), { timeoutMs: 160_000 })).trim();
+        expect(await tb.sshOk(ws1, `cat /tmp/ctr/ps-${ps}.out`)).toBe("");
+        // Nothing of alice's runs outside a job.
+        expect((await tb.ssh(ws1, `pgrep -u ${ALICE.name} -a`)).stdout).toBe("");
     });
 
     test("3. destroy purges Podman; the host's tree is the one before, but for alice's home folder (her data, images included)", async () => {

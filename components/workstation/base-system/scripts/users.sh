@@ -8,7 +8,12 @@ group_record="$AIHPC_STATE/users.group"
 backups="$AIHPC_STATE/users.backups"
 remove_user() {
   if id -u "$1" >/dev/null 2>&1; then
-    userdel "$1" && aihpc_log "removed user $1 (home directory kept)" && aihpc_mark_changed
+    if userdel "$1"; then
+      aihpc_log "removed user $1 (home directory kept)"
+      aihpc_mark_changed
+    else
+      aihpc_warn "could not remove user $1 (userdel's reason above; a process of theirs still running?): end them (loginctl terminate-user $1) and run again"
+    fi
   fi
 }
 case "$AIHPC_ACTION" in
