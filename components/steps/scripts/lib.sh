@@ -158,20 +158,23 @@ aihpc_apt_purge_set() { aihpc_apt_get -s purge "$@" 2>/dev/null | awk '/^(Purg|R
 # aihpc_apt_orphans ADDED_FILE: of the packages listed there (dependencies a
 # step's install added), those still installed and still marked automatic
 # (one a person installed by name since is theirs) whose purge takes nothing
-# else off the host. Not `apt-get autoremove`: it keeps what any installed
+# else off the host but what apt already calls unneeded. Not `apt-get autoremove`: it keeps what any installed
 # package merely suggests or recommends (perl, after MariaDB), and every
 # provider of a virtual package (gawk beside mawk for `awk`), so teardown
 # would leave them although nothing needs them and the stack brought them.
 aihpc_apt_orphans() {
-  local cand r extra drop
+  local cand r extra drop orphans
   cand="$(comm -12 <(sort -u "$1") <(comm -12 <(aihpc_pkg_list) <(apt-mark showauto 2>/dev/null | sed 's/:.*//' | sort -u)))"
+  # What apt itself calls unneeded may go along (an orphan another step
+  # added, such as the MariaDB plugin of a slurmdbd that munge's purge took).
+  orphans="$(aihpc_apt_get -s autoremove 2>/dev/null | awk '/^Remv / { print $2 }' | sed 's/:.*//' | sort -u)"
   # Purge them all, as apt would: what else that takes off the host needs
   # some of them, so those stay (with what they need); simulated again until
   # the purge takes nothing but candidates.
   while [ -n "$cand" ]; do
     # shellcheck disable=SC2086 # one package name per word
     r="$(aihpc_apt_purge_set $cand)"
-    extra="$(comm -23 <(printf '%s\n' "$r") <(printf '%s\n' "$cand"))"
+    extra="$(comm -23 <(printf '%s\n' "$r") <(printf '%s\n' "$cand") | comm -23 - <(printf '%s\n' "$orphans"))"
     if [ -z "$extra" ]; then
       [ -z "$r" ] || printf '%s\n' "$r"
       return 0
