@@ -89,6 +89,9 @@ describe("container jobs with rootless Podman on a booted host (issue 14)", () =
             const out = await eventually(`container job ${job} started its command`, 120_000, async () => {
                 const o = (await tb.ssh(ws1, `cat /tmp/ctr/ctr-${job}.out`)).stdout;
                 return /fakegpu0/.test(o) && (await procs("sleep 601")).length > 0 ? o : undefined;
+            }).catch(async (e) => {
+                log(`container job output:\n${(await tb.ssh(ws1, `cat /tmp/ctr/*.out`)).stdout}`);
+                throw e;
             });
             log(`container job output:\n${out}`);
             expect(await tb.sshOk(ws1, `scontrol show job -d ${job} | grep -o 'IDX:[0-9]*'`)).toBe("IDX:1\n");
