@@ -1,7 +1,7 @@
 // Projects: `unit` (mocks, plus step shell run in temp folders as root) and
 // `testbed` (boots Debian 12 hosts with systemd-nspawn, and Debian 12 virtual
 // machines with qemu for what needs a kernel of its own; root and the testbed
-// packages); `slurm-accounting` until it joins `testbed`.
+// packages).
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
   // Both cores: jest's default (cores - 1) runs the unit suite on one worker
@@ -23,16 +23,6 @@ module.exports = {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/tests/testbed/**/*.test.ts"],
-      // Not part of `npm run test:testbed` (CI) yet, in a project of its own:
-      // Slurm accounting (`npm run test:slurm-accounting`), whose final teardown
-      // tree check still fails (packages and files left: see its README note).
-      testPathIgnorePatterns: ["<rootDir>/tests/testbed/slurm-accounting.test.ts"],
-    },
-    {
-      displayName: "slurm-accounting",
-      testEnvironment: "node",
-      transform,
-      testMatch: ["<rootDir>/tests/testbed/slurm-accounting.test.ts"],
     },
   ],
 };

@@ -357,6 +357,11 @@ const slurm = z.strictObject({
     nvmlAutoDetect: z.boolean().default(true),
     /** Accounting, fair share and QoS limits (slurmdbd + MariaDB); see the README's Slurm accounting section. */
     accounting,
+    /**
+     * Container jobs: Debian's rootless Podman on compute hosts, for the job template container.sbatch (the
+     * container stays in the job's cgroup, sees only the GPUs Slurm granted, and ends with the job).
+     */
+    containerJobs: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
 });
 
 const monitoring = z.strictObject({

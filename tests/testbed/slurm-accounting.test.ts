@@ -148,6 +148,29 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         log(`sshare: ${usage}`);
     });
 
+    test("4b. monitoring: Prometheus on the controller has alice's GPU seconds and queue waits (the QoS-held job waited), and her fair share", async () => {
+        /** One instant query to the real Prometheus on ws1: series label sets and values. */
+        const query = async (q: string) =>
+            JSON.parse(await tb.sshOk(ws1, `curl -fsS --get --data-urlencode 'query=${q}' http://${ws1.address}:9090/api/v1/query`)).data.result.map(
+                (r: { metric: Record<string, string>; value: [number, string] }) => ({ ...r.metric, value: Number(r.value[1]) }),
+            );
+        const alice = (q: string, ok: (v: number) => boolean) =>
+            eventually(`Prometheus: ${q}`, 150_000, async () => {
+                const rows = (await query(q)).filter((r: { user?: string }) => r.user === "alice");
+                return rows.length === 1 && ok(rows[0].value) ? rows[0] : undefined;
+            });
+        // Two 20 s jobs of one GPU each (test 4), and a CPU-only job (test 3).
+        const gpu = await alice('slurm_user_gpu_seconds{window="24h"}', (v) => v >= 30);
+        log(`GPU seconds: ${JSON.stringify(gpu)}`);
+        expect(gpu).toMatchObject({ account: "vision", job: "node", window: "24h" });
+        // The second GPU job waited for the first (about 20 s) under the QoS.
+        const wait = await alice('slurm_user_queue_wait_seconds_max{window="24h"}', (v) => v >= 10);
+        const started = await alice('slurm_user_jobs_started{window="24h"}', (v) => v >= 3);
+        log(`longest wait: ${wait.value} s over ${started.value} jobs`);
+        expect(await alice("slurm_share_fairshare", (v) => v >= 0 && v <= 1)).toMatchObject({ account: "vision" });
+        expect((await query("slurm_accounting_scrape_success")).map((r: { value: number }) => r.value)).toEqual([1]);
+    });
+
     test("5. shards: two --gres=shard:1 jobs run at once on ws2's one GPU while a --gres=gpu:1 job waits; the shard template runs", async () => {
         // ws2 has 2 CPUs: the GPU job is submitted while one shard job runs and a
         // CPU is free, so what it waits for is the GPU (not a CPU).
@@ -235,7 +258,7 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         expect(alice.trim()).toMatch(/^\d+$/);
     });
 
-    test("8. destroy keeps the database (retain default); a new apply finds the history; with retain false destroy leaves both hosts as they were", async () => {
+    test("8. destroy keeps the database (retain default); a new apply finds the history; with retain false destroy leaves both hosts as they were (but for the research users' home folders, their data)", async () => {
         const ids = await jobIds();
         const d = await ex.destroy();
         log(`destroy (retained): ${opsSummary(d.ran)}`);
@@ -254,10 +277,18 @@ describe("Slurm accounting and GPU shards on booted hosts (issue 14)", () => {
         const gone = await ex.destroy();
         log(`destroy: ${opsSummary(gone.ran)}`);
         if (gone.error) throw gone.error;
+        // The research users' accounts and groups are gone; their home folders
+        // stay (their data, README: base users), still owned by their uids.
+        const homes = USERS.map((u) => `/home/${u.name}`);
+        const inHome = (l: string) => homes.some((d) => l.endsWith(` ${d}`) || l.includes(` ${d}/`));
         for (const h of [ws1, ws2]) {
             const diff = treeDiff(bareTree[h.name], await fileTree(tb, h));
-            if (diff.added.length || diff.removed.length) log(`${h.name}: tree differs: ${JSON.stringify(diff, null, 1)}`);
-            expect({ host: h.name, ...diff }).toEqual({ host: h.name, added: [], removed: [] });
+            const rest = { added: diff.added.filter((l) => !inHome(l)), removed: diff.removed };
+            if (rest.added.length || rest.removed.length) log(`${h.name}: tree differs: ${JSON.stringify(rest, null, 1)}`);
+            expect({ host: h.name, ...rest }).toEqual({ host: h.name, added: [], removed: [] });
+            expect(diff.added.filter((l) => homes.some((d) => l.endsWith(` ${d}`)))).toEqual(USERS.map((u) => expect.stringMatching(new RegExp(`^d 07[05]{2} ${u.uid}:\\d+ /home/${u.name}$`))));
+            expect(diff.added.filter(inHome).every((l) => USERS.some((u) => l.includes(` ${u.uid}:`)))).toBe(true);
+            expect((await tb.ssh(h, `getent passwd ${USERS.map((u) => u.name).join(" ")}`)).stdout).toBe("");
         }
     });
 });

@@ -152,6 +152,43 @@ aihpc_apt_install() {
   AIHPC_CHANGED=1
 }
 
+# What `apt-get -s purge PKG...` would take off the host, one name a line.
+aihpc_apt_purge_set() { aihpc_apt_get -s purge "$@" 2>/dev/null | awk '/^(Purg|Remv) / { print $2 }' | sed 's/:.*//' | sort -u; }
+
+# aihpc_apt_orphans ADDED_FILE: of the packages listed there (dependencies a
+# step's install added), those still installed and still marked automatic
+# (one a person installed by name since is theirs) whose purge takes nothing
+# else off the host but what apt already calls unneeded. Not `apt-get autoremove`: it keeps what any installed
+# package merely suggests or recommends (perl, after MariaDB), and every
+# provider of a virtual package (gawk beside mawk for `awk`), so teardown
+# would leave them although nothing needs them and the stack brought them.
+aihpc_apt_orphans() {
+  local cand r extra drop orphans
+  cand="$(comm -12 <(sort -u "$1") <(comm -12 <(aihpc_pkg_list) <(apt-mark showauto 2>/dev/null | sed 's/:.*//' | sort -u)))"
+  # What apt itself calls unneeded may go along (an orphan another step
+  # added, such as the MariaDB plugin of a slurmdbd that munge's purge took).
+  orphans="$(aihpc_apt_get -s autoremove 2>/dev/null | awk '/^Remv / { print $2 }' | sed 's/:.*//' | sort -u)"
+  # Purge them all, as apt would: what else that takes off the host needs
+  # some of them, so those stay (with what they need); simulated again until
+  # the purge takes nothing but candidates.
+  while [ -n "$cand" ]; do
+    # shellcheck disable=SC2086 # one package name per word
+    r="$(aihpc_apt_purge_set $cand)"
+    extra="$(comm -23 <(printf '%s\n' "$r") <(printf '%s\n' "$cand") | comm -23 - <(printf '%s\n' "$orphans"))"
+    if [ -z "$extra" ]; then
+      [ -z "$r" ] || printf '%s\n' "$r"
+      return 0
+    fi
+    # shellcheck disable=SC2086
+    drop="$(apt-cache depends --recurse --installed --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances $extra 2>/dev/null |
+      awk '/^[^ <]/ { print } /Depends: [^<]/ { print $NF }' | sed 's/:.*//' | sort -u)"
+    r="$(comm -23 <(printf '%s\n' "$cand") <(printf '%s\n' "$drop"))"
+    # Nothing dropped (apt's reasons are its own): keep them all.
+    [ "$r" != "$cand" ] || return 0
+    cand="$r"
+  done
+}
+
 # aihpc_apt_remove TAG: purge what aihpc_apt_install recorded under TAG: the
 # requested packages, then those added dependencies that nothing else needs.
 aihpc_apt_remove() {
@@ -168,9 +205,7 @@ aihpc_apt_remove() {
   fi
   if [ -f "$add" ]; then
     local orphans=()
-    while read -r p; do orphans+=("$p"); done < <(
-      comm -12 <(sort -u "$add") <(aihpc_apt_get -s autoremove 2>/dev/null | awk '/^Remv / { print $2 }' | sed 's/:.*//' | sort -u)
-    )
+    while read -r p; do [ -n "$p" ] && orphans+=("$p"); done < <(aihpc_apt_orphans "$add")
     if [ "${#orphans[@]}" -gt 0 ]; then
       aihpc_apt_logged purge "${orphans[@]}" || aihpc_die "could not purge ${orphans[*]} (apt's output above)"
       AIHPC_CHANGED=1
@@ -395,7 +430,34 @@ aihpc_require_systemd() {
   aihpc_have_systemd || aihpc_die "systemd is not running as PID 1 on $(hostname); aihpc manages services with systemd: boot the host with systemd"
 }
 
-aihpc_unit_exists() { [ -n "$(systemctl list-unit-files --no-legend "$1" 2>/dev/null)" ]; }
+# systemctl answers nothing, as for a unit it does not know, while PID 1
+# reloads (another step's daemon-reload or enable on this host): a unit
+# whose file is on disk is asked about again.
+aihpc_unit_exists() {
+  local i d
+  for i in 1 2 3 4 5; do
+    [ -n "$(systemctl list-unit-files --no-legend "$1" 2>/dev/null)" ] && return 0
+    for d in /etc/systemd/system /run/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+      [ -e "$d/$1" ] && break
+      d=""
+    done
+    [ -n "$d" ] || return 1
+    sleep "$i"
+  done
+  return 0
+}
+
+# `systemctl is-enabled`'s word for UNIT (enabled, disabled, static, ...),
+# asked again while it gives none (a reload in progress).
+aihpc_unit_enabled() {
+  local i state
+  for i in 1 2 3 4 5; do
+    state="$(systemctl is-enabled "$1" 2>/dev/null || true)"
+    [ -n "$state" ] && break
+    sleep "$i"
+  done
+  printf '%s\n' "$state"
+}
 
 # Enable and start a unit; restart it when RESTART=1. Fails with its journal.
 aihpc_service() {
@@ -423,14 +485,21 @@ aihpc_service_failed() {
 # Stop and disable a unit when present.
 aihpc_service_off() {
   local unit="$1"
+  local i
   aihpc_unit_exists "$unit" || return 0
   if systemctl is-active --quiet "$unit"; then
     systemctl stop "$unit" || true
     aihpc_log "stopped $unit"
     AIHPC_CHANGED=1
   fi
-  if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
-    systemctl disable --quiet "$unit" || true
+  # disable reloads PID 1 and fails while another step's reload runs: asked
+  # again, so that no link in *.wants outlives the unit file a step removes.
+  if [[ "$(aihpc_unit_enabled "$unit")" == enabled* ]]; then
+    for i in 1 2 3 4 5; do
+      systemctl disable --quiet "$unit" 2>/dev/null && break
+      sleep "$i"
+    done
+    [[ "$(aihpc_unit_enabled "$unit")" != enabled* ]] || aihpc_die "could not disable $unit (systemctl disable $unit failed 5 times): re-run"
     AIHPC_CHANGED=1
   fi
 }

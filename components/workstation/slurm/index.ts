@@ -52,6 +52,8 @@ export interface SlurmHostSteps {
     health?: pulumi.Resource;
     jobs: pulumi.Resource;
     config: pulumi.Resource;
+    /** Rootless Podman for container jobs (slurm.containerJobs), on compute hosts. */
+    podman?: pulumi.Resource;
 }
 
 /**
@@ -148,6 +150,8 @@ export class Slurm extends pulumi.ComponentResource {
                 { dir: SCRIPTS, file: "jobs.sh", env: { JOBS_DIR: PATHS.jobs }, sets: { JOB_FILES: jobFiles }, deleteEnv: { JOBS_DIR: PATHS.jobs } },
                 after(retain),
             );
+            // Rootless Podman for container jobs (scripts/podman.sh says why rootless).
+            const podman = isCompute && c.containerJobs.enabled ? scriptStep(`${n}-podman`, t, { dir: SCRIPTS, file: "podman.sh", env: {} }, after(packages)) : undefined;
             let health: pulumi.Resource | undefined;
             if (isCompute) {
                 const conf = factsOf(h).apply((f) => ({ HEALTH_CONF: nodeHealthConf({ node: h.name, gpus: nodeGpus(h.config, f), maxGpuTemp: c.gpuMaxTemperature }) }));
@@ -184,7 +188,7 @@ export class Slurm extends pulumi.ComponentResource {
                 { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles, deleteEnv: { CONF_DIR: PATHS.confDir } },
                 after(...configDeps),
             );
-            this.steps[h.name] = { retain, packages, munge, health, jobs, config };
+            this.steps[h.name] = { retain, packages, munge, health, jobs, config, ...(podman ? { podman } : {}) };
         }
         this.controllerReady = this.steps[this.controller.name].config;
         if (acct && acctHost && acctSteps && acctPassword) {

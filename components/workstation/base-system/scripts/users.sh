@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The research group (gid GROUP_GID when set) and users. USERS: one
 # `name:uid:group,group` line per user (uid may be empty); USER_KEYS:
-# `name key...` lines. Users removed from
-# the config lose their account (home directories are data and stay).
+# `name key...` lines. Users removed from the config lose their account
+# (home directories are data and stay: README).
 : "${GROUP:?}"
 record="$AIHPC_STATE/users"
 group_record="$AIHPC_STATE/users.group"
+backups="$AIHPC_STATE/users.backups"
 remove_user() {
   if id -u "$1" >/dev/null 2>&1; then
-    userdel "$1" && aihpc_log "removed user $1 (home directory kept)" && aihpc_mark_changed
+    if userdel "$1"; then
+      aihpc_log "removed user $1 (home directory kept)"
+      aihpc_mark_changed
+    else
+      aihpc_warn "could not remove user $1 (userdel's reason above; a process of theirs still running?): end them (loginctl terminate-user $1) and run again"
+    fi
   fi
 }
 case "$AIHPC_ACTION" in
@@ -36,6 +42,11 @@ case "$AIHPC_ACTION" in
         fi
       done
       if ! id -u "$name" >/dev/null 2>&1; then
+        # useradd backs up /etc/subuid and /etc/subgid (their `-` files) when it
+        # adds the user's ranges: files this stack then made, removed on teardown.
+        for f in /etc/subuid- /etc/subgid-; do
+          [ -e "$f" ] || grep -qx "$f" "$backups" 2>/dev/null || echo "$f" >>"$backups"
+        done
         args=(--create-home --shell /bin/bash --groups "$all")
         [ -n "$uid" ] && args+=(--uid "$uid")
         useradd "${args[@]}" "$name" || aihpc_die "could not create user $name (uid ${uid:-auto} taken?): pick another uid in workstation.base.users"
@@ -80,6 +91,10 @@ case "$AIHPC_ACTION" in
         groupdel "$GROUP" && aihpc_log "removed group $GROUP" && aihpc_mark_changed
       fi
       rm -f "$group_record"
+      if [ -f "$backups" ]; then
+        while read -r f; do [ -n "$f" ] && aihpc_rm "$f"; done <"$backups"
+        rm -f "$backups"
+      fi
     fi
     ;;
 esac
