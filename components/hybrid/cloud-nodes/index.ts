@@ -17,13 +17,18 @@ export interface CloudNodeSettings {
     nodePrefix: string;
     partition: string;
     backoffSeconds: number;
+    /** `gce`; `testbed` only in the project's own test stacks (config/cloud-nodes.ts). */
+    backend: "gce" | "testbed";
+    /** The stand-in compute API of backend `testbed`. */
+    testbedApi?: string;
 }
 
 /** /etc/aihpc/cloud-nodes.json: what the programs read (no secret: the token comes from the workstation's credential). */
 export function cloudNodesConfigText(s: CloudNodeSettings): string {
     return JSON.stringify(
         {
-            backend: "gce",
+            backend: s.backend,
+            ...(s.backend === "testbed" ? { testbedApi: s.testbedApi } : {}),
             project: s.project,
             zones: s.zones,
             template: s.template,
