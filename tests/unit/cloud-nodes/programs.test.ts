@@ -62,7 +62,7 @@ interface Run {
     stub: string;
 }
 
-function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, any][] } = {}): string {
+function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, any][]; backend?: Record<string, string> } = {}): string {
     const stub = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-cloud-"));
     const bin = path.join(stub, "bin");
     fs.mkdirSync(bin);
@@ -88,6 +88,7 @@ function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, an
         stateDir: path.join(stub, "state"),
         metricsFile: path.join(stub, "textfile", "aihpc_cloud_nodes.prom"),
         credentialFile: path.join(stub, "cred.json"),
+        ...(opts.backend ?? {}),
     };
     fs.writeFileSync(path.join(stub, "config.json"), JSON.stringify(config));
     return stub;
@@ -341,5 +342,34 @@ describe("teardown", () => {
         const r = run(stub, "aihpc-cloud-nodes", ["teardown"]);
         expect(r.code).toBe(1);
         expect(r.stderr).toContain("still there: aihpc-gcp-cn-1");
+    });
+});
+
+describe("the testbed backend (the project's own real-host tests)", () => {
+    const API = "http://10.213.0.1:8780/compute/v1";
+    test("the same requests to the stand-in, with no credential at all", () => {
+        const stub = setup({ responses: [quota, opDone("op-2"), opDone("op-2")], backend: { backend: "testbed", testbedApi: API } });
+        // A gcloud that would fail the run if asked.
+        fs.writeFileSync(path.join(stub, "bin", "gcloud"), "#!/bin/sh\necho gcloud-called >&2\nexit 9\n", { mode: 0o755 });
+        const r = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"]);
+        expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("aihpc-gcp-cn-1: created in europe-west4-b")]);
+        const z = (zone: string) => `${API}/projects/test-project-1/zones/${zone}`;
+        expect(requests(r)).toEqual([
+            `POST ${z("europe-west4-a")}/instances?sourceInstanceTemplate=${encodeURIComponent(TEMPLATE)}`,
+            `POST ${z("europe-west4-b")}/instances?sourceInstanceTemplate=${encodeURIComponent(TEMPLATE)}`,
+            `POST ${z("europe-west4-b")}/operations/op-2/wait`,
+        ]);
+        expect(r.curl.every((c) => !c.tokenOnStdin)).toBe(true);
+        expect(r.stderr).not.toContain("gcloud-called");
+    });
+
+    test("refused unless the stand-in is on a private address: nothing is sent", () => {
+        for (const url of ["http://8.8.8.8:8780/compute/v1", "https://compute.googleapis.com/compute/v1", ""]) {
+            const stub = setup({ responses: [opDone("op-1")], backend: { backend: "testbed", testbedApi: url } });
+            const r = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`backend 'testbed' needs testbedApi 'http://<private IPv4>:<port>/compute/v1', got '${url}'`);
+            expect(r.curl).toEqual([]);
+        }
     });
 });
