@@ -212,8 +212,10 @@ export class ComputeApi {
             fakeGpuFiles: this.o.fakeGpuFiles,
             etcHosts: extraHosts,
             prepare: (root) => {
-                // The stand-in Secret Manager's CA, trusted like a public one (curl reads this bundle).
+                // The stand-in Secret Manager's CA, trusted like a public one: in the bundle curl reads, and where
+                // update-ca-certificates (should a package run it) takes local CAs from.
                 fs.appendFileSync(path.join(root, "etc/ssl/certs/ca-certificates.crt"), this.caPem);
+                writeFile(root, "usr/local/share/ca-certificates/aihpc-testbed-stand-in.crt", this.caPem);
                 if (startupScript) {
                     writeFile(root, "etc/systemd/system/testbed-startup-script.service", STARTUP_UNIT);
                     const wants = path.join(root, "etc/systemd/system/multi-user.target.wants");

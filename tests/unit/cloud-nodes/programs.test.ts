@@ -179,10 +179,15 @@ describe("resume against the API (stub curl)", () => {
         expect(r.code).toBe(1);
         expect(requests(r)).toHaveLength(3);
         expect(downs(r)).toEqual([
-            "update nodename=aihpc-gcp-cn-1 state=down reason=aihpc-cloud: resume failed, back-off until 2027-01-15T08:30:00Z: europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED: The zone does not have enough resources available; europe-west4-b: quotaExceeded: Quota '",
+            "update nodename=aihpc-gcp-cn-1 state=down reason=aihpc-cloud: resume failed, back-off until 2027-01-15T08:30:00Z: europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED; europe-west4-b: quotaExceeded",
         ]);
+        // The cloud's full messages: in the log and in the state.
+        expect(r.stderr).toContain("europe-west4-b: quotaExceeded: Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4.");
         const state = JSON.parse(fs.readFileSync(path.join(stub, "state", "aihpc-gcp-cn-1.json"), "utf8"));
         expect(state).toMatchObject({ failures: 1, backoffUntil: T0 + 1800 });
+        expect(state.lastError).toBe(
+            "europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED: The zone does not have enough resources available; europe-west4-b: quotaExceeded: Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4.",
+        );
         // Slurm asks again within the back-off: nothing is created, the node stays DOWN.
         const again = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"], T0 + 600);
         expect([again.code, requests(again)]).toEqual([1, []]);
