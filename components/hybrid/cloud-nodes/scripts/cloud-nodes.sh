@@ -19,6 +19,8 @@ case "$AIHPC_ACTION" in
   apply)
     : "${CLOUD_PROGRAM:?}" "${CLOUD_RESUME:?}" "${CLOUD_SUSPEND:?}" "${CLOUD_RESUME_FAIL:?}" "${CLOUD_CONFIG:?}" "${CLOUD_SERVICE:?}" "${CLOUD_TIMER:?}"
     getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the controller's Slurm packages come first"
+    # The programs are Python 3 (Debian's; no other package).
+    aihpc_apt_install cloud-nodes python3
     aihpc_put "$conf" 0644 root:root "$CLOUD_CONFIG"
     aihpc_put "$sbin/aihpc-cloud-nodes" 0755 root:root "$CLOUD_PROGRAM"
     aihpc_put "$sbin/aihpc-cloud-resume" 0755 root:root "$CLOUD_RESUME"
@@ -72,6 +74,7 @@ case "$AIHPC_ACTION" in
     aihpc_rm "$cred_dir/credentials.json" "$cred_dir/certificate_config.json" "$cred_dir/client.crt" "$cred_dir/client.key"
     if [ -d "$cred_dir" ]; then rmdir "$cred_dir"; aihpc_mark_changed; fi
     if [ -d "$state" ]; then rm -rf "$state"; aihpc_mark_changed; fi
+    aihpc_apt_remove cloud-nodes
     ;;
 esac
 aihpc_done
