@@ -159,7 +159,7 @@ describe("cloud partition with the testbed backend (issue 15, item 5)", () => {
     test("2. a job sent to the cloud partition resumes a node: quota in the first zone, created in the next; the host runs the node bootstrap and the job", async () => {
         const t0 = Date.now();
         api.failures.set(ZONES[0], { kind: "quota" });
-        const id = (await tb.sshOk(ws1, "sbatch -p cloud --parsable --output=/tmp/cloud-%j.out --wrap 'echo ran on $(hostname) gpu=$CUDA_VISIBLE_DEVICES; cat /etc/machine-id'")).trim();
+        const id = (await tb.sshOk(ws1, "sbatch -p cloud --gres=gpu:1 --parsable --output=/tmp/cloud-%j.out --wrap 'echo ran on $(hostname) gpu=$CUDA_VISIBLE_DEVICES; cat /etc/machine-id'")).trim();
         const done = await eventually("the cloud job completes", 420_000, async () => {
             const j = await jobState(tb, ws1, id);
             if (["FAILED", "CANCELLED", "NODE_FAIL", "BOOT_FAIL", "TIMEOUT"].includes(j.state)) throw new Error(`job ${id}: ${JSON.stringify(j)}\n${await controllerLog()}`);
