@@ -151,6 +151,9 @@ describe("cloud partition with the testbed backend (issue 15, item 5)", () => {
         expect(Object.keys(nodes).sort()).toEqual(NODES);
         for (const n of NODES) expect(nodes[n].state.split("+")).toEqual(expect.arrayContaining(["IDLE", "CLOUD", "POWERED_DOWN"]));
         expect((await tb.sshOk(ws1, "systemctl is-enabled aihpc-cloud-reconcile.timer")).trim()).toBe("enabled");
+        // slurmctld runs with power saving on: no "power_save module disabled" since it last started.
+        const since = await tb.sshOk(ws1, "awk '/slurmctld version .* started/ { n = NR; d = 0 } /power_save module disabled/ { d = NR } END { print n, d }' /var/log/slurm/slurmctld.log");
+        expect(since.trim()).toMatch(/^\d+ 0$/);
         expect(api.running()).toEqual([]);
     });
 

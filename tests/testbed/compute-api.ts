@@ -211,6 +211,8 @@ export class ComputeApi {
             name: i.name,
             fakeGpuFiles: this.o.fakeGpuFiles,
             etcHosts: extraHosts,
+            // A new instance has just booted (slurmctld compares its boot time with the resume request).
+            ownBootTime: true,
             prepare: (root) => {
                 // The stand-in Secret Manager's CA, trusted like a public one: in the bundle curl reads, and where
                 // update-ca-certificates (should a package run it) takes local CAs from.

@@ -106,6 +106,13 @@ export interface ExtraHostOptions {
   etcHosts?: string[];
   /** Called with the host's root (the overlay, before boot) to add files and units. */
   prepare?: (root: string) => Promise<void> | void;
+  /**
+   * A boot time of its own, as a VM would have: the container runs in a time namespace whose
+   * CLOCK_BOOTTIME starts near 0 (uptime, sysinfo). Containers otherwise report this machine's
+   * uptime, and slurmctld keeps a resumed cloud node "waiting for boot" while the node's boot
+   * time is older than the resume request.
+   */
+  ownBootTime?: boolean;
 }
 
 export interface BootOptions {
@@ -868,7 +875,7 @@ async function addContainerHost(state: RunState, runHosts: TestHost[], keys: Run
   });
   addQueue = setUp.catch(() => undefined);
   const { h, t } = await setUp;
-  t.pid = await startNspawn(h, t, false);
+  t.pid = await startNspawn(h, t, false, o.ownBootTime);
   saveState(state);
   const deadline = Date.now() + 30_000;
   while (!h.leader && Date.now() < deadline && alive(h.nspawn)) {
@@ -902,11 +909,16 @@ async function removeContainerHost(state: RunState, name: string): Promise<void>
 }
 
 /** Start systemd-nspawn for a prepared host; returns its PID (recorded in the state by the caller). */
-function startNspawn(h: HostState, t: TestHost, noSystemd: boolean): Promise<number> {
+function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime = false): Promise<number> {
   const logFd = fs.openSync(t.logFile, "a");
+  // unshare execs nspawn (same PID, recorded as the host's), whose children enter the new time namespace.
+  const uptime = Math.floor(Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]));
+  const timens = ownBootTime ? ["unshare", "--time", `--boottime=${-(uptime - 1)}`, "--"] : [];
   const child = spawn(
-    "systemd-nspawn",
+    timens[0] ?? "systemd-nspawn",
     [
+      ...timens.slice(1),
+      ...(ownBootTime ? ["systemd-nspawn"] : []),
       "-D", h.mountpoint,
       ...(noSystemd ? ["--as-pid2"] : ["-b"]),
       "--register=no",
