@@ -107,7 +107,12 @@ function run(stub: string, program: string, args: string[], now = T0): Run {
 }
 
 const requests = (r: Run) => r.curl.map((c) => `${c.method} ${c.url}`);
-const downs = (r: Run) => r.scontrol.filter((l) => l.startsWith("update"));
+// Each failed resume ends the power-up, then sets DOWN with the same reason.
+const downs = (r: Run) => {
+    const u = r.scontrol.filter((l) => l.startsWith("update"));
+    for (const l of u.filter((x) => x.includes("state=down"))) expect(u.map((x) => x.trimEnd())).toContain(l.replace("state=down", "state=power_down_force").trimEnd());
+    return u.filter((l) => !l.includes("state=power_down_force"));
+};
 const opDone = (name: string): [number, any] => [200, { name, status: "DONE" }];
 const stockout: [number, any] = [200, { name: "op-x", status: "DONE", error: { errors: [{ code: "ZONE_RESOURCE_POOL_EXHAUSTED", message: "The zone does not have enough resources available" }] } }];
 const quota: [number, any] = [403, { error: { code: 403, message: "Quota exceeded", errors: [{ reason: "quotaExceeded", message: "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4." }] } }];
