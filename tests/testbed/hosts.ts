@@ -912,8 +912,9 @@ async function removeContainerHost(state: RunState, name: string): Promise<void>
 function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime = false): Promise<number> {
   const logFd = fs.openSync(t.logFile, "a");
   // unshare execs nspawn (same PID, recorded as the host's), whose children enter the new time namespace.
+  // Whole seconds down: the new clock starts between 0 and 1, never before this spawn (Slurm compares boot times in seconds).
   const uptime = Math.floor(Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]));
-  const timens = ownBootTime ? ["unshare", "--time", `--boottime=${-(uptime - 1)}`, "--"] : [];
+  const timens = ownBootTime ? ["unshare", "--time", `--boottime=${-uptime}`, "--"] : [];
   const child = spawn(
     timens[0] ?? "systemd-nspawn",
     [
