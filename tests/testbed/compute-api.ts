@@ -206,6 +206,9 @@ export class ComputeApi {
     }
 
     private async boot(i: Instance, startupScript: boolean): Promise<void> {
+        // Provisioning takes a while in Compute Engine too: the host's clock must start after slurmctld's resume
+        // request (it compares whole seconds, and keeps a node whose boot time is not later "waiting for boot").
+        await new Promise((r) => setTimeout(r, 2500));
         const extraHosts = [`${BRIDGE_ADDRESS}\tmetadata.google.internal`, `${BRIDGE_ADDRESS}\tsecretmanager.googleapis.com`];
         i.host = await this.o.tb.addHost({
             name: i.name,
