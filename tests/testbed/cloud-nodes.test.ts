@@ -249,12 +249,15 @@ describe("cloud partition with the testbed backend (issue 15, item 5)", () => {
         // where SlurmUser cannot write: the reconciler unit publishes its metrics there as root.
         await tb.sshOk(ws1, `install -d -m 0755 ${TEXTFILE_DIR}`);
         const inst = await api.bootOrphan(orphan, ZONES[0], 3600);
+        const orphanRoot = inst.host!.rootDir;
         expect(api.running()).toEqual([orphan]);
         await tb.sshOk(ws1, "systemctl start aihpc-cloud-reconcile.service", { timeoutMs: 180_000 });
         mark("reconciler with an orphan", t0);
         // The reconciler sends the delete; the instance goes when its operation ends (as in Compute Engine).
         await eventually("the orphan's instance is gone", 60_000, async () => (api.instances.has(orphan) ? undefined : true));
-        expect(fs.existsSync(inst.host?.rootDir ?? "/nonexistent")).toBe(false);
+        expect(fs.existsSync(orphanRoot)).toBe(false);
+        const runHosts = JSON.parse(fs.readFileSync(`${STATE_ROOT}/run-${tb.runId}.json`, "utf8")).hosts.map((h: { name: string }) => h.name);
+        expect(runHosts).not.toContain(orphan);
         expect(api.events.filter((e) => e.name === orphan).map((e) => [e.op, e.zone])).toEqual([["delete", ZONES[0]]]);
         const metrics = await tb.sshOk(ws1, `cat ${METRICS}`);
         expect(metrics).toMatch(/^aihpc_cloud_nodes_orphans_deleted_total 1$/m);
