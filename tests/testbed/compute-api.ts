@@ -147,7 +147,11 @@ export class ComputeApi {
     /** Stops the servers and every instance's host. */
     async stop(): Promise<void> {
         await Promise.allSettled([...this.pending]);
-        for (const s of this.servers) s.close();
+        // Keep-alive connections (curl, the hosts) would keep the servers, and so jest, alive.
+        for (const s of this.servers) {
+            s.close();
+            s.closeAllConnections();
+        }
         for (const i of [...this.instances.values()]) await this.removeHost(i);
         this.instances.clear();
         if (this.caDir) fs.rmSync(this.caDir, { recursive: true, force: true });
