@@ -188,6 +188,8 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                 nodePrefix: gcp.cloudNodes.nodePrefix,
                 partition: cloudNodes.partition,
                 backoffSeconds: cloudNodes.resumeFailBackoff,
+                backend: cloudNodes.backend,
+                testbedApi: cloudNodes.testbedApi,
             }),
             waitFor: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
         });

@@ -50,6 +50,14 @@ export const cloudNodesSchema = z.strictObject({
         .string()
         .regex(/^\d{4,5}-\d{4,5}$/, "expected a port range such as \"60001-63000\"")
         .default("60001-63000"),
+    /**
+     * Who the power-save programs ask for instances: `gce` (Compute Engine). `testbed` is for this
+     * project's own real-host tests only: the same requests go to a stand-in compute API
+     * (`testbedApi`) that boots test hosts. Only stacks named `testbed*` may use it (config/load.ts).
+     */
+    backend: z.enum(["gce", "testbed"]).default("gce"),
+    /** With backend `testbed`: the stand-in compute API, `http://<private IPv4>:<port>/compute/v1`. */
+    testbedApi: z.string().optional(),
 });
 
 export type CloudNodesConfig = z.infer<typeof cloudNodesSchema>;
@@ -86,6 +94,21 @@ export function controllerTunnelAddress(c: Pick<CloudNodesConfig, "tunnelCidr" |
     const mask = Number(bits) === 32 ? 0xffffffff : (0xffffffff << (32 - Number(bits))) >>> 0;
     const first = ((ipv4(net) & mask) >>> 0) + (Number(bits) >= 31 ? 0 : 1);
     return [24, 16, 8, 0].map((s) => (first >>> s) & 255).join(".");
+}
+
+/** The testbed's stand-in compute API: plain http to a private (RFC 1918) IPv4 address, Compute Engine's path. */
+export function testbedApiOk(url: string): boolean {
+    const m = /^http:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\/compute\/v1$/.exec(url);
+    if (!m || m[1].split(".").some((o) => Number(o) > 255) || Number(m[2]) < 1 || Number(m[2]) > 65535) return false;
+    return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((c) => inCidr(m[1], c));
+}
+
+/** Only the project's own test stacks (named testbed*) may boot test hosts instead of instances. */
+export function cloudNodesStackProblems(c: Pick<CloudNodesConfig, "enabled" | "backend">, stack: string): string[] {
+    if (c.backend !== "testbed" || stack.startsWith("testbed")) return [];
+    return [
+        `'testbed' boots test hosts through a stand-in API instead of Compute Engine instances, for this project's own real-host tests: only stacks named testbed* may use it (this stack: '${stack}'); use 'gce'`,
+    ];
 }
 
 /** Whether an IPv4 address lies in a CIDR. */
@@ -141,6 +164,12 @@ export function cloudNodesProblems(x: CloudNodesContext): [(string | number)[], 
     if (!(lo >= 1024 && lo <= hi && hi <= 65535)) out.push([["srunPortRange"], `expected LOW-HIGH with 1024 <= LOW <= HIGH <= 65535, got '${c.srunPortRange}'`]);
     if (c.controllerAddress !== undefined && !inCidr(c.controllerAddress, c.tunnelCidr)) {
         out.push([["controllerAddress"], `${c.controllerAddress} is not in tunnelCidr ${c.tunnelCidr}: the firewall admits Slurm only from the tunnel`]);
+    }
+    if (c.backend === "testbed") {
+        if (c.testbedApi === undefined) out.push([["testbedApi"], "required with backend 'testbed': the stand-in compute API's URL, http://<private IPv4>:<port>/compute/v1"]);
+        else if (!testbedApiOk(c.testbedApi)) out.push([["testbedApi"], `expected http://<private IPv4>:<port>/compute/v1 (the testbed's stand-in compute API), got '${c.testbedApi}'`]);
+    } else if (c.testbedApi !== undefined) {
+        out.push([["testbedApi"], "set, but backend is 'gce': remove it (it is for backend 'testbed', the project's own tests)"]);
     }
     const zones = cloudNodeZones(c, x.zone);
     const letters = gcpRegions[x.region];

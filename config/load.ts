@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { namingProblems } from "../components/gcp/naming";
+import { cloudNodesStackProblems } from "./cloud-nodes";
 import { StackConfig, stackConfigSchema } from "./schema";
 import { SecretValue } from "./secret";
 
@@ -208,6 +209,10 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Readon
     const result = stackConfigSchema.safeParse(input);
     if (!result.success) problems.push(...toProblems(result.error, input));
     if (stack !== undefined) problems.push(...gcpNaming(input, result.success ? result.data : undefined, stack));
+    const cloudNodes = result.success ? result.data.gcp?.cloudNodes : undefined;
+    if (stack !== undefined && cloudNodes) {
+        problems.push(...cloudNodesStackProblems(cloudNodes, stack).map((message) => ({ path: `${NAMESPACE}:gcp.cloudNodes.backend`, message })));
+    }
     if (problems.length > 0) throw new ConfigError(problems);
     return result.data as StackConfig;
 }

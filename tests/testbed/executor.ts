@@ -360,7 +360,7 @@ export class Executor {
         const registered = new Set<string>();
         const replacedOld: StateEntry[] = [];
         const program =
-            this.opts.program ?? ((c: Record<string, string>, s: string[]) => defineStack(parseStackConfig(c, new Set(s))));
+            this.opts.program ?? ((c: Record<string, string>, s: string[]) => defineStack(parseStackConfig(c, new Set(s), this.opts.stack ?? "testbed")));
 
         const inFlight = new Set<string>();
         const debug = process.env.AIHPC_EXEC_DEBUG

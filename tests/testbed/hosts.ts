@@ -87,7 +87,32 @@ export interface Testbed {
   sshOk(host: TestHost, command: string, opts?: SshOptions): Promise<string>;
   /** Arguments for the ssh binary, up to and including the destination. */
   sshArgs(host: TestHost, opts?: { knownHostsFile?: string }): string[];
+  /**
+   * Boot one more container host into this run (not added to `hosts`): recorded in the run
+   * state before anything is made, so cleanupStale() removes it after a crash like any other.
+   * Resolves once its systemd runs (the boot itself goes on; waitBooted() waits for it).
+   */
+  addHost(opts: ExtraHostOptions): Promise<TestHost>;
+  /** Stop a host added with addHost() and remove its overlay, netns and veth, and its record. */
+  removeHost(name: string): Promise<void>;
   destroy(): Promise<void>;
+}
+
+export interface ExtraHostOptions {
+  name: string;
+  /** Device nodes made at boot (testbed-fakegpu.service), e.g. ["/dev/nvidia0"]. */
+  fakeGpuFiles?: string[];
+  /** More /etc/hosts lines ("ADDRESS NAME"). */
+  etcHosts?: string[];
+  /** Called with the host's root (the overlay, before boot) to add files and units. */
+  prepare?: (root: string) => Promise<void> | void;
+  /**
+   * A boot time of its own, as a VM would have: the container runs in a time namespace whose
+   * CLOCK_BOOTTIME starts near 0 (uptime, sysinfo). Containers otherwise report this machine's
+   * uptime, and slurmctld keeps a resumed cloud node "waiting for boot" while the node's boot
+   * time is older than the resume request.
+   */
+  ownBootTime?: boolean;
 }
 
 export interface BootOptions {
@@ -429,7 +454,7 @@ WantedBy=sysinit.target
 `;
 }
 
-function writeFile(root: string, rel: string, content: string, mode = 0o644): void {
+export function writeFile(root: string, rel: string, content: string, mode = 0o644): void {
   const f = path.join(root, rel);
   fs.mkdirSync(path.dirname(f), { recursive: true });
   fs.rmSync(f, { force: true });
@@ -801,11 +826,126 @@ export function testbedHandle(state: RunState, hosts: TestHost[], keys: RunKeys)
       if (r.code !== 0) throw new Error(`[${host.name}] exit ${r.code}: ${command}\n${r.stdout}\n${r.stderr}`);
       return r.stdout;
     },
+    addHost: (o) => addContainerHost(state, hosts, keys, o),
+    removeHost: (name) => removeContainerHost(state, name),
     destroy: async () => {
       await teardown(state);
     },
   };
   return tb;
+}
+
+// Extra hosts serialise their set-up (addresses and veth names are picked from the state).
+let addQueue: Promise<unknown> = Promise.resolve();
+
+async function addContainerHost(state: RunState, runHosts: TestHost[], keys: RunKeys, o: ExtraHostOptions): Promise<TestHost> {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(o.name)) throw new Error(`bad host name ${JSON.stringify(o.name)}`);
+  const setUp = addQueue.then(async () => {
+    if (state.hosts.some((h) => h.name === o.name)) throw new Error(`host ${o.name} exists in run ${state.runId}`);
+    const usedVeth = new Set(state.hosts.map((h) => h.vethHost));
+    let v = 0;
+    while (usedVeth.has(`${VETH_PREFIX}${v}`)) v++;
+    const usedAddr = new Set([...runHosts.map((h) => h.address), ...Object.values(extraAddresses.get(state.runId) ?? {})]);
+    let octet = FIRST_HOST_OCTET + runHosts.length;
+    while (usedAddr.has(`${SUBNET_PREFIX}.${octet}`)) octet++;
+    if (octet >= FIRST_HOST_OCTET + MAX_CONTAINER_HOSTS) throw new Error("no free container address left on the testbed bridge");
+    const address = `${SUBNET_PREFIX}.${octet}`;
+    const h: HostState = { name: o.name, netns: `${NETNS_PREFIX}${o.name}`.slice(0, 60), vethHost: `${VETH_PREFIX}${v}`, mountpoint: path.join(state.runDir, o.name, "root") };
+    // Recorded before it exists: a crash from here on is cleaned up by cleanupStale().
+    state.hosts.push(h);
+    saveState(state);
+    extraAddresses.set(state.runId, { ...(extraAddresses.get(state.runId) ?? {}), [o.name]: address });
+    const dir = path.join(state.runDir, o.name);
+    for (const d of ["upper", "work", "root"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    await must("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${ROOTFS_CACHE},upperdir=${dir}/upper,workdir=${dir}/work`, h.mountpoint]);
+    const etcHosts =
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+      [...runHosts.map((t) => `${t.address}\t${t.name}`), `${address}\t${o.name}`, ...(o.etcHosts ?? [])].join("\n") +
+      "\n";
+    const fakeGpuFiles = o.fakeGpuFiles ?? [];
+    const hostKey = await prepareRoot(h.mountpoint, o.name, etcHosts, keys.publicKey, fakeGpuFiles);
+    await o.prepare?.(h.mountpoint);
+    await setupHostNet(h, address);
+    const t: TestHost = {
+      name: o.name, address, port: 22, user: "root", admins: [], hostKey, rootDir: h.mountpoint, pid: 0, netns: h.netns,
+      logFile: path.join(dir, "nspawn.log"), fakeGpuFiles, bootState: "", failedUnits: [], retriedUnits: [],
+    };
+    fs.appendFileSync(keys.knownHostsFile, `${o.name},${address} ${hostKey}\n`);
+    return { h, t };
+  });
+  addQueue = setUp.catch(() => undefined);
+  const { h, t } = await setUp;
+  t.pid = await startNspawn(h, t, false, o.ownBootTime);
+  saveState(state);
+  const deadline = Date.now() + 30_000;
+  while (!h.leader && Date.now() < deadline && alive(h.nspawn)) {
+    const c = childrenOf(h.nspawn!.pid)[0];
+    if (c !== undefined) h.leader = procRefOrUndef(c);
+    else await sleep(50);
+  }
+  saveState(state);
+  if (!h.leader) throw new Error(`host ${o.name} did not start: ${tail(t.logFile, 20)}`);
+  return t;
+}
+
+/** Addresses of hosts added with addHost(), by run and name. */
+const extraAddresses = new Map<string, Record<string, string>>();
+
+async function removeContainerHost(state: RunState, name: string): Promise<void> {
+  const h = state.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no host ${name} in run ${state.runId}`);
+  await stopContainer(h);
+  if (alive(h.nspawn) || alive(h.leader)) throw new Error(`container ${name} still running`);
+  const dir = path.join(state.runDir, name);
+  await unmountAll(dir);
+  if ((await listNetns()).includes(h.netns)) await must("ip", ["netns", "delete", h.netns]);
+  if (await linkExists(h.vethHost)) await exec("ip", ["link", "delete", h.vethHost]);
+  if (mountsUnder(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  state.hosts = state.hosts.filter((x) => x !== h);
+  saveState(state);
+  const addrs = { ...(extraAddresses.get(state.runId) ?? {}) };
+  delete addrs[name];
+  extraAddresses.set(state.runId, addrs);
+}
+
+/** Start systemd-nspawn for a prepared host; returns its PID (recorded in the state by the caller). */
+function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime = false): Promise<number> {
+  const logFd = fs.openSync(t.logFile, "a");
+  // unshare execs nspawn (same PID, recorded as the host's), whose children enter the new time namespace.
+  // Whole seconds down: the new clock starts between 0 and 1, never before this spawn (Slurm compares boot times in seconds).
+  const uptime = Math.floor(Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]));
+  const timens = ownBootTime ? ["unshare", "--time", `--boottime=${-uptime}`, "--"] : [];
+  const child = spawn(
+    timens[0] ?? "systemd-nspawn",
+    [
+      ...timens.slice(1),
+      ...(ownBootTime ? ["systemd-nspawn"] : []),
+      "-D", h.mountpoint,
+      ...(noSystemd ? ["--as-pid2"] : ["-b"]),
+      "--register=no",
+      "--keep-unit",
+      `--network-namespace-path=/run/netns/${h.netns}`,
+      `--machine=${h.name}`,
+      "--capability=all",
+      "--system-call-filter=@keyring bpf",
+      "--property=DeviceAllow=char-* rwm",
+      "--resolv-conf=off",
+      "--console=read-only",
+      ...(noSystemd ? ["/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"] : []),
+    ],
+    {
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      // Writable /proc/sys etc.: Docker's daemon needs it inside.
+      env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "1" },
+    },
+  );
+  fs.closeSync(logFd);
+  return spawned(child).then((pid) => {
+    h.nspawn = procRef(pid);
+    child.unref();
+    return pid;
+  });
 }
 
 export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
@@ -882,36 +1022,8 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
 
     for (const [i, h] of state.hosts.entries()) {
       const t = hosts[i];
-      const logFd = fs.openSync(t.logFile, "a");
-      const child = spawn(
-        "systemd-nspawn",
-        [
-          "-D", h.mountpoint,
-          ...(noSystemd.has(h.name) ? ["--as-pid2"] : ["-b"]),
-          "--register=no",
-          "--keep-unit",
-          `--network-namespace-path=/run/netns/${h.netns}`,
-          `--machine=${h.name}`,
-          "--capability=all",
-          "--system-call-filter=@keyring bpf",
-          "--property=DeviceAllow=char-* rwm",
-          "--resolv-conf=off",
-          "--console=read-only",
-          ...(noSystemd.has(h.name) ? ["/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"] : []),
-        ],
-        {
-          detached: true,
-          stdio: ["ignore", logFd, logFd],
-          // Writable /proc/sys etc.: Docker's daemon needs it inside.
-          env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "1" },
-        },
-      );
-      fs.closeSync(logFd);
-      const pid = await spawned(child);
-      h.nspawn = procRef(pid);
-      t.pid = pid;
+      t.pid = await startNspawn(h, t, noSystemd.has(h.name));
       saveState(state);
-      child.unref();
     }
 
     // The container's init, so a crash cleanup can kill it even if nspawn is gone.

@@ -56,6 +56,11 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
     "gcp:secretmanager/secret:Secret": (name, i) => ({
         name: `projects/${PROJECT_NUMBER}/secrets/${i.secretId ?? name}`,
     }),
+    // namePrefix plus the provider's 26-character suffix: here a digest of the inputs, so a changed template gets a new name.
+    "gcp:compute/instanceTemplate:InstanceTemplate": (name, i) => {
+        const n = i.name ?? `${i.namePrefix ?? `${name}-`}${createHash("sha256").update(JSON.stringify(i)).digest("hex").slice(0, 26)}`;
+        return { name: n, selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/global/instanceTemplates/${n}` };
+    },
     "gcp:compute/router:Router": (name, i) => ({
         selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/regions/${i.region ?? "region"}/routers/${i.name ?? name}`,
     }),

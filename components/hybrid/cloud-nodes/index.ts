@@ -17,13 +17,18 @@ export interface CloudNodeSettings {
     nodePrefix: string;
     partition: string;
     backoffSeconds: number;
+    /** `gce`; `testbed` only in the project's own test stacks (config/cloud-nodes.ts). */
+    backend: "gce" | "testbed";
+    /** The stand-in compute API of backend `testbed`. */
+    testbedApi?: string;
 }
 
 /** /etc/aihpc/cloud-nodes.json: what the programs read (no secret: the token comes from the workstation's credential). */
 export function cloudNodesConfigText(s: CloudNodeSettings): string {
     return JSON.stringify(
         {
-            backend: "gce",
+            backend: s.backend,
+            ...(s.backend === "testbed" ? { testbedApi: s.testbedApi } : {}),
             project: s.project,
             zones: s.zones,
             template: s.template,
@@ -32,7 +37,8 @@ export function cloudNodesConfigText(s: CloudNodeSettings): string {
             backoffSeconds: s.backoffSeconds,
             orphanGraceSeconds: 600,
             stateDir: "/var/lib/aihpc/cloud-nodes",
-            metricsFile: "/var/lib/prometheus/node-exporter/aihpc_cloud_nodes.prom",
+            // SlurmUser's own file; the reconciler unit publishes it to the node exporter's textfile directory.
+            metricsFile: CLOUD_METRICS_FILE,
             // SlurmUser's copy of the workstation's credential (scripts/cloud-nodes.sh).
             credentialFile: "/var/lib/aihpc/cloud-nodes-gcp/credentials.json",
         },
@@ -40,6 +46,11 @@ export function cloudNodesConfigText(s: CloudNodeSettings): string {
         2,
     );
 }
+
+/** Where the programs (as SlurmUser) write their metrics. */
+export const CLOUD_METRICS_FILE = "/var/lib/aihpc/cloud-nodes/aihpc_cloud_nodes.prom";
+/** The node exporter's textfile directory (owned by its package's user, so SlurmUser cannot write there). */
+export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 
 /** The reconciler's systemd units (run as SlurmUser, like the programs slurmctld runs). */
 export function reconcilerUnits(interval: string): { service: string; timer: string } {
@@ -54,6 +65,9 @@ export function reconcilerUnits(interval: string): { service: string; timer: str
             "Type=oneshot",
             "User=slurm",
             "ExecStart=/usr/local/sbin/aihpc-cloud-nodes reconcile",
+            // As root ('+'), after every run, failed ones too: the metrics into the node exporter's directory, whole
+            // (the collector never reads a half-written file); nothing where no node exporter is installed.
+            `ExecStopPost=+/bin/sh -c 'test -d ${TEXTFILE_DIR} && test -f ${CLOUD_METRICS_FILE} || exit 0; install -m 0644 ${CLOUD_METRICS_FILE} ${TEXTFILE_DIR}/.aihpc_cloud_nodes.prom.tmp && mv -f ${TEXTFILE_DIR}/.aihpc_cloud_nodes.prom.tmp ${TEXTFILE_DIR}/aihpc_cloud_nodes.prom'`,
         ].join("\n"),
         timer: [
             "# Managed by aihpc (gcp.cloudNodes)",

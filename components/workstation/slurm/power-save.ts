@@ -66,7 +66,8 @@ export function powerSaveLines(p: PowerSaveInput): string[] {
         `ResumeRate=${p.maxNodes}`,
         `SuspendRate=${p.maxNodes}`,
         `NodeName=${nodes} CPUs=${p.cpus} RealMemory=${p.realMemoryMb} Gres=gpu:${p.gpu.type}:${p.gpu.count} Feature=cloud State=CLOUD`,
-        `PartitionName=${p.partition} Nodes=${nodes} Default=NO MaxTime=UNLIMITED PriorityTier=1 SuspendTime=${p.suspendTime} ResumeTimeout=${p.resumeTimeout} State=UP`,
+        // Its own memory per CPU: the cluster-wide DefMemPerCPU comes from the workstation's nodes and may exceed what a cloud node has.
+        `PartitionName=${p.partition} Nodes=${nodes} Default=NO MaxTime=UNLIMITED PriorityTier=1 DefMemPerCPU=${Math.max(1, Math.floor(p.realMemoryMb / p.cpus))} SuspendTime=${p.suspendTime} ResumeTimeout=${p.resumeTimeout} State=UP`,
     ];
 }
 

@@ -1,6 +1,8 @@
 import { machineShape, MAX_CLOUD_NODES } from "../../../config/cloud-nodes";
 import { withGcp } from "../../helpers/fixtures";
-import { configProblems, parseConfig } from "../../helpers/harness";
+import { parseStackConfig } from "../../../config";
+import { ConfigError } from "../../../config/load";
+import { configProblems, parseConfig, toCliConfig } from "../../helpers/harness";
 
 function problems(cloudNodes: Record<string, any>, mutate: (raw: Record<string, any>) => void = () => {}): string[] {
     const raw = withGcp();
@@ -57,5 +59,41 @@ describe("gcp.cloudNodes config", () => {
         expect(machineShape("a3-highgpu-8g")).toEqual({ cpus: 208, memoryMb: 1872 * 1024 });
         expect(machineShape("n1-standard-8")).toEqual({ cpus: 8, memoryMb: 30720 });
         expect(machineShape("g2-standard-7")).toBeUndefined();
+    });
+
+    test("backend 'testbed': needs a private http stand-in URL, and only with that backend", () => {
+        expect(problems({ enabled: true, backend: "testbed" })).toEqual([
+            "aihpc:gcp.cloudNodes.testbedApi: required with backend 'testbed': the stand-in compute API's URL, http://<private IPv4>:<port>/compute/v1",
+        ]);
+        for (const url of ["http://8.8.8.8:8780/compute/v1", "https://10.0.0.1:8780/compute/v1", "http://compute.googleapis.com/compute/v1", "http://10.0.0.1:8780/x"]) {
+            expect(problems({ enabled: true, backend: "testbed", testbedApi: url })).toEqual([
+                `aihpc:gcp.cloudNodes.testbedApi: expected http://<private IPv4>:<port>/compute/v1 (the testbed's stand-in compute API), got '${url}'`,
+            ]);
+        }
+        expect(problems({ enabled: true, backend: "testbed", testbedApi: "http://10.213.0.1:8780/compute/v1" })).toEqual([]);
+        expect(problems({ enabled: true, testbedApi: "http://10.213.0.1:8780/compute/v1" })).toEqual([
+            "aihpc:gcp.cloudNodes.testbedApi: set, but backend is 'gce': remove it (it is for backend 'testbed', the project's own tests)",
+        ]);
+    });
+
+    test("backend 'testbed' only in a stack named testbed*: never by accident in a production stack", () => {
+        const raw = withGcp();
+        raw.gcp.cloudNodes = { enabled: true, backend: "testbed", testbedApi: "http://10.213.0.1:8780/compute/v1" };
+        const { config, secretKeys } = toCliConfig(raw, ["sshPrivateKey"]);
+        let err: unknown;
+        try {
+            parseStackConfig(config, new Set(secretKeys), "gcp");
+        } catch (e) {
+            err = e;
+        }
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).problems).toEqual([
+            {
+                path: "aihpc:gcp.cloudNodes.backend",
+                message:
+                    "'testbed' boots test hosts through a stand-in API instead of Compute Engine instances, for this project's own real-host tests: only stacks named testbed* may use it (this stack: 'gcp'); use 'gce'",
+            },
+        ]);
+        expect(parseStackConfig(config, new Set(secretKeys), "testbed").gcp!.cloudNodes.backend).toBe("testbed");
     });
 });

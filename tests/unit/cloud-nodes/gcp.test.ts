@@ -159,7 +159,12 @@ describe("cloud nodes, Google Cloud side", () => {
         expect(conf.SLURM_CONF).toContain("\nNodeName=aihpc-test-cn-[1-2] CPUs=8 RealMemory=29491 Gres=gpu:l4:1 Feature=cloud State=CLOUD\n");
         expect(conf.SLURM_CONF).toContain("\nResumeProgram=/usr/local/sbin/aihpc-cloud-resume\n");
         expect(conf.GRES_CONF.trimEnd().split("\n").pop()).toBe("NodeName=aihpc-test-cn-[1-2] Name=gpu Type=l4 File=/dev/nvidia0");
-        expect(got.vars.CLOUD_SERVICE).toContain("\nUser=slurm\nExecStart=/usr/local/sbin/aihpc-cloud-nodes reconcile");
+        expect(got.vars.CLOUD_SERVICE).toContain("\nUser=slurm\nExecStart=/usr/local/sbin/aihpc-cloud-nodes reconcile\n");
+        // SlurmUser cannot write the node exporter's directory: root publishes the metrics after each run.
+        expect(got.vars.CLOUD_SERVICE).toContain(
+            "\nExecStopPost=+/bin/sh -c 'test -d /var/lib/prometheus/node-exporter && test -f /var/lib/aihpc/cloud-nodes/aihpc_cloud_nodes.prom || exit 0; install -m 0644 /var/lib/aihpc/cloud-nodes/aihpc_cloud_nodes.prom /var/lib/prometheus/node-exporter/.aihpc_cloud_nodes.prom.tmp && mv -f",
+        );
+        expect(JSON.parse(got.vars.CLOUD_CONFIG).metricsFile).toBe("/var/lib/aihpc/cloud-nodes/aihpc_cloud_nodes.prom");
         expect(got.vars.CLOUD_TIMER).toContain("\nOnUnitActiveSec=5min\n");
         expect(JSON.parse(got.vars.CLOUD_CONFIG)).toMatchObject({ backend: "gce", project: "test-project-1", zones: ["europe-west4-a", "europe-west4-b"], nodePrefix: "aihpc-test-cn-", partition: "cloud", backoffSeconds: 1800 });
         const resources = on.resources.filter((r) => r.custom && r.type.startsWith("gcp:")).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: reveal(r.inputs) as Record<string, any>, protect: r.options.protect }));

@@ -21,7 +21,7 @@ describe("slurm.conf power saving for the cloud partition", () => {
             "ResumeRate=4",
             "SuspendRate=4",
             "NodeName=aihpc-gcp-cn-[1-4] CPUs=8 RealMemory=29491 Gres=gpu:l4:1 Feature=cloud State=CLOUD",
-            "PartitionName=cloud Nodes=aihpc-gcp-cn-[1-4] Default=NO MaxTime=UNLIMITED PriorityTier=1 SuspendTime=600 ResumeTimeout=1200 State=UP",
+            "PartitionName=cloud Nodes=aihpc-gcp-cn-[1-4] Default=NO MaxTime=UNLIMITED PriorityTier=1 DefMemPerCPU=3686 SuspendTime=600 ResumeTimeout=1200 State=UP",
         ]);
     });
 
@@ -44,7 +44,7 @@ describe("slurm.conf power saving for the cloud partition", () => {
         expect(plain).not.toMatch(/ResumeProgram|State=CLOUD|SuspendTime/);
         const withCloud = slurmConf({ config, controller: { hostname: "ws1" }, nodes, cloud: input });
         const lines = withCloud.trimEnd().split("\n");
-        expect(lines.indexOf("PartitionName=cloud Nodes=aihpc-gcp-cn-[1-4] Default=NO MaxTime=UNLIMITED PriorityTier=1 SuspendTime=600 ResumeTimeout=1200 State=UP")).toBe(lines.length - 1);
+        expect(lines.indexOf("PartitionName=cloud Nodes=aihpc-gcp-cn-[1-4] Default=NO MaxTime=UNLIMITED PriorityTier=1 DefMemPerCPU=3686 SuspendTime=600 ResumeTimeout=1200 State=UP")).toBe(lines.length - 1);
         expect(lines.filter((l) => l.startsWith("SlurmctldParameters="))).toHaveLength(1);
     });
 });

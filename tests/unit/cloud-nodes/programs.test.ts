@@ -62,7 +62,7 @@ interface Run {
     stub: string;
 }
 
-function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, any][] } = {}): string {
+function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, any][]; backend?: Record<string, string> } = {}): string {
     const stub = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-cloud-"));
     const bin = path.join(stub, "bin");
     fs.mkdirSync(bin);
@@ -88,6 +88,7 @@ function setup(opts: { zones?: string[]; nodes?: string; responses?: [number, an
         stateDir: path.join(stub, "state"),
         metricsFile: path.join(stub, "textfile", "aihpc_cloud_nodes.prom"),
         credentialFile: path.join(stub, "cred.json"),
+        ...(opts.backend ?? {}),
     };
     fs.writeFileSync(path.join(stub, "config.json"), JSON.stringify(config));
     return stub;
@@ -106,7 +107,12 @@ function run(stub: string, program: string, args: string[], now = T0): Run {
 }
 
 const requests = (r: Run) => r.curl.map((c) => `${c.method} ${c.url}`);
-const downs = (r: Run) => r.scontrol.filter((l) => l.startsWith("update"));
+// Each failed resume ends the power-up, then sets DOWN with the same reason.
+const downs = (r: Run) => {
+    const u = r.scontrol.filter((l) => l.startsWith("update"));
+    for (const l of u.filter((x) => x.includes("state=down"))) expect(u.map((x) => x.trimEnd())).toContain(l.replace("state=down", "state=power_down_force").trimEnd());
+    return u.filter((l) => !l.includes("state=power_down_force"));
+};
 const opDone = (name: string): [number, any] => [200, { name, status: "DONE" }];
 const stockout: [number, any] = [200, { name: "op-x", status: "DONE", error: { errors: [{ code: "ZONE_RESOURCE_POOL_EXHAUSTED", message: "The zone does not have enough resources available" }] } }];
 const quota: [number, any] = [403, { error: { code: 403, message: "Quota exceeded", errors: [{ reason: "quotaExceeded", message: "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4." }] } }];
@@ -178,10 +184,15 @@ describe("resume against the API (stub curl)", () => {
         expect(r.code).toBe(1);
         expect(requests(r)).toHaveLength(3);
         expect(downs(r)).toEqual([
-            "update nodename=aihpc-gcp-cn-1 state=down reason=aihpc-cloud: resume failed, back-off until 2027-01-15T08:30:00Z: europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED: The zone does not have enough resources available; europe-west4-b: quotaExceeded: Quota '",
+            "update nodename=aihpc-gcp-cn-1 state=down reason=aihpc-cloud: resume failed, back-off until 2027-01-15T08:30:00Z: europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED; europe-west4-b: quotaExceeded",
         ]);
+        // The cloud's full messages: in the log and in the state.
+        expect(r.stderr).toContain("europe-west4-b: quotaExceeded: Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4.");
         const state = JSON.parse(fs.readFileSync(path.join(stub, "state", "aihpc-gcp-cn-1.json"), "utf8"));
         expect(state).toMatchObject({ failures: 1, backoffUntil: T0 + 1800 });
+        expect(state.lastError).toBe(
+            "europe-west4-a: ZONE_RESOURCE_POOL_EXHAUSTED: The zone does not have enough resources available; europe-west4-b: quotaExceeded: Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4.",
+        );
         // Slurm asks again within the back-off: nothing is created, the node stays DOWN.
         const again = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"], T0 + 600);
         expect([again.code, requests(again)]).toEqual([1, []]);
@@ -341,5 +352,34 @@ describe("teardown", () => {
         const r = run(stub, "aihpc-cloud-nodes", ["teardown"]);
         expect(r.code).toBe(1);
         expect(r.stderr).toContain("still there: aihpc-gcp-cn-1");
+    });
+});
+
+describe("the testbed backend (the project's own real-host tests)", () => {
+    const API = "http://10.213.0.1:8780/compute/v1";
+    test("the same requests to the stand-in, with no credential at all", () => {
+        const stub = setup({ responses: [quota, opDone("op-2"), opDone("op-2")], backend: { backend: "testbed", testbedApi: API } });
+        // A gcloud that would fail the run if asked.
+        fs.writeFileSync(path.join(stub, "bin", "gcloud"), "#!/bin/sh\necho gcloud-called >&2\nexit 9\n", { mode: 0o755 });
+        const r = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"]);
+        expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("aihpc-gcp-cn-1: created in europe-west4-b")]);
+        const z = (zone: string) => `${API}/projects/test-project-1/zones/${zone}`;
+        expect(requests(r)).toEqual([
+            `POST ${z("europe-west4-a")}/instances?sourceInstanceTemplate=${encodeURIComponent(TEMPLATE)}`,
+            `POST ${z("europe-west4-b")}/instances?sourceInstanceTemplate=${encodeURIComponent(TEMPLATE)}`,
+            `POST ${z("europe-west4-b")}/operations/op-2/wait`,
+        ]);
+        expect(r.curl.every((c) => !c.tokenOnStdin)).toBe(true);
+        expect(r.stderr).not.toContain("gcloud-called");
+    });
+
+    test("refused unless the stand-in is on a private address: nothing is sent", () => {
+        for (const url of ["http://8.8.8.8:8780/compute/v1", "https://compute.googleapis.com/compute/v1", ""]) {
+            const stub = setup({ responses: [opDone("op-1")], backend: { backend: "testbed", testbedApi: url } });
+            const r = run(stub, "aihpc-cloud-resume", ["aihpc-gcp-cn-1"]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`backend 'testbed' needs testbedApi 'http://<private IPv4>:<port>/compute/v1', got '${url}'`);
+            expect(r.curl).toEqual([]);
+        }
     });
 });

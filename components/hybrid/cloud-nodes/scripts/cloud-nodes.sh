@@ -19,11 +19,18 @@ case "$AIHPC_ACTION" in
   apply)
     : "${CLOUD_PROGRAM:?}" "${CLOUD_RESUME:?}" "${CLOUD_SUSPEND:?}" "${CLOUD_RESUME_FAIL:?}" "${CLOUD_CONFIG:?}" "${CLOUD_SERVICE:?}" "${CLOUD_TIMER:?}"
     getent passwd slurm >/dev/null || aihpc_die "user slurm is missing: the controller's Slurm packages come first"
+    # The programs are Python 3 (Debian's; no other package).
+    aihpc_apt_install cloud-nodes python3
     aihpc_put "$conf" 0644 root:root "$CLOUD_CONFIG"
+    programs=0
     aihpc_put "$sbin/aihpc-cloud-nodes" 0755 root:root "$CLOUD_PROGRAM"
+    aihpc_wrote && programs=1
     aihpc_put "$sbin/aihpc-cloud-resume" 0755 root:root "$CLOUD_RESUME"
+    aihpc_wrote && programs=1
     aihpc_put "$sbin/aihpc-cloud-suspend" 0755 root:root "$CLOUD_SUSPEND"
+    aihpc_wrote && programs=1
     aihpc_put "$sbin/aihpc-cloud-resume-fail" 0755 root:root "$CLOUD_RESUME_FAIL"
+    aihpc_wrote && programs=1
     : "${CERT_DIR:?}" "${CERT_SHA256:?}"
     command -v jq >/dev/null || aihpc_die "jq is needed to write SlurmUser's credential configuration (workstation.base installs it)"
     for f in credentials.json client.crt client.key; do
@@ -53,6 +60,12 @@ case "$AIHPC_ACTION" in
     if aihpc_have_systemd; then
       [ "$units" = 1 ] && systemctl daemon-reload
       aihpc_service aihpc-cloud-reconcile.timer "$units"
+      # slurmctld checks ResumeProgram and SuspendProgram when it starts, and turns power saving off for
+      # good when they are missing (it started with the cloud lines before this step): restart it now.
+      if [ "$programs" = 1 ] && systemctl is-active --quiet slurmctld; then
+        systemctl restart slurmctld
+        aihpc_log "restarted slurmctld: power saving with the installed programs"
+      fi
     fi
     ;;
   delete)
@@ -72,6 +85,7 @@ case "$AIHPC_ACTION" in
     aihpc_rm "$cred_dir/credentials.json" "$cred_dir/certificate_config.json" "$cred_dir/client.crt" "$cred_dir/client.key"
     if [ -d "$cred_dir" ]; then rmdir "$cred_dir"; aihpc_mark_changed; fi
     if [ -d "$state" ]; then rm -rf "$state"; aihpc_mark_changed; fi
+    aihpc_apt_remove cloud-nodes
     ;;
 esac
 aihpc_done
