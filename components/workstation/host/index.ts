@@ -7,7 +7,7 @@ import { readScript, scriptCommand } from "../../steps/shell";
 import { hostStep, Transport } from "../../steps/host-step";
 
 export { parseFacts, checkFacts, FactsError } from "./facts";
-export type { HostFacts } from "./facts";
+export type { AccountIds, HostFacts } from "./facts";
 export { hostStep } from "../../steps/host-step";
 export { BUNDLE_ROOT, bundlePath } from "../../steps/bundle";
 export type { Transport, StepArgs } from "../../steps/host-step";
