@@ -47,7 +47,7 @@ export function asRoot(cmd: string): string {
 export function hostStep(name: string, transport: Transport, args: StepArgs, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
     const sudo = transport.sudo && !args.unprivileged;
     if (transport.kind === "ssh") {
-        const wrap = (c: pulumi.Input<string> | undefined) => (c === undefined || !sudo ? c : pulumi.output(c).apply(asRoot));
+        const wrap = (c: pulumi.Input<string> | undefined) => (c === undefined || !sudo ? c : typeof c === "string" ? asRoot(c) : pulumi.output(c).apply(asRoot));
         return new command.remote.Command(
             name,
             {

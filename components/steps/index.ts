@@ -120,8 +120,12 @@ export interface ScriptStep {
 export function scriptStep(name: string, transport: Transport, s: ScriptStep, opts: pulumi.CustomResourceOptions) {
     const payload = s.files !== undefined || s.stdin !== undefined;
     const inputs: StepInputs = { bundled: s.bundled, sets: s.sets, payload };
-    const create = pulumi.output(s.env).apply((env) => stepCommand(s.dir, s.file, "apply", env, inputs));
-    const stdin = payload ? pulumi.all([s.files ?? {}, s.stdin]).apply(([files, secret]) => stepPayload(files, secret)) : undefined;
+    // Plain settings and files make plain strings: each Output costs the SDK a few
+    // dozen promises and closures per step until it registers (docs/benchmarks.md).
+    const env = s.env;
+    const create = isPlain(env) ? stepCommand(s.dir, s.file, "apply", env, inputs) : pulumi.output(env).apply((e) => stepCommand(s.dir, s.file, "apply", e, inputs));
+    const files = s.files ?? {};
+    const stdin = !payload ? undefined : isPlain(files) && s.stdin === undefined ? stepPayload(files) : pulumi.all([files, s.stdin]).apply(([f, secret]) => stepPayload(f, secret));
     return hostStep(
         name,
         transport,
@@ -132,6 +136,12 @@ export function scriptStep(name: string, transport: Transport, s: ScriptStep, op
         },
         opts,
     );
+}
+
+/** A record of plain values: no Output or promise in it, at its top or one level down. */
+function isPlain<T extends object>(v: pulumi.Input<T>): v is T {
+    const input = (x: unknown) => pulumi.Output.isInstance(x) || x instanceof Promise;
+    return !input(v) && !Object.values(v as object).some(input);
 }
 
 /** Write `/etc/aihpc/retain/<component>`: teardown reads it (so flipping `retain` re-runs one step only). */
