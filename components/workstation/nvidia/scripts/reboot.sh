@@ -5,9 +5,12 @@
 # a few seconds (sshd is stopped first, so the next step's SSH dial waits for
 # the host to come back rather than racing the shutdown); otherwise stop with
 # a message saying to reboot. Prints `boot_id=...` of the boot it checked.
+# The installed module's version: Debian's driver names its file nvidia-current
+# (modprobe maps `nvidia` to it with an install rule, which modinfo ignores).
+module_version() { modinfo -F version nvidia 2>/dev/null || modinfo -F version nvidia-current 2>/dev/null || true; }
 reasons() {
   local loaded installed
-  installed="$(modinfo -F version nvidia 2>/dev/null || true)"
+  installed="$(module_version)"
   loaded="$(cat /sys/module/nvidia/version 2>/dev/null || true)"
   # A module loaded from elsewhere (a VM image without /lib/modules for it):
   # what counts is that it matches the driver's user-space libraries.
@@ -28,7 +31,7 @@ case "$AIHPC_ACTION" in
     echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
     # A module that simply is not loaded yet: try loading it before rebooting.
     if [ -z "$(cat /sys/module/nvidia/version 2>/dev/null || true)" ] && [ ! -d /sys/module/nouveau ] &&
-      [ -n "$(modinfo -F version nvidia 2>/dev/null || true)" ] && modprobe nvidia 2>/dev/null; then
+      [ -n "$(module_version)" ] && modprobe nvidia 2>/dev/null; then
       aihpc_log "loaded the nvidia module"
       aihpc_mark_changed
     fi
