@@ -35,6 +35,10 @@ export interface TestbedStackOptions {
     slurm?: Record<string, unknown>;
     /** workstation.base.users (research users on every host). */
     users?: Record<string, unknown>[];
+    /** More workstation.base settings (researchGroupGid). */
+    base?: Record<string, unknown>;
+    /** workstation.storage (shared storage on VM hosts). */
+    storage?: Record<string, unknown>;
     /** workstation.nvidia (off unless given). */
     nvidia?: Record<string, unknown>;
     /** workstation.hosts[].gpus.sharing, by host name. */
@@ -68,8 +72,8 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
             workstation: {
                 transport: "ssh",
                 aptProxy: opts.aptProxy ?? tb.proxyUrl,
-                ...(opts.aptMirror || opts.sshd || opts.users
-                    ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}), ...(opts.users ? { users: opts.users } : {}) } }
+                ...(opts.aptMirror || opts.sshd || opts.users || opts.base
+                    ? { base: { ...(opts.aptMirror ? { aptMirror: opts.aptMirror } : {}), ...(opts.sshd ? { sshd: opts.sshd } : {}), ...(opts.users ? { users: opts.users } : {}), ...(opts.base ?? {}) } }
                     : {}),
                 hosts,
                 nvidia: opts.nvidia ?? { enabled: false },
@@ -79,6 +83,7 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
                 acceptance: { enabled: false },
                 slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS, ...(opts.slurm ?? {}) },
                 monitoring: opts.monitoring === false ? { enabled: false } : { grafana: { enabled: false } },
+                ...(opts.storage ? { storage: opts.storage } : {}),
             },
             sshPrivateKey: tb.privateKey,
         },

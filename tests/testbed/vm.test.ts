@@ -2,11 +2,11 @@
 // a probe shows it works, else TCG) on the testbed bridge: what a container
 // host cannot show (own kernel, cgroup v2), the VM life cycle the suite
 // drives (reboot, power-off, start), the workstation stack's Slurm on the
-// unified cgroup hierarchy (memory, CPU and device confinement of jobs; one
-// VM, controller and compute: two took twice the emulated CPU time), a kernel
-// NFS server and client, and crash clean-up. Part of `npm run test:testbed`
-// (CI): what is slow under emulation overlaps where it can (vm2's NFS server
-// packages install while the stack applies to vm1).
+// unified cgroup hierarchy (memory, CPU and device confinement of jobs, on
+// vm1: controller and compute), the NVIDIA reboot path (vm1), the shared
+// storage component's kernel NFS server (vm2) and automounts (vm1), and crash
+// clean-up. Part of `npm run test:testbed` (CI): both VMs are in every apply,
+// so what is slow under emulation runs on both at once.
 import { debianRegistryHosts, TAP_PREFIX } from "./hosts";
 import { bootVms, VmHost, VmTestbed } from "./vm";
 import { Executor, opsSummary } from "./executor";
@@ -19,7 +19,6 @@ import * as path from "path";
 import { cleanupStale, STATE_ROOT } from "./hosts";
 
 jest.setTimeout(1_800_000);
-const APT = "DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends";
 const log = (m: string) => process.stdout.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 describe("VM test hosts (issue 13)", () => {
@@ -27,8 +26,6 @@ describe("VM test hosts (issue 13)", () => {
     let vm1: VmHost;
     let vm2: VmHost;
     const timings: Record<string, number | string> = {};
-    /** vm2's NFS server packages, installed while the stack applies to vm1 (awaited by the NFS test). */
-    let nfsServerPackages: Promise<number> | undefined;
 
     beforeAll(async () => {
         const t0 = Date.now();
@@ -85,10 +82,20 @@ describe("VM test hosts (issue 13)", () => {
         expect((await tb.sshOk(vm2, "cat /root/marker; stat -c %t:%T /dev/fakegpu0")).trim().split("\n")).toEqual(["kept", "c3:0"]);
     });
 
-    describe("Slurm from the workstation stack on cgroup v2 (vm1: controller and compute)", () => {
+    describe("the workstation stack on vm1 (controller, compute, GPU) and vm2 (compute, NFS server)", () => {
         let ex: Executor;
-        const apply = async (label: string, nvidia?: Record<string, unknown>) => {
-            const { config, secretKeys } = testbedStackConfig(tb, { hosts: [vm1], monitoring: false, nvidia });
+        /** alice: the same uid on both hosts (the users step), her files cross hosts over NFS. */
+        const ALICE = { name: "alice", uid: 2001 };
+        const apply = async (label: string, nvidia?: Record<string, unknown>, storage: Record<string, unknown> = { nfs: { enabled: true, server: "vm2" } }) => {
+            const { config, secretKeys } = testbedStackConfig(tb, {
+                // vm2 without a GPU: the NVIDIA component is vm1's alone.
+                hosts: [vm1, { ...vm2, fakeGpuFiles: [] }],
+                monitoring: false,
+                nvidia,
+                users: [ALICE],
+                base: { researchGroupGid: 2000 },
+                storage,
+            });
             const r = await ex.apply(config, secretKeys);
             timings[label] = r.durationMs;
             log(`${label}: ${opsSummary(r.ran)} in ${r.durationMs} ms${r.error ? ` -- failed: ${r.error.message.split("\n")[0]}` : ""}`);
@@ -98,14 +105,12 @@ describe("VM test hosts (issue 13)", () => {
             ex = new Executor({ log: (m) => log(`  ${m}`) });
         });
         afterAll(() => ex?.dispose());
+        const nvidia = (allowReboot: boolean) => ({ driver: { allowReboot, persistenceMode: false, rebootTimeoutSeconds: 900 }, cuda: { versions: [] } });
 
-        test("the stack applies; the node goes idle; a re-apply runs no command", async () => {
-            const t0 = Date.now();
-            nfsServerPackages = tb.sshOk(vm2, `apt-get -qq update && ${APT} nfs-kernel-server`, { timeoutMs: 900_000 }).then(() => Date.now() - t0);
-            nfsServerPackages.catch(() => undefined); // awaited (and reported) by the NFS test
+        test("the stack applies; the nodes go idle; a re-apply runs no command", async () => {
             const r = await apply("first apply");
             if (r.error) throw r.error;
-            expect(await waitIdle(tb, vm1, ["vm1"], 180_000)).toEqual({ vm1: "idle" });
+            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 180_000)).toEqual({ vm1: "idle", vm2: "idle" });
             const again = await apply("no-op apply");
             if (again.error) throw again.error;
             expect(again.ran.map((c) => `${c.op} ${c.name}`)).toEqual([]);
@@ -135,7 +140,7 @@ describe("VM test hosts (issue 13)", () => {
                 new RegExp(`constraint=CONSTRAINT_MEMCG,.*oom_memcg=/system\\.slice/vm1_slurmstepd\\.scope/job_${jobId},task_memcg=/system\\.slice/vm1_slurmstepd\\.scope/job_${jobId}/step_0/.*,task=tail,`),
             );
             expect((await tb.sshOk(vm1, "systemctl is-active slurmd munge slurmctld")).trim().split("\n")).toEqual(["active", "active", "active"]);
-            expect(await waitIdle(tb, vm1, ["vm1"], 120_000)).toEqual({ vm1: "idle" });
+            expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 120_000)).toEqual({ vm1: "idle", vm2: "idle" });
         });
 
         test("device confinement: the GPU file opens only in a step granted the GPU", async () => {
@@ -166,7 +171,6 @@ describe("VM test hosts (issue 13)", () => {
         // stand-in for the GPU and the driver's binary packages (gpu-standin.ts); dkms,
         // the kernel headers, firmware and nvidia-persistenced come from Debian for real.
         describe("NVIDIA driver path: nouveau blacklist, initramfs, reboot (a stand-in GPU)", () => {
-            const nvidia = (allowReboot: boolean) => ({ driver: { allowReboot, persistenceMode: false, rebootTimeoutSeconds: 900 }, cuda: { versions: [] } });
             const sh = (cmd: string, timeoutMs = 60_000) => tb.sshOk(vm1, cmd, { timeoutMs }).then((o) => o.trim());
             const initrdKiB = async () => {
                 // What this boot's loader handed the kernel (x86 frees it in whole pages) against the file on disk.
@@ -229,9 +233,9 @@ describe("VM test hosts (issue 13)", () => {
                 expect(initrd.freed).not.toBe(initrdBefore.freed);
                 expect(await sh("lsmod | grep -c '^nouveau' || true; modprobe -c | grep -E '^blacklist nouveau$'")).toBe("0\nblacklist nouveau");
                 // Every service of the stack back by itself (no apply since the reboot).
-                expect((await sh("systemctl is-active munge slurmctld slurmd")).split("\n")).toEqual(["active", "active", "active"]);
+                expect((await sh("systemctl is-active munge slurmctld slurmd datasets.automount scratch.automount")).split("\n")).toEqual(["active", "active", "active", "active", "active"]);
                 expect(await sh("systemctl list-units --failed --plain --no-legend | wc -l")).toBe("0");
-                expect(await waitIdle(tb, vm1, ["vm1"], 180_000)).toEqual({ vm1: "idle" });
+                expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 180_000)).toEqual({ vm1: "idle", vm2: "idle" });
 
                 const again = await apply("nvidia, re-apply", nvidia(true));
                 if (again.error) throw again.error;
@@ -239,24 +243,59 @@ describe("VM test hosts (issue 13)", () => {
                 expect(await tb.bootId(vm1)).not.toBe(bootBefore);
             });
         });
-    });
 
-    // Issue 5's kernel NFS, in its smallest form (the storage component of the
-    // Slurm-depth work builds on it): a container cannot run nfsd, a VM can.
-    // vm2 serves (its packages went in during the Slurm apply above), vm1
-    // mounts (apt's lists are fresh there from the stack's apply).
-    test("a kernel NFS server on vm2 exports a directory that vm1 mounts over NFSv4 and writes to", async () => {
-        expect(nfsServerPackages).toBeDefined();
-        timings["nfs server packages (during the apply)"] = await nfsServerPackages!;
-        const t0 = Date.now();
-        await tb.sshOk(vm1, `${APT} nfs-common`, { timeoutMs: 600_000 });
-        await tb.sshOk(vm2, `mkdir -p /srv/nfs /etc/exports.d && echo '/srv/nfs ${vm1.address}(rw,sync,no_subtree_check,no_root_squash)' > /etc/exports.d/testbed.exports && exportfs -ra && systemctl is-active nfs-server`);
-        expect((await tb.sshOk(vm2, "grep -w nfsd /proc/filesystems; exportfs -v | head -n1")).trim()).toMatch(/nfsd\n\/srv\/nfs\s+10\.213\.0\.201/);
-        await tb.sshOk(vm1, "mkdir -p /mnt/nfs && mount -t nfs4 vm2:/srv/nfs /mnt/nfs && echo from-vm1 > /mnt/nfs/hello", { timeoutMs: 120_000 });
-        expect((await tb.sshOk(vm1, "findmnt -n -o FSTYPE,SOURCE /mnt/nfs")).trim().split(/\s+/)).toEqual(["nfs4", "vm2:/srv/nfs"]);
-        expect((await tb.sshOk(vm2, "cat /srv/nfs/hello")).trim()).toBe("from-vm1");
-        await tb.sshOk(vm1, "umount /mnt/nfs");
-        timings.nfs = Date.now() - t0;
+        // Issue 14 item 2 (and 13 item 5): the storage component's kernel NFS
+        // server on vm2, systemd automounts on vm1, in every apply above.
+        describe("shared storage: vm2 exports, vm1 mounts on first use", () => {
+            const asAlice = (h: VmHost, cmd: string, timeoutMs = 130_000) => tb.ssh(h, `cd / && runuser -u alice -- ${cmd}`, { timeoutMs });
+            const MARK = "written by a job on vm1";
+
+            test("a file a job writes on vm1 is read by a job on vm2, owned by the same user and group on both", async () => {
+                const t0 = Date.now();
+                const w = await asAlice(vm1, `timeout 120 srun -w vm1 sh -c 'echo "${MARK}" > /datasets/from-vm1 && findmnt -n -t nfs4 -o FSTYPE,SOURCE /datasets'`);
+                expect(w.stdout.trim().split(/\s+/)).toEqual(["nfs4", `${vm2.address}:/srv/nfs/datasets`]);
+                const r = await asAlice(vm1, "timeout 120 srun -w vm2 sh -c 'cat /datasets/from-vm1; stat -c %U:%G:%a /datasets/from-vm1 /datasets; findmnt -n -t ext4 -o FSTYPE,TARGET /datasets'");
+                expect(r.stdout.trim().split("\n")).toEqual([MARK, "alice:research:644", "root:research:2775", "ext4 /datasets"]);
+                // The numbers behind the names (NFS carries ids): the config's, on both hosts.
+                for (const h of [vm1, vm2]) expect((await tb.sshOk(h, "id -u alice; getent group research | cut -d: -f3")).trim()).toBe("2001\n2000");
+                // root is squashed on a client: the share is the group's, not every root's.
+                expect((await tb.ssh(vm1, "touch /datasets/by-root")).stderr).toMatch(/Permission denied/);
+                timings["nfs: job on vm1 writes, job on vm2 reads"] = Date.now() - t0;
+            });
+
+            test("vm1 reboots while the server is down: it boots, its automounts wait; when vm2 returns, vm1 mounts and reads on", async () => {
+                await tb.powerOff(vm2);
+                timings["nfs: vm1 reboot, server down"] = await tb.reboot(vm1);
+                // Booted, nothing failed, the automounts armed (autofs), no NFS mounted.
+                expect(vm1.bootState).toBe("running");
+                expect(await tb.sshOk(vm1, "systemctl is-active datasets.automount slurmctld slurmd; systemctl list-units --failed --plain --no-legend | wc -l; findmnt -n -t nfs4 | wc -l")).toBe("active\nactive\nactive\n0\n0\n");
+                // A job that reaches for the share while the server is away does not get it.
+                const away = await tb.ssh(vm1, "timeout 15 cat /datasets/from-vm1", { timeoutMs: 60_000 });
+                expect(away.code).not.toBe(0);
+                const t0 = Date.now();
+                await tb.start(vm2);
+                let read = "";
+                for (const deadline = Date.now() + 180_000; Date.now() < deadline && read !== MARK; ) {
+                    read = (await tb.ssh(vm1, "timeout 40 cat /datasets/from-vm1", { timeoutMs: 60_000 })).stdout.trim();
+                }
+                expect(read).toBe(MARK);
+                timings["nfs: server back, client reads"] = Date.now() - t0;
+                expect((await asAlice(vm1, "timeout 120 srun -w vm1 cat /datasets/from-vm1")).stdout.trim()).toBe(MARK);
+                expect(await waitIdle(tb, vm1, ["vm1", "vm2"], 180_000)).toEqual({ vm1: "idle", vm2: "idle" });
+                const again = await apply("storage, re-apply after the outage", nvidia(true));
+                if (again.error) throw again.error;
+                expect(again.ran.map((c) => `${c.op} ${c.name}`)).toEqual([]);
+            });
+
+            test("storage off: the mounts and the server go, the data stays", async () => {
+                const r = await apply("storage off", nvidia(true), { nfs: { enabled: false } });
+                if (r.error) throw r.error;
+                expect(r.ran.map((c) => `${c.op} ${c.name}`).sort()).toEqual(["delete ws-storage-vm1-nfs-mounts", "delete ws-storage-vm1-retain", "delete ws-storage-vm2-nfs-mounts", "delete ws-storage-vm2-nfs-server", "delete ws-storage-vm2-retain"].sort());
+                expect(await tb.sshOk(vm1, "ls /etc/systemd/system/datasets.*mount /etc/systemd/system/scratch.*mount 2>/dev/null | wc -l; test -e /datasets && echo left || echo gone; findmnt -n -t nfs4 | wc -l")).toBe("0\ngone\n0\n");
+                // The folders with data stay on the server; the empty one goes; no server, no export.
+                expect(await tb.sshOk(vm2, "cat /srv/nfs/datasets/from-vm1; test -e /srv/nfs/scratch && echo left || echo gone; dpkg-query -W -f='${Status}\\n' nfs-kernel-server 2>/dev/null | grep -c 'ok installed' || true; test -e /etc/exports.d/aihpc.exports && echo left || echo gone")).toBe(`${MARK}\ngone\n0\ngone\n`);
+            });
+        });
     });
 });
 
