@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseConfig, runProgram } from "../../helpers/harness";
-import { twoHosts } from "../../helpers/fixtures";
+import { HOST_KEY_2, twoHosts } from "../../helpers/fixtures";
 import { stepReceived } from "../../helpers/steps";
 import { ConfigError } from "../../../config";
 import { factsHook } from "./facts";
@@ -184,5 +184,62 @@ describe("workstation.slurm.drainTimeout", () => {
         expect([compute.vars.DRAIN_TIMEOUT, compute.vars.DRAIN_PROGRAM]).toEqual([undefined, undefined]);
         const base = await runProgram(twoHosts(), { preview: false, newResource: factsHook() });
         expect(base.inputsOf("ws-slurm-ws2-config").create).toBe(rec.inputsOf("ws-slurm-ws2-config").create);
+    });
+});
+
+describe("what each change re-runs (inputs compared as the engine compares them)", () => {
+    const HOSTS = ["ws1", "ws2", "ws3"].map((name, i) => ({
+        name,
+        address: `10.0.0.${11 + i}`,
+        hostKey: HOST_KEY_2,
+        roles: i === 0 ? ["controller", "compute"] : ["compute"],
+        gpus: { count: 1, devices: ["/dev/fakegpu0"] },
+    }));
+    const PARTS = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
+    const ACCT = { enabled: true, accounts: [{ name: "lab" }], users: [] };
+    const cfg = (hosts: number, slurm: Record<string, unknown> = {}) => {
+        const r = twoHosts();
+        r.workstation.hosts = HOSTS.slice(0, hosts);
+        Object.assign(r.workstation, { nvidia: { enabled: false }, containers: { enabled: false }, mlRuntime: { enabled: false }, acceptance: { enabled: false } });
+        r.workstation.slurm = { partitions: PARTS, ...slurm };
+        return r;
+    };
+    /** Every command step's inputs that an update compares, by name. */
+    const steps = async (r: Record<string, any>) => {
+        const rec = await runProgram(r, { preview: false, newResource: factsHook() });
+        const pick = (i: Record<string, any>) => JSON.stringify([i.create, i.update, i.delete, i.stdin, i.connection, i.triggers]);
+        return Object.fromEntries(rec.resources.filter((x) => x.type.startsWith("command:")).map((x) => [x.name, pick(rec.inputsOf(x.name))]));
+    };
+    /** `create X`, `update X`, `delete X` from one config to the next, leaving out what belongs to host `skip`. */
+    const changes = (a: Record<string, string>, b: Record<string, string>, skip?: string) =>
+        Object.keys({ ...a, ...b })
+            .filter((k) => a[k] !== b[k] && !(skip && k.includes(`-${skip}-`)))
+            .map((k) => `${k in a ? (k in b ? "update" : "delete") : "create"} ${k}`)
+            .sort();
+
+    test("a partition, a host added or removed, accounting on: only the Slurm config steps of the hosts that stay, the monitoring of hosts (and the new steps)", async () => {
+        const two = await steps(cfg(2));
+        expect(changes(two, await steps(cfg(2)))).toEqual([]);
+        const parts = await steps(cfg(2, { partitions: [...PARTS, { name: "short", hosts: ["ws2"], maxTime: "1:00:00" }] }));
+        expect(changes(two, parts)).toEqual(["update ws-slurm-ws1-config", "update ws-slurm-ws2-config"]);
+        const three = await steps(cfg(3));
+        // Monitoring follows the hosts too: Prometheus scrapes the new one, the firewall admits it.
+        const monitoring = ["update ws-monitoring-ws1-firewall", "update ws-monitoring-ws1-prometheus", "update ws-monitoring-ws2-firewall"];
+        expect(changes(two, three, "ws3")).toEqual([...monitoring, "update ws-slurm-ws1-config", "update ws-slurm-ws2-config"]);
+        const acct = await steps(cfg(3, { accounting: ACCT }));
+        expect(changes(three, acct)).toEqual([
+            "create ws-slurm-accounting-accounts",
+            "create ws-slurm-accounting-backup",
+            "create ws-slurm-accounting-dbd",
+            "create ws-slurm-accounting-retain",
+            "update ws-slurm-ws1-config",
+            "update ws-slurm-ws2-config",
+            "update ws-slurm-ws3-config",
+        ]);
+        const removed = changes(acct, await steps(cfg(2, { accounting: ACCT })));
+        expect(removed.filter((c) => !c.startsWith("delete "))).toEqual([...monitoring, "update ws-slurm-ws1-config", "update ws-slurm-ws2-config"]);
+        expect(removed.filter((c) => c.startsWith("delete ")).every((c) => /^delete ws-(\S+-)?ws3-/.test(c))).toBe(true);
+        // drainTimeout: the controller's step only.
+        expect(changes(two, await steps(cfg(2, { drainTimeout: 60 })))).toEqual(["update ws-slurm-ws1-config"]);
     });
 });
