@@ -205,7 +205,8 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
         const pending = apply("node removed", [ws1, ws2], gone(1800));
         let settled = false;
         void pending.then(() => (settled = true));
-        await eventually("the controller's config step waiting for ws3", 120_000, async () => ((await tb.ssh(ws1, "pgrep -f '[a]ihpc-drain-removed'")).code === 0 ? true : undefined));
+        // Its drain program (bash -c SCRIPT aihpc-drain-removed ...: a long command line, read whole from /proc).
+        await eventually("the controller's config step waiting for ws3", 120_000, async () => ((await tb.ssh(ws1, "grep -qas '[a]ihpc-drain-removed' /proc/[0-9]*/cmdline")).code === 0 ? true : undefined));
         await new Promise((res) => setTimeout(res, 5000));
         expect(settled).toBe(false);
         await stillFlying(job);
