@@ -180,8 +180,9 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
         expect(await tb.sshOk(ws1, "scontrol show config")).toMatch(/AccountingStorageType\s*= accounting_storage\/slurmdbd/);
         await stillFlying(job);
         await land(job);
-        // The job that was running when accounting came on: is it recorded? (Logged: Slurm sends running jobs to slurmdbd when it connects.)
-        log(`sacct for job ${job.id}: ${(await tb.sshOk(ws1, `sacct -X -n -P -j ${job.id} --format=JobID,State,ExitCode`)).trim() || "(none)"}`);
+        // The job that was running when accounting came on is recorded too (slurmctld sends its running jobs to slurmdbd when it connects).
+        const inFlight = await eventually(`job ${job.id} in sacct`, 60_000, async () => (await tb.sshOk(ws1, `sacct -X -n -P -j ${job.id} --format=State,ExitCode`)).trim() || undefined);
+        expect(inFlight).toBe("COMPLETED|0:0");
         const id = (await tb.sshOk(ws1, "cd /tmp && timeout 60 sbatch --wait --parsable -w ws2 --wrap true", { timeoutMs: 70_000 })).trim();
         const recorded = await eventually(`job ${id} in sacct`, 60_000, async () => (await tb.sshOk(ws1, `sacct -X -n -P -j ${id} --format=State,ExitCode`)).trim() || undefined);
         expect(recorded).toBe("COMPLETED|0:0");
