@@ -345,6 +345,12 @@ const slurm = z.strictObject({
     partitions: z.array(partition).min(1).default([{ name: "gpu", default: true, maxTime: "UNLIMITED", priorityTier: 1 }]),
     /** Seconds between runs of the node health check. */
     healthCheckInterval: z.number().int().min(30).max(86400).default(300),
+    /**
+     * Seconds an apply waits for the jobs on a compute node removed from `hosts` (drained first, so no new job
+     * starts there) before it gives up with an error and changes nothing else; 0: fail at once while jobs run.
+     * Running jobs are never killed: slurmctld would kill a job whose node vanished from slurm.conf.
+     */
+    drainTimeout: z.number().int().min(0).max(7 * 86400).default(1800),
     slurmctldPort: port.default(6817),
     slurmdPort: port.default(6818),
     /** Track and confine jobs with cgroups (proctrack/cgroup, task/cgroup); off: linuxproc, no confinement. */

@@ -178,14 +178,27 @@ export class Slurm extends pulumi.ComponentResource {
                     CGROUP_CONF: fileText(cgroupConf(c.cgroups)),
                 };
             });
-            const configEnv: StepEnv = { CONF_DIR: PATHS.confDir, CONTROLLER: isController ? 1 : 0, COMPUTE: isCompute ? 1 : 0 };
+            const configEnv: StepEnv = {
+                CONF_DIR: PATHS.confDir,
+                CONTROLLER: isController ? 1 : 0,
+                COMPUTE: isCompute ? 1 : 0,
+                // The controller drains a node that leaves and waits for its jobs before slurm.conf drops it.
+                ...(isController ? { DRAIN_TIMEOUT: c.drainTimeout } : {}),
+            };
             const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
             if (isController && dbdReady) configDeps.push(dbdReady);
             const config = scriptStep(
                 `${n}-config`,
                 t,
-                { dir: SCRIPTS, file: "config.sh", env: configEnv, files: configFiles, deleteEnv: { CONF_DIR: PATHS.confDir } },
+                {
+                    dir: SCRIPTS,
+                    file: "config.sh",
+                    env: configEnv,
+                    files: configFiles,
+                    ...(isController ? { bundled: { DRAIN_PROGRAM: path.join(SCRIPTS, "drain-removed.sh") } } : {}),
+                    deleteEnv: { CONF_DIR: PATHS.confDir },
+                },
                 after(...configDeps),
             );
             this.steps[h.name] = { retain, packages, munge, health, jobs, config, ...(podman ? { podman } : {}) };

@@ -22,6 +22,7 @@ const PROGRAMS = new Set(
         "workstation/host/scripts/facts.sh",
         "workstation/slurm/scripts/node-health.sh",
         "workstation/slurm/scripts/gpu-epilog.sh",
+        "workstation/slurm/scripts/drain-removed.sh",
         "workstation/slurm/scripts/slurmdbd-backup.sh",
         "workstation/slurm/scripts/slurmdbd-restore.sh",
         "workstation/monitoring/scripts/slurm-metrics.sh",

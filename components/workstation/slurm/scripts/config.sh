@@ -3,6 +3,9 @@
 # from the host facts), then the daemons. Only partition lines changed: `scontrol reconfigure` on the
 # controller. Anything else: restart the daemons of this host (slurmd re-reads
 # gres.conf and cgroup.conf only at start; new nodes need a restart in 22.05).
+# Restarts keep running jobs (slurmstepd outlives slurmd: KillMode=process in
+# Debian's unit); nodes that leave are drained and waited for first
+# (drain-removed.sh). The compute hosts' steps run after the controller's.
 : "${CONF_DIR:?}"
 dir="$CONF_DIR"
 case "$AIHPC_ACTION" in
@@ -20,6 +23,18 @@ case "$AIHPC_ACTION" in
     # What differs apart from the partitions decides between reconfigure and restart.
     strip() { grep -v '^PartitionName=' "$1" 2>/dev/null || true; }
     old_rest="$(strip "$dir/slurm.conf")"
+    # Compute nodes leaving: drain them and wait for their jobs before slurmctld
+    # forgets them (it kills jobs on nodes it no longer knows). Past
+    # DRAIN_TIMEOUT this fails and the old slurm.conf stays.
+    if [ "$CONTROLLER" = 1 ] && [ -f "$dir/slurm.conf" ]; then
+      : "${DRAIN_PROGRAM:?}" "${DRAIN_TIMEOUT:?}"
+      new_conf="$(mktemp)"
+      printf '%s\n' "$slurm_conf" >"$new_conf"
+      rc=0
+      bash -c "$DRAIN_PROGRAM" aihpc-drain-removed "$dir/slurm.conf" "$new_conf" "$DRAIN_TIMEOUT" || rc=$?
+      rm -f "$new_conf"
+      [ "$rc" = 0 ] || exit "$rc"
+    fi
     aihpc_put "$dir/slurm.conf" 0644 root:root "$slurm_conf"
     conf_changed="$AIHPC_WROTE"
     restart=0
