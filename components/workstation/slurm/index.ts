@@ -102,7 +102,7 @@ export class Slurm extends pulumi.ComponentResource {
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes, acctAddr])
             .apply(([cf, ns, accountingHost]) =>
-                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
+                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: args.cloud?.controllerAddress ?? this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
             );
         const jobFiles = jobTemplates();
 
