@@ -76,7 +76,7 @@ describe("the tunnel in the plan", () => {
         off = await runProgram(withCloud({ tunnel: { enabled: false } }), { preview: false, newResource: factsHook() });
     }, 180_000);
 
-    const controllerKey = () => wgPublicKeyFromStdout(up.named("hybrid-tunnel-key-ws1").state.stdout, "ws1");
+    const controllerKey = () => wgPublicKeyFromStdout(String(up.named("hybrid-tunnel-key-ws1").state.stdout), "ws1");
     const gatewayPrivate = () => String(reveal(up.inputsOf("gcp-secrets-wg-gateway-key-v").secretData));
 
     test("the gateway VM: Debian 12, e2-micro, forwarding, the static address, its own account, Secure Boot, OS Login", () => {
