@@ -74,7 +74,7 @@ table inet aihpc_tunnel {
   }
 }
 NFT
-nft -f /etc/nftables-aihpc-tunnel.nft
+nft -f /etc/nftables-aihpc-tunnel.nft || log "warning: nft refused the MSS clamping table (TCP through the tunnel relies on path MTU discovery)"
 
 # 5. The tunnel.
 systemctl enable --quiet "wg-quick@$IF"
