@@ -75,7 +75,20 @@ export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInpu
 }
 
 export function defineStack(cfg: StackConfig): StackOutputs {
+    const cloudNodes = cfg.gcp?.cloudNodes;
+    // The cloud partition's tunnel: slurm.conf names the controller by its tunnel address, so the controller's Slurm
+    // config waits for the tunnel (made below, after the Google Cloud side): settled there, always.
+    const tunnelOn = cfg.gcp !== undefined && cloudNodes?.enabled === true && cloudNodes.tunnel.enabled && cfg.workstation.slurm.enabled;
+    let tunnelMade: (r: pulumi.Resource) => void = () => undefined;
+    let tunnelFailed: (e: Error) => void = () => undefined;
+    const tunnelReady = tunnelOn
+        ? new Promise<pulumi.Resource>((resolve, reject) => {
+              tunnelMade = resolve;
+              tunnelFailed = reject;
+          })
+        : undefined;
     const workstation = new Workstation("ws", {
+        slurmControllerAfter: tunnelReady ? [tunnelReady] : undefined,
         cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
@@ -130,10 +143,8 @@ export function defineStack(cfg: StackConfig): StackOutputs {
         });
     }
     const slurm = cfg.workstation.slurm;
-    const cloudNodes = cfg.gcp?.cloudNodes;
     // The tunnel's key is made on the controller first: the gateway's configuration names its public key.
-    const tunnelOn = cfg.gcp !== undefined && cloudNodes?.enabled === true && cloudNodes.tunnel.enabled && workstation.slurm !== undefined;
-    const tunnelKey = tunnelOn
+    const tunnelKey = tunnelOn && workstation.slurm
         ? new TunnelKey("hybrid-tunnel-key", {
               controller: workstation.slurm!.controller,
               iface: cloudNodes!.tunnel.interface,
@@ -204,6 +215,8 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                   waitFor: [tunnelKey.step, gcp.tunnelGateway],
               })
             : undefined;
+    if (tunnel) tunnelMade(tunnel.step);
+    else if (tunnelOn) tunnelFailed(new Error("gcp.cloudNodes.tunnel is on but its controller step was not made (components/stack.ts)"));
     if (gcp?.cloudNodes && hybrid && credential && slurmCtl && cloudNodes) {
         const ctl = slurmCtl.controller;
         const idSteps = hybrid.identity.steps[ctl.name];

@@ -169,6 +169,9 @@ describe("the tunnel in the plan", () => {
         const conf = stepReceived(up.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF;
         expect(conf).toMatch(/\nSlurmctldHost=[a-z0-9-]+\(10\.99\.0\.1\)\n/);
         expect(up.inputsOf(up.ofType("gcp:compute/instanceTemplate:InstanceTemplate")[0].name).metadata["aihpc-conf-server"]).toBe("10.99.0.1:6817");
+        // The controller's Slurm config (its `scontrol ping` asks that address) waits for the tunnel, which holds it.
+        expect(up.named("ws-slurm-ws1-config").dependencies).toContain(up.named("hybrid-tunnel-ws1").urn);
+        expect(off.named("ws-slurm-ws1-config").dependencies.filter((d) => d.includes("tunnel"))).toEqual([]);
         // Without the tunnel: the controller's own address, as before.
         expect(stepReceived(off.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF).toMatch(/\nSlurmctldHost=[a-z0-9-]+\(10\.0\.0\.11\)\n/);
     });
