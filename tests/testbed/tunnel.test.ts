@@ -217,6 +217,8 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         await eventually("the gateway's host runs", 60_000, async () => (api.instances.get(GATEWAY)?.status === "RUNNING" ? true : undefined));
         const gw = hostOf(GATEWAY)!;
         await eventually("the controller's handshake with the gateway", 300_000, async () => {
+            // Traffic into the tunnel, so the controller (re)tries its handshake now rather than at its next keepalive.
+            await tb.ssh(ws1, "timeout 1 bash -c '</dev/tcp/10.99.0.2/9' 2>/dev/null; true");
             const hs = Number((await tb.sshOk(ws1, `wg show ${IF} latest-handshakes`)).trim().split(/\s+/)[1] ?? 0);
             return hs > 0 ? hs : undefined;
         }).catch(async (e) => {
