@@ -8,6 +8,7 @@ import { Naming } from "./gcp/naming";
 import { userSubjectPrefix } from "./gcp/workload-identity";
 import { Bridge } from "./hybrid";
 import { CloudPartition } from "./hybrid/cloud-nodes";
+import { ControllerTunnel, TunnelKey } from "./hybrid/cloud-nodes/tunnel";
 import { UserCertificates } from "./hybrid/identity/user-certs";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
@@ -68,11 +69,26 @@ export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInpu
         suspendTime: c.suspendTime,
         resumeTimeout: c.resumeTimeout,
         srunPortRange: c.srunPortRange,
+        // With the tunnel, slurm.conf names the controller by its tunnel address: configless nodes use SlurmctldHost's.
+        ...(c.tunnel.enabled ? { controllerAddress: controllerTunnelAddress(c) } : {}),
     };
 }
 
 export function defineStack(cfg: StackConfig): StackOutputs {
+    const cloudNodes = cfg.gcp?.cloudNodes;
+    // The cloud partition's tunnel: slurm.conf names the controller by its tunnel address, so the controller's Slurm
+    // config waits for the tunnel (made below, after the Google Cloud side): settled there, always.
+    const tunnelOn = cfg.gcp !== undefined && cloudNodes?.enabled === true && cloudNodes.tunnel.enabled && cfg.workstation.slurm.enabled;
+    let tunnelMade: (r: pulumi.Resource) => void = () => undefined;
+    let tunnelFailed: (e: Error) => void = () => undefined;
+    const tunnelReady = tunnelOn
+        ? new Promise<pulumi.Resource>((resolve, reject) => {
+              tunnelMade = resolve;
+              tunnelFailed = reject;
+          })
+        : undefined;
     const workstation = new Workstation("ws", {
+        slurmControllerAfter: tunnelReady ? [tunnelReady] : undefined,
         cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
@@ -127,7 +143,14 @@ export function defineStack(cfg: StackConfig): StackOutputs {
         });
     }
     const slurm = cfg.workstation.slurm;
-    const cloudNodes = cfg.gcp?.cloudNodes;
+    // The tunnel's key is made on the controller first: the gateway's configuration names its public key.
+    const tunnelKey = tunnelOn && workstation.slurm
+        ? new TunnelKey("hybrid-tunnel-key", {
+              controller: workstation.slurm!.controller,
+              iface: cloudNodes!.tunnel.interface,
+              waitFor: readyOn(workstation.slurm!.controller.name, workstation.baseReady),
+          })
+        : undefined;
     const gcp = cfg.gcp
         ? new GcpEnvironment("gcp", {
               config: cfg.gcp,
@@ -139,6 +162,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                             controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort },
                             slurmdPort: slurm.slurmdPort,
                             mungeKey: workstation.slurm.mungeKey.base64,
+                            controllerPublicKey: tunnelKey?.publicKey,
                         }
                       : undefined,
           })
@@ -174,6 +198,25 @@ export function defineStack(cfg: StackConfig): StackOutputs {
     // The controller's side of the cloud partition: after the Google Cloud side and the controller's credential and
     // Slurm; on destroy first (drain, delete every cloud node), so the template, identities and network go last.
     const slurmCtl = workstation.slurm;
+    // The controller's end of the tunnel: after the gateway (whose address and key it names); on destroy, before it.
+    const tunnel =
+        gcp?.tunnelGateway && gcp.tunnelGatewayPublicKey && tunnelKey && slurmCtl && cloudNodes
+            ? new ControllerTunnel("hybrid-tunnel", {
+                  controller: slurmCtl.controller,
+                  iface: cloudNodes.tunnel.interface,
+                  conf: pulumi.all([gcp.tunnelGateway.endpoint, gcp.tunnelGatewayPublicKey]).apply(([endpoint, gatewayPublicKey]) => ({
+                      address: controllerTunnelAddress(cloudNodes),
+                      gatewayPublicKey,
+                      endpoint,
+                      // The tunnel's range and the nodes' subnet: what slurmctld and srun reach through it.
+                      allowedIps: [cloudNodes.tunnelCidr, cfg.gcp!.network.subnetCidr],
+                      keepalive: cloudNodes.tunnel.keepalive,
+                  })),
+                  waitFor: [tunnelKey.step, gcp.tunnelGateway],
+              })
+            : undefined;
+    if (tunnel) tunnelMade(tunnel.step);
+    else if (tunnelOn) tunnelFailed(new Error("gcp.cloudNodes.tunnel is on but its controller step was not made (components/stack.ts)"));
     if (gcp?.cloudNodes && hybrid && credential && slurmCtl && cloudNodes) {
         const ctl = slurmCtl.controller;
         const idSteps = hybrid.identity.steps[ctl.name];
@@ -191,7 +234,16 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                 backend: cloudNodes.backend,
                 testbedApi: cloudNodes.testbedApi,
             }),
-            waitFor: [gcp.cloudNodes, gcp.identities, gcp.secrets, slurmCtl.controllerReady, idSteps.credentials, ...(idSteps.gcloud ? [idSteps.gcloud] : [])],
+            waitFor: [
+                gcp.cloudNodes,
+                gcp.identities,
+                gcp.secrets,
+                slurmCtl.controllerReady,
+                idSteps.credentials,
+                ...(idSteps.gcloud ? [idSteps.gcloud] : []),
+                // On destroy the nodes are gone before the tunnel is.
+                ...(tunnel ? [tunnel.step] : []),
+            ],
         });
     }
     const summary = environmentSummary(

@@ -45,6 +45,28 @@ export const cloudNodesSchema = z.strictObject({
         .string()
         .regex(/^(\d{1,3}\.){3}\d{1,3}$/, "expected an IPv4 address such as \"10.99.0.1\"")
         .optional(),
+    /** The WireGuard tunnel from the controller (it dials out) to a gateway VM in the stack's VPC: the nodes' only path to slurmctld. */
+    tunnel: z
+        .strictObject({
+            /** Off only where the nodes reach the controller another way (a VPN or Interconnect of your own; the project's bridge-only tests). */
+            enabled: z.boolean().default(true),
+            /** The public IPv4 address (or range) the workstation's traffic leaves from: the gateway's UDP port admits nothing else. */
+            workstationEgressCidr: z
+                .string()
+                .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-9]|3[0-2])$/, "expected a public IPv4 CIDR from /16 to /32 such as \"203.0.113.7/32\"")
+                .optional(),
+            /** The gateway's UDP port. */
+            port: z.number().int().min(1024).max(65535).default(51820),
+            /** The WireGuard interface on the controller (wg-quick@<interface>); at most 15 characters, as Linux allows. */
+            interface: z.string().regex(/^[a-z][a-z0-9-]{0,14}$/, "expected an interface name: a lowercase letter, then up to 14 lowercase letters, digits or '-'").default("aihpc-wg"),
+            /** The gateway's address in the tunnel; default the address after the controller's. */
+            gatewayAddress: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, "expected an IPv4 address such as \"10.99.0.2\"").optional(),
+            /** The gateway VM: shared-core is enough for Slurm's control traffic (an e2-micro forwards well over 100 Mbit/s). */
+            machineType: z.string().regex(/^[a-z0-9]+-[a-z0-9-]+$/, "expected a machine type such as \"e2-micro\"").default("e2-micro"),
+            /** Seconds between keepalives from the controller: keeps its NAT's (and firewall's) UDP mapping open, since nothing may dial in. */
+            keepalive: z.number().int().min(10).max(120).default(25),
+        })
+        .default({ enabled: true, port: 51820, interface: "aihpc-wg", machineType: "e2-micro", keepalive: 25 }),
     /** srun's listening ports (slurm.conf SrunPortRange), opened from the tunnel and between cloud nodes. */
     srunPortRange: z
         .string()
@@ -96,6 +118,23 @@ export function controllerTunnelAddress(c: Pick<CloudNodesConfig, "tunnelCidr" |
     return [24, 16, 8, 0].map((s) => (first >>> s) & 255).join(".");
 }
 
+function ipv4String(n: number): string {
+    return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+}
+
+/** The gateway's tunnel address: tunnel.gatewayAddress, else the address after the controller's. */
+export function gatewayTunnelAddress(c: Pick<CloudNodesConfig, "tunnelCidr" | "controllerAddress" | "tunnel">): string {
+    return c.tunnel.gatewayAddress ?? ipv4String((ipv4(controllerTunnelAddress(c)) + 1) >>> 0);
+}
+
+/** Whether two IPv4 CIDRs share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+    const bits = Math.min(Number(a.split("/")[1]), Number(b.split("/")[1]));
+    return inCidr(a.split("/")[0], `${b.split("/")[0]}/${bits}`);
+}
+
+const PRIVATE_V4 = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"];
+
 /** The testbed's stand-in compute API: plain http to a private (RFC 1918) IPv4 address, Compute Engine's path. */
 export function testbedApiOk(url: string): boolean {
     const m = /^http:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\/compute\/v1$/.exec(url);
@@ -132,6 +171,48 @@ export interface CloudNodesContext {
     network: boolean;
     workstationIdentity: boolean;
     slurm: boolean;
+    /** gcp.network.subnetCidr: the nodes' addresses, which the controller routes into the tunnel. */
+    subnetCidr: string;
+    /** workstation.hosts: names and roles. */
+    workstationHosts: { name: string; roles: readonly string[] }[];
+}
+
+/** Problems of gcp.cloudNodes.tunnel (paths under it), when the partition and the tunnel are on. */
+export function tunnelProblems(c: CloudNodesConfig, x: Pick<CloudNodesContext, "subnetCidr" | "workstationHosts">): [(string | number)[], string][] {
+    const t = c.tunnel;
+    const out: [(string | number)[], string][] = [];
+    if (!t.enabled) return out;
+    if (t.workstationEgressCidr === undefined) {
+        out.push([
+            ["tunnel", "workstationEgressCidr"],
+            "required with the tunnel on: the public IPv4 address the workstation's traffic leaves from, such as \"203.0.113.7/32\" (the gateway's UDP port admits only it); or tunnel.enabled false where the nodes reach the controller another way",
+        ]);
+    } else {
+        const [addr, bits] = t.workstationEgressCidr.split("/");
+        if (addr.split(".").some((o) => Number(o) > 255)) out.push([["tunnel", "workstationEgressCidr"], `'${t.workstationEgressCidr}' is not an IPv4 CIDR`]);
+        else if (PRIVATE_V4.some((p) => inCidr(addr, p))) {
+            out.push([["tunnel", "workstationEgressCidr"], `'${t.workstationEgressCidr}' is a private address: give the public address the workstation's traffic leaves from (what Google sees, e.g. from \`curl -4 ifconfig.me\` on the workstation)`]);
+        } else if (!inCidr(addr, t.workstationEgressCidr) || ipv4(addr) !== ((ipv4(addr) & ((0xffffffff << (32 - Number(bits))) >>> 0)) >>> 0)) {
+            out.push([["tunnel", "workstationEgressCidr"], `'${t.workstationEgressCidr}' has host bits set: use its network address or a /32`]);
+        }
+    }
+    if (Number(c.tunnelCidr.split("/")[1]) > 30) out.push([["tunnelCidr"], `${c.tunnelCidr} is too small for the tunnel: the controller and the gateway need an address each (use /30 or larger)`]);
+    if (cidrsOverlap(c.tunnelCidr, x.subnetCidr)) {
+        out.push([["tunnelCidr"], `${c.tunnelCidr} overlaps gcp.network.subnetCidr ${x.subnetCidr}: the VPC routes the tunnel's addresses to the gateway, which a subnet's own route would override; pick a range outside it`]);
+    }
+    const ctl = controllerTunnelAddress(c);
+    const gw = gatewayTunnelAddress(c);
+    if (!inCidr(gw, c.tunnelCidr)) out.push([["tunnel", "gatewayAddress"], `${gw} is not in tunnelCidr ${c.tunnelCidr}: set tunnel.gatewayAddress to a free address in it`]);
+    else if (gw === ctl) out.push([["tunnel", "gatewayAddress"], `${gw} is the controller's tunnel address (controllerAddress): the gateway needs its own`]);
+    // slurm.conf names the controller by its tunnel address (the only one cloud nodes reach): other hosts have no route to it.
+    const others = x.workstationHosts.filter((h) => !h.roles.includes("controller")).map((h) => h.name);
+    if (others.length > 0) {
+        out.push([
+            ["tunnel", "enabled"],
+            `with the tunnel, slurm.conf names the controller by its tunnel address ${ctl}, which the workstation's other hosts (${others.join(", ")}) have no route to (the stack does not make one yet): use a one-host workstation, or tunnel.enabled false and a network path of your own`,
+        ]);
+    }
+    return out;
 }
 
 /** Problems as [path under aihpc:gcp.cloudNodes, message]; nothing when the partition is off. */
@@ -165,6 +246,7 @@ export function cloudNodesProblems(x: CloudNodesContext): [(string | number)[], 
     if (c.controllerAddress !== undefined && !inCidr(c.controllerAddress, c.tunnelCidr)) {
         out.push([["controllerAddress"], `${c.controllerAddress} is not in tunnelCidr ${c.tunnelCidr}: the firewall admits Slurm only from the tunnel`]);
     }
+    out.push(...tunnelProblems(c, x));
     if (c.backend === "testbed") {
         if (c.testbedApi === undefined) out.push([["testbedApi"], "required with backend 'testbed': the stand-in compute API's URL, http://<private IPv4>:<port>/compute/v1"]);
         else if (!testbedApiOk(c.testbedApi)) out.push([["testbedApi"], `expected http://<private IPv4>:<port>/compute/v1 (the testbed's stand-in compute API), got '${c.testbedApi}'`]);

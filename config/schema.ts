@@ -289,6 +289,8 @@ function checkCloudNodes(cfg: z.output<typeof shape>, ctx: Ctx): void {
         network: g.network.enabled,
         workstationIdentity: g.workstationIdentity.enabled,
         slurm: ws.slurm.enabled,
+        subnetCidr: g.network.subnetCidr,
+        workstationHosts: ws.hosts.map((h) => ({ name: h.name, roles: h.roles })),
     });
     for (const [path, message] of problems) issue(ctx, ["gcp", "cloudNodes", ...path], message);
 }

@@ -1,11 +1,14 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { GcpConfig } from "../../config";
 import { gcpZone } from "../../config/gcp";
 import { CloudNodesConfig, cloudNodeZones } from "../../config/cloud-nodes";
 import { ArtifactRegistry } from "./artifact-registry";
 import { Budget } from "./budget";
-import { cloudNodePrefix, cloudNodeRoleNames, CloudNodes } from "./cloud-nodes";
+import { CLOUD_NODE_TAG, cloudNodePrefix, cloudNodeRoleNames, CloudNodes } from "./cloud-nodes";
+import { TunnelGateway } from "./cloud-nodes/gateway";
+import { wgPrivateKey, wgPublicKey } from "../hybrid/cloud-nodes/wireguard";
 import { GcpContext } from "./context";
 import { applyIam, IamArgs } from "./iam";
 import { ExtraRoles, Identities, Identity } from "./identity";
@@ -36,6 +39,8 @@ export interface GcpEnvironmentArgs {
         slurmdPort: number;
         /** The cluster's munge key (base64), as the workstation's Slurm holds it in state. Secret. */
         mungeKey: pulumi.Input<string>;
+        /** With gcp.cloudNodes.tunnel on: the controller's WireGuard public key (its key step's output). */
+        controllerPublicKey?: pulumi.Input<string>;
     };
 }
 
@@ -62,7 +67,14 @@ export interface GcpOutputs {
     endpoint?: string;
     workbench?: string;
     /** The cloud partition: its instance template and node name prefix. */
-    cloudNodes?: { template: string; nodePrefix: string; zones: string[]; mungeSecret: string };
+    cloudNodes?: {
+        template: string;
+        nodePrefix: string;
+        zones: string[];
+        mungeSecret: string;
+        /** With the tunnel: where the controller dials, the gateway's public key, its instance and key secret. */
+        tunnel?: { endpoint: string; gatewayPublicKey: string; gateway: string; keySecret: string };
+    };
 }
 
 /**
@@ -138,6 +150,9 @@ export class GcpEnvironment extends pulumi.ComponentResource {
     public readonly budget: Budget;
     public readonly secrets: Secrets;
     public readonly cloudNodes?: CloudNodes;
+    /** gcp.cloudNodes.tunnel: the gateway, and its public key (derived from the secret key in the graph). */
+    public readonly tunnelGateway?: TunnelGateway;
+    public readonly tunnelGatewayPublicKey?: pulumi.Output<string>;
     public readonly outputs: pulumi.Output<GcpOutputs>;
 
     constructor(name: string, args: GcpEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -157,11 +172,18 @@ export class GcpEnvironment extends pulumi.ComponentResource {
         if (c.vertex.workbench.enabled) ids.push("workbench");
         if (c.github) ids.push("ciPreview", "ciDeploy");
         if (cn) ids.push("cloudNode");
+        const tunnel = cn?.config.tunnel.enabled ? cn : undefined;
+        if (tunnel) {
+            if (tunnel.controllerPublicKey === undefined) throw new pulumi.ResourceError("gcp.cloudNodes.tunnel: the controller's public key is missing (components/stack.ts makes it)", this);
+            ids.push("tunnelGateway");
+        }
         const has = (id: Identity) => ids.includes(id);
         // The workstation submits Vertex jobs that run as the training account;
         // the deployer attaches the Workbench account to the instance it creates.
         const actAs: Partial<Record<Identity, Identity[]>> = { training: ["workstation"] };
         if (has("workbench") && has("ciDeploy")) actAs.workbench = ["ciDeploy"];
+        // The deployer creates the gateway VM, which runs as its own account.
+        if (has("tunnelGateway") && has("ciDeploy")) actAs.tunnelGateway = ["ciDeploy"];
         // The controller creates cloud nodes that run as their own account: actAs on that account only.
         if (has("cloudNode")) actAs.cloudNode = ["workstation"];
         // Research users (the lab's principal set) also run jobs as the training account: that grant waits for the pool.
@@ -265,6 +287,19 @@ export class GcpEnvironment extends pulumi.ComponentResource {
                 iam: { "roles/secretmanager.secretAccessor": members("cloudNode") },
             };
         }
+        let gatewayKey: pulumi.Output<string> | undefined;
+        if (tunnel) {
+            // The gateway's private key: made in the graph (secret in state, like the munge key), stored in Secret Manager,
+            // read at boot by the gateway's own account only. Never in metadata (project viewers read that) or argv.
+            const seed = new random.RandomBytes(`${name}-wg-gateway-key`, { length: 32 }, { parent: this });
+            gatewayKey = pulumi.secret(seed.base64.apply(wgPrivateKey));
+            this.tunnelGatewayPublicKey = pulumi.unsecret(gatewayKey.apply(wgPublicKey));
+            secretSpecs["wg-gateway-key"] = {
+                value: gatewayKey,
+                description: "WireGuard private key of the cloud partition's tunnel gateway, read by the gateway at boot",
+                iam: { "roles/secretmanager.secretAccessor": members("tunnelGateway") },
+            };
+        }
         this.secrets = new Secrets(`${name}-secrets`, { ctx, secrets: secretSpecs }, child);
 
         if (cn) {
@@ -286,6 +321,26 @@ export class GcpEnvironment extends pulumi.ComponentResource {
                 },
                 // After the node account, its grants and the network; on destroy, before them.
                 { ...child, dependsOn: [services, this.identities, this.secrets, this.storage, this.network] },
+            );
+        }
+        if (tunnel && this.network && this.tunnelGatewayPublicKey) {
+            this.tunnelGateway = new TunnelGateway(
+                `${name}-tunnel`,
+                {
+                    ctx,
+                    config: tunnel.config,
+                    zone: ctx.zone,
+                    network: this.network.network.id,
+                    subnet: this.network.subnet.id,
+                    serviceAccountEmail: this.identities.accounts.tunnelGateway!.email,
+                    keySecret: this.secrets.secrets["wg-gateway-key"].name,
+                    gatewayPublicKey: this.tunnelGatewayPublicKey,
+                    controllerPublicKey: tunnel.controllerPublicKey!,
+                    nodeTag: CLOUD_NODE_TAG,
+                    slurmctldPort: tunnel.controller.port,
+                },
+                // After its account, its key's secret and grant, and the network; on destroy, before them.
+                { ...child, dependsOn: [services, this.identities, this.secrets, this.network] },
             );
         }
 
@@ -313,7 +368,20 @@ export class GcpEnvironment extends pulumi.ComponentResource {
             endpoint: this.vertex.endpoint?.name,
             workbench: this.workbench?.instance.name,
             cloudNodes: this.cloudNodes
-                ? { template: this.cloudNodes.template.selfLink, nodePrefix: cloudNodePrefix(ctx), zones: cloudNodeZones(cn!.config, ctx.zone), mungeSecret: this.secrets.secrets["munge-key"].name }
+                ? {
+                      template: this.cloudNodes.template.selfLink,
+                      nodePrefix: cloudNodePrefix(ctx),
+                      zones: cloudNodeZones(cn!.config, ctx.zone),
+                      mungeSecret: this.secrets.secrets["munge-key"].name,
+                      tunnel: this.tunnelGateway
+                          ? {
+                                endpoint: this.tunnelGateway.endpoint,
+                                gatewayPublicKey: this.tunnelGatewayPublicKey,
+                                gateway: this.tunnelGateway.instance.selfLink,
+                                keySecret: this.secrets.secrets["wg-gateway-key"].name,
+                            }
+                          : undefined,
+                  }
                 : undefined,
         }) as pulumi.Output<GcpOutputs>;
         this.registerOutputs({ outputs: this.outputs });

@@ -59,7 +59,7 @@ export class Naming {
 }
 
 /** Service account ids by identity (`<prefix>-<stack>-<id>`): every one is checked up front, created or not. */
-export const serviceAccountIds = { workstation: "ws", training: "training", workbench: "workbench", ciPreview: "ci-preview", ciDeploy: "ci-deploy", cloudNode: "cnode" } as const;
+export const serviceAccountIds = { workstation: "ws", training: "training", workbench: "workbench", ciPreview: "ci-preview", ciDeploy: "ci-deploy", cloudNode: "cnode", tunnelGateway: "wg-gw" } as const;
 
 /** What the names depend on besides prefix, stack and project. */
 export interface NamingInput {
@@ -95,9 +95,10 @@ export function namingProblems(i: NamingInput): string[] {
         // Cloud nodes (gcp.cloudNodes): instance names up to `-cn-64`, the template's namePrefix (Pulumi adds 26), custom role ids.
         ["instance name", full("cn-64"), 63],
         ["instance template name prefix", full("cn-tpl"), 37],
-        ...["cn-slurm", "cn-peers"].map((role): [string, string, number] => ["resource name", full(role), 63]),
+        ...["cn-slurm", "cn-peers", "wg-gw", "wg-gw-ip", "wg-route", "wg-gw-udp", "wg-gw-fwd"].map((role): [string, string, number] => ["resource name", full(role), 63]),
         ...["cn-launcher", "cn-lister"].map((role): [string, string, number] => ["custom role id", full(role), 64]),
         ["secret id", full("munge-key"), 255],
+        ["secret id", full("wg-gateway-key"), 255],
         ...i.secrets.map((id): [string, string, number] => ["secret id", full(id), 255]),
     ];
     const over = names.filter(([, name, max]) => name.length > max);

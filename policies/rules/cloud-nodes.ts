@@ -1,14 +1,14 @@
 import { grantsOf, isProjectIamType, ResourceRule } from "./types";
 
-/** The cloud-node service account (components/gcp/naming serviceAccountIds.cloudNode). */
-const CLOUD_NODE_SA = /^serviceAccount:[a-z0-9-]+-cnode@[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
+/** The cloud-node and tunnel-gateway service accounts (components/gcp/naming serviceAccountIds.cloudNode, .tunnelGateway). */
+const CLOUD_NODE_SA = /^serviceAccount:[a-z0-9-]+-(cnode|wg-gw)@[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
 const CLOUD_NODE_PROJECT_ROLES = new Set(["roles/logging.logWriter"]);
 
 export const cloudNodeRules: ResourceRule[] = [
     {
         kind: "resource",
         name: "cloud-node-sa-project-roles",
-        description: "Cloud nodes' service account holds no project-level role beyond writing logs; data and the munge key are granted on their resources.",
+        description: "Cloud nodes' and the tunnel gateway's service accounts hold no project-level role beyond writing logs; data, the munge key and the gateway's key are granted on their resources.",
         severity: "high",
         sources: ["CIS GCP 1.5 (least privilege)", "CKV_GCP_41 (analogue)"],
         remediation: "Grant the cloud-node account access on the bucket or secret it needs, not on the project.",
@@ -17,7 +17,7 @@ export const cloudNodeRules: ResourceRule[] = [
         validate: (r) =>
             grantsOf(r)
                 .filter((g) => CLOUD_NODE_SA.test(g.member) && !CLOUD_NODE_PROJECT_ROLES.has(g.role))
-                .map((g) => `grants ${g.role} on the project to the cloud-node account ${g.member}`),
+                .map((g) => `grants ${g.role} on the project to the cloud-node or tunnel-gateway account ${g.member}`),
     },
     {
         kind: "resource",

@@ -77,6 +77,10 @@ export interface ComputeApiOptions {
     metadataOverrides?: Record<string, string>;
     /** Device nodes every instance gets at boot (fake GPUs). */
     fakeGpuFiles?: string[];
+    /** /dev/net/tun in every instance (the tunnel gateway's userspace WireGuard). */
+    tun?: boolean;
+    /** Called once an instance's host has started, before it counts as RUNNING (the VPC's addresses and routes). */
+    onBoot?: (i: Instance) => Promise<void>;
     log?: (m: string) => void;
 }
 
@@ -220,6 +224,7 @@ export class ComputeApi {
             etcHosts: extraHosts,
             // A new instance has just booted (slurmctld compares its boot time with the resume request).
             ownBootTime: true,
+            tun: this.o.tun,
             prepare: (root) => {
                 // The stand-in Secret Manager's CA, trusted like a public one: in the bundle curl reads, and where
                 // update-ca-certificates (should a package run it) takes local CAs from.
@@ -233,6 +238,7 @@ export class ComputeApi {
                 }
             },
         });
+        await this.o.onBoot?.(i);
         i.status = "RUNNING";
         this.log(`instance ${i.name} (${i.zone}) booting as ${i.host.address}`);
     }

@@ -113,6 +113,8 @@ export interface ExtraHostOptions {
    * time is older than the resume request.
    */
   ownBootTime?: boolean;
+  /** /dev/net/tun inside (Debian's userspace wireguard-go: this machine's kernel has no WireGuard module). */
+  tun?: boolean;
 }
 
 export interface BootOptions {
@@ -125,8 +127,8 @@ export interface BootOptions {
    * the stack must refuse.
    */
   withoutSystemd?: string[];
-  /** Per host: sshd on another port (a drop-in in sshd_config.d, made before boot), admin users. */
-  hostOptions?: Record<string, { sshPort?: number; admins?: TestAdmin[] }>;
+  /** Per host: sshd on another port (a drop-in in sshd_config.d, made before boot), admin users, /dev/net/tun. */
+  hostOptions?: Record<string, { sshPort?: number; admins?: TestAdmin[]; tun?: boolean }>;
   bootTimeoutMs?: number;
   /** Run install-deps.sh and build-rootfs.sh first (default true). */
   prepare?: boolean;
@@ -875,7 +877,7 @@ async function addContainerHost(state: RunState, runHosts: TestHost[], keys: Run
   });
   addQueue = setUp.catch(() => undefined);
   const { h, t } = await setUp;
-  t.pid = await startNspawn(h, t, false, o.ownBootTime);
+  t.pid = await startNspawn(h, t, false, o.ownBootTime, o.tun);
   saveState(state);
   const deadline = Date.now() + 30_000;
   while (!h.leader && Date.now() < deadline && alive(h.nspawn)) {
@@ -909,7 +911,7 @@ async function removeContainerHost(state: RunState, name: string): Promise<void>
 }
 
 /** Start systemd-nspawn for a prepared host; returns its PID (recorded in the state by the caller). */
-function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime = false): Promise<number> {
+function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime = false, tun = false): Promise<number> {
   const logFd = fs.openSync(t.logFile, "a");
   // unshare execs nspawn (same PID, recorded as the host's), whose children enter the new time namespace.
   // Whole seconds down: the new clock starts between 0 and 1, never before this spawn (Slurm compares boot times in seconds).
@@ -929,6 +931,8 @@ function startNspawn(h: HostState, t: TestHost, noSystemd: boolean, ownBootTime 
       "--capability=all",
       "--system-call-filter=@keyring bpf",
       "--property=DeviceAllow=char-* rwm",
+      // The TUN device for userspace WireGuard (its character device is already allowed above).
+      ...(tun ? ["--bind=/dev/net/tun"] : []),
       "--resolv-conf=off",
       "--console=read-only",
       ...(noSystemd ? ["/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"] : []),
@@ -1022,7 +1026,7 @@ export async function bootTestbed(opts: BootOptions): Promise<Testbed> {
 
     for (const [i, h] of state.hosts.entries()) {
       const t = hosts[i];
-      t.pid = await startNspawn(h, t, noSystemd.has(h.name));
+      t.pid = await startNspawn(h, t, noSystemd.has(h.name), false, opts.hostOptions?.[h.name]?.tun === true);
       saveState(state);
     }
 

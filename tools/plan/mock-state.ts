@@ -17,6 +17,14 @@ function userCaStdout(name: string): Inputs {
     return { stdout: `aihpc: unchanged\nAIHPC-USER-CA-BEGIN\n-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\nAIHPC-USER-CA-END` };
 }
 
+/** The controller's tunnel key step prints its WireGuard public key (components/hybrid/cloud-nodes/tunnel.ts). */
+function wgKeyStdout(name: string): Inputs {
+    if (!name.startsWith("hybrid-tunnel-key-")) return {};
+    return { stdout: `aihpc: changed\nAIHPC-WG-PUBLIC-KEY ${createHash("sha256").update(name).digest("base64")}` };
+}
+
+const commandStdout = (name: string): Inputs => ({ ...userCaStdout(name), ...wgKeyStdout(name) });
+
 const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = {
     "gcp:serviceaccount/account:Account": (name, i) => ({
         email: `${i.accountId ?? name}@${i.project ?? "project"}.iam.gserviceaccount.com`,
@@ -64,6 +72,15 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
     "gcp:compute/router:Router": (name, i) => ({
         selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/regions/${i.region ?? "region"}/routers/${i.name ?? name}`,
     }),
+    // A static external address: one of TEST-NET-3 (RFC 5737), stable per name.
+    "gcp:compute/address:Address": (name, i) => ({
+        address: i.address ?? `203.0.113.${10 + (createHash("sha256").update(i.name ?? name).digest()[0] % 200)}`,
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/regions/${i.region ?? "region"}/addresses/${i.name ?? name}`,
+    }),
+    "gcp:compute/instance:Instance": (name, i) => ({
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${i.project ?? "project"}/zones/${i.zone ?? "zone"}/instances/${i.name ?? name}`,
+        instanceId: "4000000000000000001",
+    }),
     "gcp:workbench/instance:Instance": (name, i) => ({
         proxyUri: `${i.name ?? name}.notebooks.googleusercontent.com`,
         state: "ACTIVE",
@@ -85,8 +102,8 @@ const computed: Record<string, (name: string, i: Inputs, ctx: Ctx) => Inputs> = 
         return { repoDigest: `${repo}@sha256:${createHash("sha256").update(ref).digest("hex")}`, baseImageName: ref, registryServer: repo.split("/")[0] };
     },
     // A research users' certificate step prints its host's user CA (components/hybrid/identity/user-certs.ts).
-    "command:remote:Command": userCaStdout,
-    "command:local:Command": userCaStdout,
+    "command:remote:Command": commandStdout,
+    "command:local:Command": commandStdout,
     "tls:index/certRequest:CertRequest": () => ({
         certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----\n",
     }),

@@ -4,7 +4,7 @@ import { GcpContext } from "../context";
 import { applyIam, IamArgs, IamGrant, IamTarget } from "../iam";
 import { serviceAccountIds } from "../naming";
 
-export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy" | "cloudNode";
+export type Identity = "workstation" | "training" | "workbench" | "ciPreview" | "ciDeploy" | "cloudNode" | "tunnelGateway";
 
 const accountIds: Record<Identity, string> = serviceAccountIds;
 
@@ -15,6 +15,7 @@ const descriptions: Record<Identity, string> = {
     ciPreview: "aihpc CI preview: read-only, any ref of the repository (keyless: GitHub OIDC)",
     ciDeploy: "aihpc CI deploy: applies the stack from the deploy branch (keyless: GitHub OIDC); admin roles by design",
     cloudNode: "aihpc cloud nodes (Slurm partition in Compute Engine): read the munge key and datasets, write checkpoints and logs",
+    tunnelGateway: "aihpc tunnel gateway (WireGuard to the workstation's Slurm controller): read its own key, write logs",
 };
 
 /** Roles the stack's project-level grants use; the deployer may grant only these. */
@@ -30,6 +31,8 @@ export const projectRoles: Record<Identity, string[]> = {
     workbench: ["roles/aiplatform.user", ...RUNTIME],
     // Logs only: the munge key, datasets and checkpoints are granted on those resources (policies: cloud-node-sa-project-roles).
     cloudNode: ["roles/logging.logWriter"],
+    // Logs only: its key secret is granted on the secret (policies: cloud-node-sa-project-roles).
+    tunnelGateway: ["roles/logging.logWriter"],
     ciPreview: [
         "roles/browser",
         "roles/iam.securityReviewer",

@@ -43,6 +43,11 @@ export interface SlurmArgs {
     nvml?: boolean;
     /** The cloud partition (gcp.cloudNodes): its slurm.conf lines, and gres.conf lines on the controller (configless nodes read that one). */
     cloud?: PowerSaveInput;
+    /**
+     * What the controller's config step waits for besides its own host: with gcp.cloudNodes.tunnel, the tunnel
+     * (slurm.conf names the controller by its tunnel address, which exists once wg-quick is up; `scontrol ping` asks it).
+     */
+    controllerAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export interface SlurmHostSteps {
@@ -102,7 +107,7 @@ export class Slurm extends pulumi.ComponentResource {
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes, acctAddr])
             .apply(([cf, ns, accountingHost]) =>
-                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
+                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: args.cloud?.controllerAddress ?? this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
             );
         const jobFiles = jobTemplates();
 
@@ -188,6 +193,7 @@ export class Slurm extends pulumi.ComponentResource {
             const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
             if (isController && dbdReady) configDeps.push(dbdReady);
+            if (isController) configDeps.push(...(args.controllerAfter ?? []));
             const config = scriptStep(
                 `${n}-config`,
                 t,

@@ -1,12 +1,15 @@
-import { machineShape, MAX_CLOUD_NODES } from "../../../config/cloud-nodes";
-import { withGcp } from "../../helpers/fixtures";
+import { cidrsOverlap, gatewayTunnelAddress, machineShape, MAX_CLOUD_NODES } from "../../../config/cloud-nodes";
+import { twoHosts, withGcp } from "../../helpers/fixtures";
 import { parseStackConfig } from "../../../config";
 import { ConfigError } from "../../../config/load";
 import { configProblems, parseConfig, toCliConfig } from "../../helpers/harness";
 
+/** A public egress address (TEST-NET-2) for the tunnel, unless the test sets `tunnel` itself. */
+const EGRESS = { workstationEgressCidr: "198.51.100.7/32" };
+
 function problems(cloudNodes: Record<string, any>, mutate: (raw: Record<string, any>) => void = () => {}): string[] {
     const raw = withGcp();
-    raw.gcp.cloudNodes = cloudNodes;
+    raw.gcp.cloudNodes = { tunnel: EGRESS, ...cloudNodes };
     mutate(raw);
     return configProblems(raw);
 }
@@ -78,7 +81,7 @@ describe("gcp.cloudNodes config", () => {
 
     test("backend 'testbed' only in a stack named testbed*: never by accident in a production stack", () => {
         const raw = withGcp();
-        raw.gcp.cloudNodes = { enabled: true, backend: "testbed", testbedApi: "http://10.213.0.1:8780/compute/v1" };
+        raw.gcp.cloudNodes = { enabled: true, backend: "testbed", testbedApi: "http://10.213.0.1:8780/compute/v1", tunnel: EGRESS };
         const { config, secretKeys } = toCliConfig(raw, ["sshPrivateKey"]);
         let err: unknown;
         try {
@@ -95,5 +98,58 @@ describe("gcp.cloudNodes config", () => {
             },
         ]);
         expect(parseStackConfig(config, new Set(secretKeys), "testbed").gcp!.cloudNodes.backend).toBe("testbed");
+    });
+
+    test("tunnel: on by default, and then the workstation's public egress address is required", () => {
+        expect(parseConfig(withGcp()).gcp!.cloudNodes.tunnel).toEqual({ enabled: true, port: 51820, interface: "aihpc-wg", machineType: "e2-micro", keepalive: 25 });
+        expect(problems({ enabled: true, tunnel: {} })).toEqual([
+            'aihpc:gcp.cloudNodes.tunnel.workstationEgressCidr: required with the tunnel on: the public IPv4 address the workstation\'s traffic leaves from, such as "203.0.113.7/32" (the gateway\'s UDP port admits only it); or tunnel.enabled false where the nodes reach the controller another way',
+        ]);
+        expect(problems({ enabled: true, tunnel: { enabled: false } })).toEqual([]);
+        expect(problems({ enabled: false, tunnel: {} })).toEqual([]);
+    });
+
+    test("tunnel: the egress address is public, without host bits; no /8 by mistake", () => {
+        expect(problems({ enabled: true, tunnel: { workstationEgressCidr: "192.168.1.20/32" } })).toEqual([
+            expect.stringMatching(/^aihpc:gcp\.cloudNodes\.tunnel\.workstationEgressCidr: '192\.168\.1\.20\/32' is a private address: give the public address/),
+        ]);
+        expect(problems({ enabled: true, tunnel: { workstationEgressCidr: "198.51.100.7/24" } })).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.workstationEgressCidr: '198.51.100.7/24' has host bits set: use its network address or a /32",
+        ]);
+        expect(problems({ enabled: true, tunnel: { workstationEgressCidr: "198.51.100.0/24" } })).toEqual([]);
+        expect(problems({ enabled: true, tunnel: { workstationEgressCidr: "198.0.0.0/8" } })).toEqual([
+            'aihpc:gcp.cloudNodes.tunnel.workstationEgressCidr: expected a public IPv4 CIDR from /16 to /32 such as "203.0.113.7/32", got "198.0.0.0/8"',
+        ]);
+    });
+
+    test("tunnel: its range outside the nodes' subnet, room for both ends, the gateway's address in it and its own", () => {
+        expect(problems({ enabled: true, tunnelCidr: "10.20.0.128/25" })).toEqual([
+            "aihpc:gcp.cloudNodes.tunnelCidr: 10.20.0.128/25 overlaps gcp.network.subnetCidr 10.20.0.0/24: the VPC routes the tunnel's addresses to the gateway, which a subnet's own route would override; pick a range outside it",
+        ]);
+        expect(problems({ enabled: true, tunnelCidr: "10.99.0.1/32" })).toEqual([
+            "aihpc:gcp.cloudNodes.tunnelCidr: 10.99.0.1/32 is too small for the tunnel: the controller and the gateway need an address each (use /30 or larger)",
+            "aihpc:gcp.cloudNodes.tunnel.gatewayAddress: 10.99.0.2 is not in tunnelCidr 10.99.0.1/32: set tunnel.gatewayAddress to a free address in it",
+        ]);
+        expect(problems({ enabled: true, controllerAddress: "10.99.0.9", tunnel: { ...EGRESS, gatewayAddress: "10.99.0.9" } })).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.gatewayAddress: 10.99.0.9 is the controller's tunnel address (controllerAddress): the gateway needs its own",
+        ]);
+        expect(problems({ enabled: true, tunnel: { ...EGRESS, interface: "wireguard-to-the-cloud" } })).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.interface: expected an interface name: a lowercase letter, then up to 14 lowercase letters, digits or '-', got \"wireguard-to-the-cloud\"",
+        ]);
+        const t = { tunnelCidr: "10.99.0.0/24", tunnel: { enabled: true } } as any;
+        expect(gatewayTunnelAddress(t)).toBe("10.99.0.2");
+        expect(gatewayTunnelAddress({ ...t, controllerAddress: "10.99.0.254" })).toBe("10.99.0.255");
+        expect(gatewayTunnelAddress({ ...t, tunnel: { gatewayAddress: "10.99.0.7" } })).toBe("10.99.0.7");
+        expect([cidrsOverlap("10.0.0.0/8", "10.20.0.0/24"), cidrsOverlap("10.99.0.0/24", "10.20.0.0/24"), cidrsOverlap("10.20.0.0/24", "10.20.0.255/32")]).toEqual([true, false, true]);
+    });
+
+    test("tunnel: slurm.conf names the controller by its tunnel address, so other workstation hosts are refused (no route to it yet)", () => {
+        const raw = withGcp(twoHosts());
+        raw.gcp.cloudNodes = { enabled: true, tunnel: EGRESS };
+        expect(configProblems(raw)).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.enabled: with the tunnel, slurm.conf names the controller by its tunnel address 10.99.0.1, which the workstation's other hosts (ws2) have no route to (the stack does not make one yet): use a one-host workstation, or tunnel.enabled false and a network path of your own",
+        ]);
+        raw.gcp.cloudNodes.tunnel = { enabled: false };
+        expect(configProblems(raw)).toEqual([]);
     });
 });

@@ -13,7 +13,7 @@ const SA = (id: string) => `serviceAccount:aihpc-test-${id}@test-project-1.iam.g
 
 function withCloud(over: Record<string, any> = {}): Record<string, any> {
     const raw = withGcp();
-    raw.gcp.cloudNodes = { enabled: true, zones: ["europe-west4-a", "europe-west4-b"], ...over };
+    raw.gcp.cloudNodes = { enabled: true, zones: ["europe-west4-a", "europe-west4-b"], tunnel: { workstationEgressCidr: "198.51.100.7/32" }, ...over };
     return raw;
 }
 

@@ -28,8 +28,9 @@ const PROGRAMS = new Set(
         "workstation/monitoring/scripts/slurm-metrics.sh",
         "workstation/monitoring/scripts/gpu-metrics.sh",
         "workstation/acceptance/scripts/build.sh",
-        // The cloud nodes' startup script (Google's guest agent runs it on the instance, not a step).
+        // The cloud nodes' and the tunnel gateway's startup scripts (Google's guest agent runs them on the instance, not steps).
         "gcp/cloud-nodes/scripts/node-bootstrap.sh",
+        "gcp/cloud-nodes/scripts/gateway-bootstrap.sh",
     ].map((p) => path.join(COMPONENTS, p)),
 );
 
