@@ -69,26 +69,13 @@ export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInpu
         suspendTime: c.suspendTime,
         resumeTimeout: c.resumeTimeout,
         srunPortRange: c.srunPortRange,
-        // With the tunnel, slurm.conf names the controller by its tunnel address: configless nodes use SlurmctldHost's.
-        ...(c.tunnel.enabled ? { controllerAddress: controllerTunnelAddress(c) } : {}),
     };
 }
 
 export function defineStack(cfg: StackConfig): StackOutputs {
     const cloudNodes = cfg.gcp?.cloudNodes;
-    // The cloud partition's tunnel: slurm.conf names the controller by its tunnel address, so the controller's Slurm
-    // config waits for the tunnel (made below, after the Google Cloud side): settled there, always.
     const tunnelOn = cfg.gcp !== undefined && cloudNodes?.enabled === true && cloudNodes.tunnel.enabled && cfg.workstation.slurm.enabled;
-    let tunnelMade: (r: pulumi.Resource) => void = () => undefined;
-    let tunnelFailed: (e: Error) => void = () => undefined;
-    const tunnelReady = tunnelOn
-        ? new Promise<pulumi.Resource>((resolve, reject) => {
-              tunnelMade = resolve;
-              tunnelFailed = reject;
-          })
-        : undefined;
     const workstation = new Workstation("ws", {
-        slurmControllerAfter: tunnelReady ? [tunnelReady] : undefined,
         cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
@@ -159,7 +146,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                   cloudNodes?.enabled && workstation.slurm
                       ? {
                             config: cloudNodes,
-                            controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort },
+                            controller: { address: controllerTunnelAddress(cloudNodes), port: slurm.slurmctldPort, slurmAddress: workstation.slurm.controllerSlurmAddress },
                             slurmdPort: slurm.slurmdPort,
                             mungeKey: workstation.slurm.mungeKey.base64,
                             controllerPublicKey: tunnelKey?.publicKey,
@@ -215,8 +202,6 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                   waitFor: [tunnelKey.step, gcp.tunnelGateway],
               })
             : undefined;
-    if (tunnel) tunnelMade(tunnel.step);
-    else if (tunnelOn) tunnelFailed(new Error("gcp.cloudNodes.tunnel is on but its controller step was not made (components/stack.ts)"));
     if (gcp?.cloudNodes && hybrid && credential && slurmCtl && cloudNodes) {
         const ctl = slurmCtl.controller;
         const idSteps = hybrid.identity.steps[ctl.name];

@@ -173,8 +173,8 @@ export interface CloudNodesContext {
     slurm: boolean;
     /** gcp.network.subnetCidr: the nodes' addresses, which the controller routes into the tunnel. */
     subnetCidr: string;
-    /** workstation.hosts: names and roles. */
-    workstationHosts: { name: string; roles: readonly string[] }[];
+    /** workstation.hosts: names, roles and addresses. */
+    workstationHosts: { name: string; roles: readonly string[]; address?: string }[];
 }
 
 /** Problems of gcp.cloudNodes.tunnel (paths under it), when the partition and the tunnel are on. */
@@ -204,13 +204,22 @@ export function tunnelProblems(c: CloudNodesConfig, x: Pick<CloudNodesContext, "
     const gw = gatewayTunnelAddress(c);
     if (!inCidr(gw, c.tunnelCidr)) out.push([["tunnel", "gatewayAddress"], `${gw} is not in tunnelCidr ${c.tunnelCidr}: set tunnel.gatewayAddress to a free address in it`]);
     else if (gw === ctl) out.push([["tunnel", "gatewayAddress"], `${gw} is the controller's tunnel address (controllerAddress): the gateway needs its own`]);
-    // slurm.conf names the controller by its tunnel address (the only one cloud nodes reach): other hosts have no route to it.
-    const others = x.workstationHosts.filter((h) => !h.roles.includes("controller")).map((h) => h.name);
-    if (others.length > 0) {
-        out.push([
-            ["tunnel", "enabled"],
-            `with the tunnel, slurm.conf names the controller by its tunnel address ${ctl}, which the workstation's other hosts (${others.join(", ")}) have no route to (the stack does not make one yet): use a one-host workstation, or tunnel.enabled false and a network path of your own`,
-        ]);
+    // The controller routes the subnet and the tunnel's range into the tunnel, and nodes send slurm.conf's controller
+    // address there: a workstation host's address inside either would be out of slurmctld's (or the nodes') reach.
+    for (const h of x.workstationHosts) {
+        const addr = h.address;
+        if (addr === undefined || !/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) continue;
+        for (const [range, setting] of [
+            [x.subnetCidr, "gcp.network.subnetCidr"],
+            [c.tunnelCidr, "gcp.cloudNodes.tunnelCidr"],
+        ] as const) {
+            if (inCidr(addr, range)) {
+                out.push([
+                    ["tunnel", "enabled"],
+                    `workstation host ${h.name}'s address ${addr} lies in ${setting} ${range}, which the Slurm controller routes into the tunnel: move ${setting} to a range the workstation's network does not use`,
+                ]);
+            }
+        }
     }
     return out;
 }

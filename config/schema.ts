@@ -290,7 +290,7 @@ function checkCloudNodes(cfg: z.output<typeof shape>, ctx: Ctx): void {
         workstationIdentity: g.workstationIdentity.enabled,
         slurm: ws.slurm.enabled,
         subnetCidr: g.network.subnetCidr,
-        workstationHosts: ws.hosts.map((h) => ({ name: h.name, roles: h.roles })),
+        workstationHosts: ws.hosts.map((h) => ({ name: h.name, roles: h.roles, address: h.address })),
     });
     for (const [path, message] of problems) issue(ctx, ["gcp", "cloudNodes", ...path], message);
 }

@@ -35,7 +35,11 @@ export interface GcpEnvironmentArgs {
     /** The cloud partition (gcp.cloudNodes) with what it needs of the workstation's Slurm; absent or off: none. */
     cloudNodes?: {
         config: CloudNodesConfig;
-        controller: { address: string; port: number };
+        /**
+         * Where nodes reach slurmctld (the tunnel's controller address) and its port; slurmAddress: what slurm.conf's
+         * SlurmctldHost names (the controller's own address or name), which each node maps to `address`.
+         */
+        controller: { address: string; port: number; slurmAddress?: pulumi.Input<string> };
         slurmdPort: number;
         /** The cluster's munge key (base64), as the workstation's Slurm holds it in state. Secret. */
         mungeKey: pulumi.Input<string>;

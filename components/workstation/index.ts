@@ -31,8 +31,6 @@ export interface WorkstationArgs {
     alertWebhookSecret?: SecretValue;
     /** The cloud partition's Slurm lines (gcp.cloudNodes), when on. */
     cloudPartition?: PowerSaveInput;
-    /** What the Slurm controller's config waits for (the cloud partition's tunnel: its address is slurm.conf's SlurmctldHost). */
-    slurmControllerAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -137,7 +135,6 @@ export class Workstation extends pulumi.ComponentResource {
                     gpus: nvidia ? { ready: nvidia.gpuReady, facts: nvidia.gpuFacts } : undefined,
                     nvml: nvidia !== undefined && cfg.slurm.nvmlAutoDetect && nv.driver.source === "debian",
                     cloud: args.cloudPartition,
-                    controllerAfter: args.slurmControllerAfter,
                 },
                 { parent: this },
             );

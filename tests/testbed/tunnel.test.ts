@@ -7,9 +7,11 @@
 // stand-in compute API, reads its private key from the stand-in Secret
 // Manager with its instance token, and forwards. A cloud node, resumed by
 // Slurm through the same stand-in, reaches slurmctld only at the
-// controller's tunnel address through the gateway, registers from its "VPC"
+// controller's tunnel address through the gateway (slurm.conf's controller
+// address, ws1's own, is mapped to it on the node), registers from its "VPC"
 // address (which the controller reaches only through the tunnel) and runs a
-// job.
+// job. A second workstation host (ws2) keeps reaching slurmctld at ws1's own
+// address: the tunnel changes nothing for the workstation's hosts.
 //
 // The network as the test hosts model it: every host sits on the testbed
 // bridge (10.213.0.0/24), standing in for the internet between the
@@ -51,8 +53,8 @@ const SUBNET = "10.20.0.0/24";
 /** The gateway's VM as the stack defined it: the stand-in boots it like an instance from a template. */
 const GATEWAY_TEMPLATE = "stack:gcp-tunnel-vm";
 
-function stackConfig(tb: Testbed, ws1: TestHost): { config: Record<string, string>; secretKeys: string[] } {
-    const { config, secretKeys } = testbedStackConfig(tb, { hosts: [ws1], monitoring: false });
+function stackConfig(tb: Testbed, ws1: TestHost, ws2: TestHost): { config: Record<string, string>; secretKeys: string[] } {
+    const { config, secretKeys } = testbedStackConfig(tb, { hosts: [ws1, ws2], monitoring: false });
     const extra = toCliConfig({
         gcp: {
             project: PROJECT,
@@ -83,6 +85,7 @@ function stackConfig(tb: Testbed, ws1: TestHost): { config: Record<string, strin
 describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
     let tb: Testbed;
     let ws1: TestHost;
+    let ws2: TestHost;
     let ex: Executor;
     let api: ComputeApi;
     const t: Record<string, number> = {};
@@ -134,8 +137,8 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
 
     beforeAll(async () => {
         const t0 = Date.now();
-        tb = await bootTestbed({ names: ["ws1"], fakeGpus: true, hostOptions: { ws1: { tun: true } }, log });
-        [ws1] = tb.hosts;
+        tb = await bootTestbed({ names: ["ws1", "ws2"], fakeGpus: true, hostOptions: { ws1: { tun: true } }, log });
+        [ws1, ws2] = tb.hosts;
         ex = new Executor({ stack: STACK, project: "aihpc", log: (m) => log(`  ${m}`) });
         api = new ComputeApi({
             tb,
@@ -173,7 +176,7 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
 
     test("1. apply: the controller makes its own key (0600, only its public key leaves the host) and brings up wg-quick, dialling out", async () => {
         const t0 = Date.now();
-        const { config, secretKeys } = stackConfig(tb, ws1);
+        const { config, secretKeys } = stackConfig(tb, ws1, ws2);
         const r = await ex.apply(config, secretKeys);
         mark("apply", t0);
         log(`apply: ${opsSummary(r.ran)}${r.error ? ` -- failed: ${r.error.message.slice(0, 3000)}` : ""}`);
@@ -196,8 +199,13 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         );
         expect((await tb.sshOk(ws1, `systemctl is-active wg-quick@${IF}; systemctl is-enabled wg-quick@${IF}`)).trim().split("\n")).toEqual(["active", "enabled"]);
         expect(await tb.sshOk(ws1, `ip -4 addr show dev ${IF}`)).toContain(`inet ${CONTROLLER_TUNNEL}/32`);
-        // slurm.conf names the controller by its tunnel address; slurmctld answers there.
-        expect(await tb.sshOk(ws1, "grep ^SlurmctldHost= /etc/slurm/slurm.conf")).toMatch(new RegExp(`^SlurmctldHost=ws1\\(${CONTROLLER_TUNNEL.replace(/\./g, "\\.")}\\)$`, "m"));
+        // slurm.conf names the controller by its own address on every host, as without the tunnel; ws2 (no tunnel
+        // of its own) is in the cluster.
+        for (const h of [ws1, ws2]) {
+            expect([h.name, (await tb.sshOk(h, "grep ^SlurmctldHost= /etc/slurm/slurm.conf")).trim()]).toEqual([h.name, `SlurmctldHost=ws1(${ws1.address})`]);
+        }
+        expect((await tb.sshOk(ws2, `ip link show ${IF} >/dev/null 2>&1 && echo "${IF}" || echo none; ls /etc/wireguard 2>/dev/null | wc -l`)).trim().split("\n")).toEqual(["none", "0"]);
+        await eventually("ws2's slurmd registered", 60_000, async () => ((await tb.sshOk(ws1, "sinfo -h -N -n ws2 -o %t")).trim() === "idle" ? true : undefined));
         // Each step again, as the provider runs it: nothing changes on the host.
         for (const n of ["hybrid-tunnel-key-ws1", "hybrid-tunnel-ws1"]) {
             const i = entry(n).inputs as { create: string; stdin?: string };
@@ -248,9 +256,10 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         expect(await tb.sshOk(gw, `cat /etc/wireguard/${IF}.conf`)).not.toMatch(/^\s*Endpoint\s*=/m);
     });
 
-    test("3. a cloud node reaches slurmctld only through the gateway and the tunnel, registers from its VPC address and runs a job", async () => {
+    test("3. a job sent from the other workstation host runs on a cloud node, which reaches slurmctld only through the gateway and the tunnel", async () => {
         const t0 = Date.now();
-        const id = (await tb.sshOk(ws1, "sbatch -p cloud --gres=gpu:1 --parsable --output=/tmp/tunnel-%j.out --wrap 'echo ran on $(hostname)'")).trim();
+        // From ws2, which has no tunnel: sbatch talks to slurmctld at ws1's own address, the cloud node through the tunnel.
+        const id = (await tb.sshOk(ws2, "sbatch -p cloud --gres=gpu:1 --parsable --output=/tmp/tunnel-%j.out --wrap 'echo ran on $(hostname)'")).trim();
         const done = await eventually("the cloud job completes", 420_000, async () => {
             const out = await tb.sshOk(ws1, `scontrol -o show job ${id}`);
             const state = /\bJobState=(\S+)/.exec(out)?.[1] ?? "";
@@ -263,8 +272,14 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         expect(done).toMatch(/\bExitCode=0:0\b/);
         const node = hostOf(NODE)!;
         expect((await tb.sshOk(node, `cat /tmp/tunnel-${id}.out`)).trim()).toBe(`ran on ${NODE}`);
-        // The node's bootstrap asked the controller's tunnel address, the only one it knows it by.
+        // The node's bootstrap asked the controller's tunnel address, and sends slurm.conf's (ws1's own) there.
         expect(await tb.sshOk(node, "cat /etc/default/slurmd")).toContain(`--conf-server ${CONTROLLER_TUNNEL}:6817`);
+        expect(await tb.sshOk(node, "journalctl -u testbed-startup-script --no-pager")).toContain(
+            `aihpc-cloud-node: slurmctld's address in slurm.conf, ${ws1.address}, is reached at ${CONTROLLER_TUNNEL}`,
+        );
+        expect(await tb.sshOk(node, "nft list table ip aihpc_controller")).toContain(`ip daddr ${ws1.address} dnat to ${CONTROLLER_TUNNEL}`);
+        // The workstation's own partition still runs on ws2.
+        expect((await tb.sshOk(ws1, "srun -w ws2 -N1 hostname")).trim()).toBe("ws2");
         // slurmctld knows the node by its VPC address (cloud_reg_addrs: where it registered from) ...
         expect(await tb.sshOk(ws1, `scontrol -o show node ${NODE}`)).toMatch(new RegExp(`\\bNodeAddr=${vpcAddress(node).replace(/\./g, "\\.")}\\b`));
         // ... which the controller reaches only through the tunnel, and the node reaches the controller only via the gateway.
@@ -273,13 +288,14 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         const rx = (await tb.sshOk(ws1, `wg show ${IF} transfer`)).trim().split(/\s+/).slice(1).map(Number);
         expect(rx[0]).toBeGreaterThan(0);
         expect(rx[1]).toBeGreaterThan(0);
-        // Without the tunnel there is no path: slurmctld's port is unreachable from the node, and comes back with it.
-        const probe = `timeout 5 bash -c '</dev/tcp/${CONTROLLER_TUNNEL}/6817' && echo open || echo closed`;
-        expect((await tb.sshOk(node, probe)).trim()).toBe("open");
+        // Without the tunnel there is no path: slurmctld's port is unreachable from the node at either address (ws1's
+        // own too, though the test hosts share a bridge), and comes back with it.
+        const probe = [CONTROLLER_TUNNEL, ws1.address].map((a) => `timeout 5 bash -c '</dev/tcp/${a}/6817' && echo open || echo closed`).join("; ");
+        expect((await tb.sshOk(node, probe)).trim().split("\n")).toEqual(["open", "open"]);
         await tb.sshOk(ws1, `systemctl stop wg-quick@${IF}`);
-        expect((await tb.sshOk(node, probe)).trim()).toBe("closed");
+        expect((await tb.sshOk(node, probe)).trim().split("\n")).toEqual(["closed", "closed"]);
         await tb.sshOk(ws1, `systemctl start wg-quick@${IF}`);
-        await eventually("slurmctld's port through the tunnel again", 60_000, async () => ((await tb.sshOk(node, probe)).trim() === "open" ? true : undefined));
+        await eventually("slurmctld's port through the tunnel again", 60_000, async () => ((await tb.sshOk(node, probe)).trim() === "open\nopen" ? true : undefined));
         mark("job, path checks, tunnel down and up", t0);
     });
 

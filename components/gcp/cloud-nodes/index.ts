@@ -48,8 +48,11 @@ export interface CloudNodesArgs {
     subnet: { id: pulumi.Input<string>; name: pulumi.Input<string> };
     /** The munge key secret (`projects/P/secrets/S`). */
     mungeSecret: pulumi.Input<string>;
-    /** slurmctld as the nodes reach it through the tunnel, and slurmd's port. */
-    controller: { address: string; port: number };
+    /**
+     * slurmctld as the nodes reach it (through the tunnel) and its port; slurmAddress: what slurm.conf's SlurmctldHost
+     * names, which the node bootstrap maps to `address` (the workstation's hosts keep theirs).
+     */
+    controller: { address: string; port: number; slurmAddress?: pulumi.Input<string> };
     slurmdPort: number;
 }
 
@@ -128,6 +131,7 @@ export class CloudNodes extends pulumi.ComponentResource {
                     "startup-script": fs.readFileSync(NODE_BOOTSTRAP, "utf8"),
                     "aihpc-munge-secret": args.mungeSecret,
                     "aihpc-conf-server": `${args.controller.address}:${args.controller.port}`,
+                    ...(args.controller.slurmAddress !== undefined ? { "aihpc-controller-slurm-address": args.controller.slurmAddress } : {}),
                     "aihpc-gpu": "1",
                     "enable-oslogin": "TRUE",
                     "block-project-ssh-keys": "TRUE",

@@ -43,11 +43,6 @@ export interface SlurmArgs {
     nvml?: boolean;
     /** The cloud partition (gcp.cloudNodes): its slurm.conf lines, and gres.conf lines on the controller (configless nodes read that one). */
     cloud?: PowerSaveInput;
-    /**
-     * What the controller's config step waits for besides its own host: with gcp.cloudNodes.tunnel, the tunnel
-     * (slurm.conf names the controller by its tunnel address, which exists once wg-quick is up; `scontrol ping` asks it).
-     */
-    controllerAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export interface SlurmHostSteps {
@@ -71,6 +66,8 @@ export class Slurm extends pulumi.ComponentResource {
     public readonly mungeKey: random.RandomBytes;
     /** slurm.conf as every host gets it (unknown until the facts are). */
     public readonly slurmConf: pulumi.Output<string>;
+    /** What slurm.conf's SlurmctldHost has slurmd and the commands connect to: the controller's address, else its name. */
+    public readonly controllerSlurmAddress: pulumi.Output<string>;
     public readonly steps: Record<string, SlurmHostSteps>;
     public readonly controller: Host;
     /** slurmctld configured and running on the controller: what talks to it waits for this. */
@@ -104,10 +101,13 @@ export class Slurm extends pulumi.ComponentResource {
         const acctPassword = acct ? accountingPassword(`${name}-accounting`, this) : undefined;
         // ----
         const nodes = pulumi.all(compute.map((h) => factsOf(h))).apply((facts) => facts.map((f, i) => slurmNode(compute[i].config, f, c.memoryHeadroomMb)));
+        this.controllerSlurmAddress = this.controller.config.address
+            ? pulumi.output(this.controller.config.address)
+            : factsOf(this.controller).apply((f) => shortHostname(f.hostname));
         this.slurmConf = pulumi
             .all([factsOf(this.controller), nodes, acctAddr])
             .apply(([cf, ns, accountingHost]) =>
-                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: args.cloud?.controllerAddress ?? this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
+                slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
             );
         const jobFiles = jobTemplates();
 
@@ -193,7 +193,6 @@ export class Slurm extends pulumi.ComponentResource {
             const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
             if (isController && dbdReady) configDeps.push(dbdReady);
-            if (isController) configDeps.push(...(args.controllerAfter ?? []));
             const config = scriptStep(
                 `${n}-config`,
                 t,

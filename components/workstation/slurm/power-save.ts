@@ -22,8 +22,6 @@ export interface PowerSaveInput {
     suspendTime: number;
     resumeTimeout: number;
     srunPortRange: string;
-    /** gcp.cloudNodes.tunnel: the controller's tunnel address, which slurm.conf's SlurmctldHost then names (the only one cloud nodes reach). */
-    controllerAddress?: string;
 }
 
 /** `aihpc-gcp-cn-[1-4]` (or `aihpc-gcp-cn-1` for one node). */

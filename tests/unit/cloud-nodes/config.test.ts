@@ -143,12 +143,27 @@ describe("gcp.cloudNodes config", () => {
         expect([cidrsOverlap("10.0.0.0/8", "10.20.0.0/24"), cidrsOverlap("10.99.0.0/24", "10.20.0.0/24"), cidrsOverlap("10.20.0.0/24", "10.20.0.255/32")]).toEqual([true, false, true]);
     });
 
-    test("tunnel: slurm.conf names the controller by its tunnel address, so other workstation hosts are refused (no route to it yet)", () => {
+    test("tunnel: a workstation of several hosts is accepted; no host's address may lie in a range the controller routes into the tunnel", () => {
         const raw = withGcp(twoHosts());
         raw.gcp.cloudNodes = { enabled: true, tunnel: EGRESS };
+        expect(configProblems(raw)).toEqual([]);
+        raw.workstation.hosts[0].address = "10.20.0.11";
         expect(configProblems(raw)).toEqual([
-            "aihpc:gcp.cloudNodes.tunnel.enabled: with the tunnel, slurm.conf names the controller by its tunnel address 10.99.0.1, which the workstation's other hosts (ws2) have no route to (the stack does not make one yet): use a one-host workstation, or tunnel.enabled false and a network path of your own",
+            "aihpc:gcp.cloudNodes.tunnel.enabled: workstation host ws1's address 10.20.0.11 lies in gcp.network.subnetCidr 10.20.0.0/24, which the Slurm controller routes into the tunnel: move gcp.network.subnetCidr to a range the workstation's network does not use",
         ]);
+        raw.workstation.hosts[0].address = "10.99.0.11";
+        expect(configProblems(raw)).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.enabled: workstation host ws1's address 10.99.0.11 lies in gcp.cloudNodes.tunnelCidr 10.99.0.0/24, which the Slurm controller routes into the tunnel: move gcp.cloudNodes.tunnelCidr to a range the workstation's network does not use",
+        ]);
+        raw.workstation.hosts[0].address = "ws1.lab.example";
+        raw.workstation.hosts[1].address = "10.20.0.12";
+        expect(configProblems(raw)).toEqual([
+            "aihpc:gcp.cloudNodes.tunnel.enabled: workstation host ws2's address 10.20.0.12 lies in gcp.network.subnetCidr 10.20.0.0/24, which the Slurm controller routes into the tunnel: move gcp.network.subnetCidr to a range the workstation's network does not use",
+        ]);
+        // A name is the nodes' to map (/etc/hosts); the check is the tunnel's.
+        raw.workstation.hosts[1].address = "10.0.0.12";
+        expect(configProblems(raw)).toEqual([]);
+        raw.workstation.hosts[1].address = "10.20.0.12";
         raw.gcp.cloudNodes.tunnel = { enabled: false };
         expect(configProblems(raw)).toEqual([]);
     });

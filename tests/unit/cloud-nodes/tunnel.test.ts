@@ -1,11 +1,12 @@
 // The cloud partition's WireGuard tunnel (gcp.cloudNodes.tunnel) under
 // Pulumi's mocks: the key arithmetic, both ends' configurations, the gateway
 // VM, its key secret, route and firewall, the controller's two steps, the
-// controller's tunnel address in slurm.conf, and the teardown edges.
+// controller's address as slurm.conf names it and nodes map it, and the
+// teardown edges.
 import * as fs from "fs";
 import { GATEWAY_BOOTSTRAP } from "../../../components/gcp/cloud-nodes/gateway";
 import { controllerWgConf, gatewayWgConf, isWgKey, wgPrivateKey, wgPublicKey, wgPublicKeyFromStdout } from "../../../components/hybrid/cloud-nodes/wireguard";
-import { withGcp } from "../../helpers/fixtures";
+import { twoHosts, withGcp } from "../../helpers/fixtures";
 import { factsHook } from "../workstation/facts";
 import { stepReceived } from "../../helpers/steps";
 import { containsSecret, Recorded, reveal, runProgram } from "../../helpers/harness";
@@ -13,8 +14,8 @@ import { containsSecret, Recorded, reveal, runProgram } from "../../helpers/harn
 const SA = (id: string) => `serviceAccount:aihpc-test-${id}@test-project-1.iam.gserviceaccount.com`;
 const EGRESS = "198.51.100.7/32";
 
-function withCloud(over: Record<string, any> = {}): Record<string, any> {
-    const raw = withGcp();
+function withCloud(over: Record<string, any> = {}, base?: Record<string, any>): Record<string, any> {
+    const raw = withGcp(base);
     raw.gcp.cloudNodes = { enabled: true, zones: ["europe-west4-a", "europe-west4-b"], tunnel: { workstationEgressCidr: EGRESS }, ...over };
     return raw;
 }
@@ -72,8 +73,9 @@ describe("the tunnel in the plan", () => {
     let up: Recorded;
     let off: Recorded;
     beforeAll(async () => {
-        up = await runProgram(withCloud(), { preview: false, newResource: factsHook() });
-        off = await runProgram(withCloud({ tunnel: { enabled: false } }), { preview: false, newResource: factsHook() });
+        // Two hosts: the controller's tunnel is the cluster's only path to the cloud; ws2 keeps reaching slurmctld on the LAN.
+        up = await runProgram(withCloud({}, twoHosts()), { preview: false, newResource: factsHook() });
+        off = await runProgram(withCloud({ tunnel: { enabled: false } }, twoHosts()), { preview: false, newResource: factsHook() });
     }, 180_000);
 
     const controllerKey = () => wgPublicKeyFromStdout(String(up.named("hybrid-tunnel-key-ws1").state.stdout), "ws1");
@@ -165,15 +167,16 @@ describe("the tunnel in the plan", () => {
         expect(up.inputsOf(key.name).delete).toMatch(/^AIHPC_ACTION='delete' .*INTERFACE='aihpc-wg' .*tunnel-key\.sh$/);
     });
 
-    test("slurm.conf names the controller by its tunnel address, which the nodes' bootstrap also fetches its config from", () => {
-        const conf = stepReceived(up.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF;
-        expect(conf).toMatch(/\nSlurmctldHost=[a-z0-9-]+\(10\.99\.0\.1\)\n/);
-        expect(up.inputsOf(up.ofType("gcp:compute/instanceTemplate:InstanceTemplate")[0].name).metadata["aihpc-conf-server"]).toBe("10.99.0.1:6817");
-        // The controller's Slurm config (its `scontrol ping` asks that address) waits for the tunnel, which holds it.
-        expect(up.named("ws-slurm-ws1-config").dependencies).toContain(up.named("hybrid-tunnel-ws1").urn);
-        expect(off.named("ws-slurm-ws1-config").dependencies.filter((d) => d.includes("tunnel"))).toEqual([]);
-        // Without the tunnel: the controller's own address, as before.
-        expect(stepReceived(off.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF).toMatch(/\nSlurmctldHost=[a-z0-9-]+\(10\.0\.0\.11\)\n/);
+    test("slurm.conf keeps the controller's own address on every host; nodes fetch their config at its tunnel address and map the one to the other", () => {
+        for (const h of ["ws1", "ws2"]) {
+            expect([h, stepReceived(up.inputsOf(`ws-slurm-${h}-config`)).vars.SLURM_CONF]).toEqual([h, expect.stringMatching(/\nSlurmctldHost=[a-z0-9-]+\(10\.0\.0\.11\)\n/)]);
+        }
+        // The tunnel changes nothing in slurm.conf: turning it on or off restarts no daemon of the workstation.
+        expect(stepReceived(up.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF).toBe(stepReceived(off.inputsOf("ws-slurm-ws1-config")).vars.SLURM_CONF);
+        const md = up.inputsOf(up.ofType("gcp:compute/instanceTemplate:InstanceTemplate")[0].name).metadata;
+        expect([md["aihpc-conf-server"], md["aihpc-controller-slurm-address"]]).toEqual(["10.99.0.1:6817", "10.0.0.11"]);
+        // So the workstation's Slurm never waits for, nor depends on, the tunnel.
+        for (const h of ["ws1", "ws2"]) expect([h, up.named(`ws-slurm-${h}-config`).dependencies.filter((d) => d.includes("tunnel"))]).toEqual([h, []]);
     });
 
     test("teardown order: the cloud nodes go before the tunnel, the tunnel before the gateway, the gateway before its key, account and network", () => {

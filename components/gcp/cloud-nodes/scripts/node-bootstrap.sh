@@ -17,9 +17,11 @@ log() { echo "aihpc-cloud-node: $*"; logger -t aihpc-cloud-node -- "$*" || true;
 SECRET=$(md instance/attributes/aihpc-munge-secret)
 CONF_SERVER=$(md instance/attributes/aihpc-conf-server)
 GPU=$(md instance/attributes/aihpc-gpu)
+# What slurm.conf's SlurmctldHost names (the controller's workstation address or name); absent: the conf server's.
+CTL_SLURM=$(md instance/attributes/aihpc-controller-slurm-address 2>/dev/null || true)
 
 # 1. Packages: Slurm and munge as on the workstation's compute hosts; the driver where the node has GPUs.
-pkgs=(munge slurm-client slurmd python3 curl ca-certificates)
+pkgs=(munge slurm-client slurmd python3 curl ca-certificates nftables)
 if [ "$GPU" = 1 ]; then
   # contrib/non-free for the driver and the NVML GRES plugin (bookworm ships 535.x, enough for L4, A100 and H100).
   sed -i 's/^Components: main.*/Components: main contrib non-free non-free-firmware/' /etc/apt/sources.list.d/debian.sources
@@ -36,7 +38,31 @@ if [ "$GPU" = 1 ] && ! nvidia-smi -L >/dev/null 2>&1; then
   modprobe nvidia || { log "the NVIDIA driver does not load"; exit 1; }
 fi
 
-# 2. The munge key, from Secret Manager with the node's service account token.
+# 2. slurm.conf names the controller as the workstation's hosts reach it; this node reaches it only at the conf
+#    server's address (the tunnel's). Map the one to the other here, so the workstation's hosts keep theirs:
+#    an address by NAT of this node's own traffic, a name in /etc/hosts.
+CONF_HOST=${CONF_SERVER%:*}
+if [ -n "$CTL_SLURM" ] && [ "$CTL_SLURM" != "$CONF_HOST" ]; then
+  if [[ $CTL_SLURM =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+    # Declare, delete and define in one transaction: the same table every boot, never two rules.
+    nft -f - <<NFT
+table ip aihpc_controller
+delete table ip aihpc_controller
+table ip aihpc_controller {
+  chain output {
+    type nat hook output priority dstnat; policy accept;
+    ip daddr ${CTL_SLURM} dnat to ${CONF_HOST}
+  }
+}
+NFT
+  else
+    sed -i '/# aihpc-controller$/d' /etc/hosts
+    echo "${CONF_HOST} ${CTL_SLURM} # aihpc-controller" >>/etc/hosts
+  fi
+  log "slurmctld's address in slurm.conf, ${CTL_SLURM}, is reached at ${CONF_HOST}"
+fi
+
+# 3. The munge key, from Secret Manager with the node's service account token.
 token=$(md instance/service-accounts/default/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 umask 077
 tmp=$(mktemp)
@@ -54,7 +80,7 @@ if ! cmp -s "$tmp" /etc/munge/munge.key; then
 fi
 systemctl enable --now munge
 
-# 3. slurmd, configless: slurm.conf, gres.conf and cgroup.conf come from slurmctld.
+# 4. slurmd, configless: slurm.conf, gres.conf and cgroup.conf come from slurmctld.
 install -d -m 0755 /etc/systemd/system/slurmd.service.d /var/lib/slurm/slurmd /var/log/slurm
 chown slurm:slurm /var/log/slurm
 cat >/etc/default/slurmd <<CONF
