@@ -13,6 +13,7 @@ import { UserCertificates } from "./hybrid/identity/user-certs";
 import { EnvironmentSummary, environmentSummary } from "./hybrid/summary";
 import { Workstation } from "./workstation";
 import { readyOn } from "./workstation/ready";
+import { beginTurns, endTurn } from "./steps/turns";
 
 /** One host as configured and as it reported itself (facts probe; GPUs and driver from the verify step). */
 export interface HostOutput {
@@ -72,10 +73,11 @@ export function cloudPartitionOf(cfg: StackConfig, stack: string): PowerSaveInpu
     };
 }
 
-export function defineStack(cfg: StackConfig): StackOutputs {
+export async function defineStack(cfg: StackConfig): Promise<StackOutputs> {
+    beginTurns();
     const cloudNodes = cfg.gcp?.cloudNodes;
     const tunnelOn = cfg.gcp !== undefined && cloudNodes?.enabled === true && cloudNodes.tunnel.enabled && cfg.workstation.slurm.enabled;
-    const workstation = new Workstation("ws", {
+    const workstation = await Workstation.create("ws", {
         cloudPartition: cloudPartitionOf(cfg, pulumi.getStack()),
         config: cfg.workstation,
         sshPrivateKey: cfg.sshPrivateKey,
@@ -128,6 +130,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
             validityDays: cfg.gcp!.workstationIdentity.certValidityDays,
             after,
         });
+        await endTurn();
     }
     const slurm = cfg.workstation.slurm;
     // The tunnel's key is made on the controller first: the gateway's configuration names its public key.
@@ -154,6 +157,7 @@ export function defineStack(cfg: StackConfig): StackOutputs {
                       : undefined,
           })
         : undefined;
+    await endTurn();
     const credential = gcp?.workloadIdentity.workstation;
     const training = gcp?.identities.accounts.training;
     // The schema turns the bridge on only with the workstation identity (config/hybrid.ts), which brings both.

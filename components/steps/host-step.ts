@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { track } from "./turns";
 
 /** How a step reaches its host: over SSH, or on the machine running Pulumi. */
 export type Transport =
@@ -48,31 +49,25 @@ export function hostStep(name: string, transport: Transport, args: StepArgs, opt
     const sudo = transport.sudo && !args.unprivileged;
     if (transport.kind === "ssh") {
         const wrap = (c: pulumi.Input<string> | undefined) => (c === undefined || !sudo ? c : typeof c === "string" ? asRoot(c) : pulumi.output(c).apply(asRoot));
-        return new command.remote.Command(
-            name,
-            {
-                connection: transport.connection,
-                create: wrap(args.create),
-                update: wrap(args.update),
-                delete: wrap(args.delete),
-                stdin: args.stdin,
-                addPreviousOutputInEnv: false,
-                logging: "stdoutAndStderr",
-            },
-            opts,
-        );
-    }
-    return new command.local.Command(
-        name,
-        {
-            create: args.create,
-            update: args.update,
-            delete: args.delete,
+        const remote = {
+            connection: transport.connection,
+            create: wrap(args.create),
+            update: wrap(args.update),
+            delete: wrap(args.delete),
             stdin: args.stdin,
-            interpreter: sudo ? ["sudo", "-n", "/bin/sh", "-c"] : ["/bin/sh", "-c"],
             addPreviousOutputInEnv: false,
             logging: "stdoutAndStderr",
-        },
-        opts,
-    );
+        } as const;
+        return track(new command.remote.Command(name, remote, opts));
+    }
+    const local = {
+        create: args.create,
+        update: args.update,
+        delete: args.delete,
+        stdin: args.stdin,
+        interpreter: sudo ? ["sudo", "-n", "/bin/sh", "-c"] : ["/bin/sh", "-c"],
+        addPreviousOutputInEnv: false,
+        logging: "stdoutAndStderr",
+    } as const;
+    return track(new command.local.Command(name, local, opts));
 }

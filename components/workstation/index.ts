@@ -11,6 +11,10 @@ import { Nvidia } from "./nvidia";
 import { Ready } from "./ready";
 import { Slurm } from "./slurm";
 import { Storage } from "./storage";
+import { endTurn } from "../steps/turns";
+
+/** Base systems built per turn (components/steps/turns.ts). */
+const BASE_HOSTS_PER_TURN = 8;
 
 export { Host } from "./host";
 export { BaseSystem } from "./base-system";
@@ -43,8 +47,8 @@ export interface WorkstationArgs {
  * suite. On destroy the same edges run backwards.
  */
 export class Workstation extends pulumi.ComponentResource {
-    public readonly hosts: Host[];
-    public readonly base: Record<string, BaseSystem>;
+    public readonly hosts!: Host[];
+    public readonly base!: Record<string, BaseSystem>;
     public readonly slurm?: Slurm;
     public readonly monitoring?: Monitoring;
     public readonly nvidia?: Nvidia;
@@ -58,14 +62,30 @@ export class Workstation extends pulumi.ComponentResource {
      * wait for it, so on destroy the base system's teardown (whose tuning
      * reloads systemd) comes after theirs, never beside a service's stop.
      */
-    public readonly baseReady: Ready;
+    public readonly baseReady!: Ready;
     /** The research users exist, by host (empty with base.enabled false). */
-    public readonly usersReady: Ready;
+    public readonly usersReady!: Ready;
 
-    constructor(name: string, args: WorkstationArgs, opts?: pulumi.ComponentResourceOptions) {
+    /**
+     * Build the workstation in turns (components/steps/turns.ts): in a preview
+     * each part's steps register before the next part is built, so the peak
+     * holds one part's pending resources, not the whole graph's.
+     */
+    static async create(name: string, args: WorkstationArgs, opts?: pulumi.ComponentResourceOptions): Promise<Workstation> {
+        const ws = new Workstation(name, opts);
+        await ws.build(name, args);
+        return ws;
+    }
+
+    private constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
         super("aihpc:workstation:Workstation", name, {}, opts);
+    }
+
+    private async build(name: string, args: WorkstationArgs): Promise<void> {
+        // The fields are set here, once, before create() returns the workstation.
+        const w = this as { -readonly [K in keyof Workstation]: Workstation[K] };
         const cfg = args.config;
-        this.hosts = cfg.hosts.map(
+        w.hosts = cfg.hosts.map(
             (h) => new Host(`${name}-${h.name}`, { host: h, transport: cfg.transport, privateKey: args.sshPrivateKey }, { parent: this }),
         );
         // The ids the users step will set: one taken on any host stops the apply before it starts.
@@ -79,9 +99,12 @@ export class Workstation extends pulumi.ComponentResource {
                   }
                 : undefined,
         );
-        this.base = {};
+        await endTurn();
+        w.base = {};
         if (cfg.base.enabled) {
-            for (const h of this.hosts) {
+            for (const [i, h] of this.hosts.entries()) {
+                // A few hosts' base systems per turn: the largest part of the graph.
+                if (i > 0 && i % BASE_HOSTS_PER_TURN === 0) await endTurn();
                 this.base[h.name] = new BaseSystem(
                     `${name}-${h.name}-base`,
                     { host: h, config: cfg.base, aptProxy: cfg.aptProxy, aptProxyCredentials: args.aptProxyCredentials },
@@ -89,16 +112,18 @@ export class Workstation extends pulumi.ComponentResource {
                 );
             }
         }
-        const baseReady: Ready = (this.baseReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b])));
-        this.usersReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.users]));
+        const baseReady: Ready = (w.baseReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b])));
+        w.usersReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.users]));
+        await endTurn();
         const gpuHosts = this.hosts.filter((h) => h.config.gpus.count > 0);
         const nv = cfg.nvidia;
         if (nv.enabled && gpuHosts.length) {
-            this.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, baseReady }, { parent: this });
+            w.nvidia = new Nvidia(`${name}-nvidia`, { hosts: gpuHosts, config: nv, baseReady }, { parent: this });
         }
         const nvidia = this.nvidia;
+        await endTurn();
         if (cfg.containers.enabled) {
-            this.containers = new Containers(
+            w.containers = new Containers(
                 `${name}-containers`,
                 {
                     hosts: this.hosts,
@@ -112,20 +137,23 @@ export class Workstation extends pulumi.ComponentResource {
             );
         }
         // Validated (storage/problems.ts): a server among the hosts, fixed uids and gid.
+        await endTurn();
         if (cfg.storage.nfs.enabled) {
-            this.storage = new Storage(
+            w.storage = new Storage(
                 `${name}-storage`,
                 { hosts: this.hosts, config: cfg.storage.nfs, researchGroup: cfg.base.researchGroup, baseReady, usersReady: this.usersReady },
                 { parent: this },
             );
         }
+        await endTurn();
         if (cfg.mlRuntime.enabled && gpuHosts.length) {
-            this.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, baseReady }, { parent: this });
+            w.mlRuntime = new MlRuntime(`${name}-ml`, { hosts: gpuHosts, config: cfg.mlRuntime, baseReady }, { parent: this });
         }
         // Exactly one with Slurm or monitoring on (config/schema.ts: slurm and monitoring problems).
         const controller = this.hosts.find((h) => h.config.roles.includes("controller"));
+        await endTurn();
         if (cfg.slurm.enabled && controller) {
-            this.slurm = new Slurm(
+            w.slurm = new Slurm(
                 `${name}-slurm`,
                 {
                     hosts: this.hosts,
@@ -139,8 +167,9 @@ export class Workstation extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+        await endTurn();
         if (cfg.monitoring.enabled && controller) {
-            this.monitoring = new Monitoring(
+            w.monitoring = new Monitoring(
                 `${name}-monitoring`,
                 {
                     hosts: this.hosts,
@@ -156,8 +185,9 @@ export class Workstation extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+        await endTurn();
         if (cfg.acceptance.enabled && nvidia) {
-            this.acceptance = new Acceptance(
+            w.acceptance = new Acceptance(
                 `${name}-acceptance`,
                 {
                     hosts: gpuHosts,
@@ -173,6 +203,7 @@ export class Workstation extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+        await endTurn();
         this.registerOutputs({ hosts: this.hosts.map((h) => h.name), gpus: nvidia?.reported });
     }
 }

@@ -25,6 +25,7 @@
 // pinned `hostKey` (StrictHostKeyChecking=yes; without a hostKey the provider
 // checks nothing, and neither does this), key from `privateKey` in a 0600 file.
 import { spawn } from "child_process";
+import { hostProcess } from "../../components/host-process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -162,19 +163,6 @@ function normalize(v: unknown): unknown {
     );
 }
 
-/**
- * The process whose events Node emits. Under jest, `process` is a sandbox copy
- * with its own listeners; the runner listens on the real one.
- */
-function hostProcess(): NodeJS.Process {
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const real = (require("vm") as typeof import("vm")).runInThisContext("process") as NodeJS.Process;
-        return typeof real?.on === "function" ? real : process;
-    } catch {
-        return process;
-    }
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { hostProcess } from "../../components/host-process";
 import { leanStackTraces } from "../../components/stack-traces";
 import { mockCall, mockState } from "./mock-state";
 export { UnmockedCallError } from "./mock-state";
@@ -25,12 +26,6 @@ function ignoreKnownRejections(proc: NodeJS.Process): void {
     proc.on("unhandledRejection", ignoreListener);
 }
 
-/** The real `process`: under jest, the sandbox's one does not see the SDK's rejections. */
-function hostProcess(): NodeJS.Process {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const real = (require("vm") as typeof import("vm")).runInThisContext("process") as NodeJS.Process;
-    return typeof real?.on === "function" ? real : process;
-}
 
 export interface PlannedResource {
     urn: string;

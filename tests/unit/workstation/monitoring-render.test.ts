@@ -125,7 +125,7 @@ describe("wired into the stack", () => {
         let secret: boolean | undefined;
         await runUnderMocks(
             async () => {
-                const out = defineStack(parseStackConfig(config, new Set(secretKeys)));
+                const out = await defineStack(parseStackConfig(config, new Set(secretKeys)));
                 secret = await pulumi.isSecret(out.grafanaAdminPassword!);
                 return {};
             },
