@@ -100,14 +100,17 @@ export class TunnelGateway extends pulumi.ComponentResource {
                 },
                 allowStoppingForUpdate: true,
             },
-            child,
+            // The startup script reads its settings at boot only: a new configuration (the controller's key after its
+            // host was rebuilt, a new port) takes a new gateway, which boots with it. Its name is fixed: delete first.
+            { ...child, replaceOnChanges: ['metadata["aihpc-wg-conf"]', 'metadata["startup-script"]'], deleteBeforeReplace: true },
         );
         this.route = new gcp.compute.Route(
             `${name}-route`,
             {
                 project: ctx.project,
                 name: n.name("wg-route"),
-                description: "aihpc: the tunnel's addresses (the Slurm controller) through the gateway",
+                // Names the instance's id: a route is immutable, so a new gateway gets a new route to it.
+                description: pulumi.interpolate`aihpc: the tunnel's addresses (the Slurm controller) through the gateway (instance ${this.instance.instanceId})`,
                 network: args.network,
                 destRange: c.tunnelCidr,
                 nextHopInstance: this.instance.selfLink,

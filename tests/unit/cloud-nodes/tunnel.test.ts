@@ -127,12 +127,20 @@ describe("the tunnel in the plan", () => {
         });
     });
 
+    test("a new configuration (the controller's key after its host was rebuilt) replaces the gateway, which reads it at boot; name fixed, so delete first", () => {
+        expect(up.named("gcp-tunnel-vm").options).toMatchObject({ replaceOnChanges: ['metadata["aihpc-wg-conf"]', 'metadata["startup-script"]'], deleteBeforeReplace: true });
+        // Nothing else of the tunnel is replaced with it: the static address stays, so the controller's endpoint does.
+        for (const n of ["gcp-tunnel-ip", "gcp-tunnel-wg-gw-udp"]) expect([n, up.named(n).options.replaceOnChanges]).toEqual([n, []]);
+    });
+
     test("the route sends the tunnel's range from cloud nodes to the gateway; the firewall opens one UDP port to the egress address and Slurm's ports from nodes", () => {
         expect(up.inputsOf("gcp-tunnel-route")).toMatchObject({
             destRange: "10.99.0.0/24",
             nextHopInstance: up.named("gcp-tunnel-vm").state.selfLink,
             nextHopInstanceZone: "europe-west4-a",
             tags: ["aihpc-cloud-node"],
+            // A new gateway (below) gets a new route: the description names the instance's id.
+            description: `aihpc: the tunnel's addresses (the Slurm controller) through the gateway (instance ${up.named("gcp-tunnel-vm").state.instanceId})`,
         });
         const fw = up.ofType("gcp:compute/firewall:Firewall").filter((r) => r.name.startsWith("gcp-tunnel-")).map((r) => up.inputsOf(r.name));
         expect(fw).toEqual([
