@@ -19,7 +19,7 @@ import { bootTestbed, STATE_ROOT, Testbed, TestHost } from "./hosts";
 import { Executor, opsSummary, StateEntry } from "./executor";
 import { testbedStackConfig } from "./stack-config";
 import { eventually } from "./cluster";
-import { ComputeApi, COMPUTE_API_URL } from "./compute-api";
+import { ComputeApi, COMPUTE_API_URL, stackSecrets, stackTemplates, stateEntries } from "./compute-api";
 import { toCliConfig } from "../helpers/harness";
 
 jest.setTimeout(2_400_000);
@@ -97,7 +97,7 @@ describe("cloud partition with the testbed backend (issue 15, item 5)", () => {
         t[k] = Math.round((Date.now() - t0) / 1000);
         log(`${k}: ${t[k]} s`);
     };
-    const entries = (type: string): StateEntry[] => Object.values(ex.state.resources).filter((e) => e.type === type);
+    const entries = (type: string): StateEntry[] => stateEntries(ex, type);
     const controllerLog = async () => (await tb.ssh(ws1, "tail -n 40 /var/log/slurm/slurmctld.log; journalctl -u aihpc-cloud-reconcile --no-pager -n 20")).stdout;
 
     beforeAll(async () => {
@@ -108,18 +108,8 @@ describe("cloud partition with the testbed backend (issue 15, item 5)", () => {
         api = new ComputeApi({
             tb,
             project: PROJECT,
-            // What the stack gave its InstanceTemplate, by the self link the programs send.
-            templates: () => Object.fromEntries(entries(TEMPLATE).map((e) => [String(e.outputs.selfLink), e.inputs.metadata as Record<string, string>])),
-            // What the stack stored in Secret Manager (the SecretVersion of each Secret).
-            secrets: () =>
-                Object.fromEntries(
-                    entries("gcp:secretmanager/secret:Secret").flatMap((s) => {
-                        const v = entries("gcp:secretmanager/secretVersion:SecretVersion").find((x) => x.name === `${s.name}-v`);
-                        if (!v) return [];
-                        const data = String(v.inputs.secretData);
-                        return [[String(s.outputs.name), v.inputs.isSecretDataBase64 ? Buffer.from(data, "base64") : Buffer.from(data)]];
-                    }),
-                ),
+            templates: () => stackTemplates(ex),
+            secrets: () => stackSecrets(ex),
             // Test hosts have no GPU and no driver to install: the bootstrap's driver branch is off, and
             // the node's gres.conf file is a fake device node.
             metadataOverrides: { "aihpc-gpu": "0" },

@@ -27,9 +27,34 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { BRIDGE_ADDRESS, Testbed, TestHost, writeFile } from "./hosts";
+import type { Executor, StateEntry } from "./executor";
 
 export const COMPUTE_PORT = 8780;
 export const COMPUTE_API_URL = `http://${BRIDGE_ADDRESS}:${COMPUTE_PORT}/compute/v1`;
+
+/** The stack's resources of one type, as the executor's state holds them after an apply. */
+export function stateEntries(ex: Executor, type: string): StateEntry[] {
+    return Object.values(ex.state.resources).filter((e) => e.type === type);
+}
+
+/** What the stack gave its InstanceTemplates (their metadata), by the self link the power-save programs send. */
+export function stackTemplates(ex: Executor): Record<string, Record<string, string>> {
+    return Object.fromEntries(
+        stateEntries(ex, "gcp:compute/instanceTemplate:InstanceTemplate").map((e) => [String(e.outputs.selfLink), e.inputs.metadata as Record<string, string>]),
+    );
+}
+
+/** What the stack stored in Secret Manager (the SecretVersion of each Secret), by the secret's name. */
+export function stackSecrets(ex: Executor): Record<string, Buffer> {
+    return Object.fromEntries(
+        stateEntries(ex, "gcp:secretmanager/secret:Secret").flatMap((s) => {
+            const v = stateEntries(ex, "gcp:secretmanager/secretVersion:SecretVersion").find((x) => x.name === `${s.name}-v`);
+            if (!v) return [];
+            const data = String(v.inputs.secretData);
+            return [[String(s.outputs.name), v.inputs.isSecretDataBase64 ? Buffer.from(data, "base64") : Buffer.from(data)]];
+        }),
+    );
+}
 
 export interface ZoneFailure {
     /** `stockout`: the insert's operation ends with ZONE_RESOURCE_POOL_EXHAUSTED; `quota`: the insert is refused with 403 quotaExceeded. */

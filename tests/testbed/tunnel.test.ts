@@ -33,7 +33,7 @@ import { bootTestbed, Testbed, TestHost, must } from "./hosts";
 import { Executor, opsSummary, StateEntry } from "./executor";
 import { testbedStackConfig } from "./stack-config";
 import { eventually } from "./cluster";
-import { ComputeApi, COMPUTE_API_URL, Instance } from "./compute-api";
+import { ComputeApi, COMPUTE_API_URL, Instance, stackSecrets, stackTemplates, stateEntries } from "./compute-api";
 import { toCliConfig } from "../helpers/harness";
 import { controllerWgConf, wgPublicKey } from "../../components/hybrid/cloud-nodes/wireguard";
 
@@ -93,7 +93,7 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         t[k] = Math.round((Date.now() - t0) / 1000);
         log(`${k}: ${t[k]} s`);
     };
-    const entries = (type: string): StateEntry[] => Object.values(ex.state.resources).filter((e) => e.type === type);
+    const entries = (type: string): StateEntry[] => stateEntries(ex, type);
     const entry = (name: string): StateEntry => {
         const e = Object.values(ex.state.resources).find((x) => x.name === name);
         if (!e) throw new Error(`no ${name} in the executor's state`);
@@ -144,18 +144,10 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
             tb,
             project: PROJECT,
             templates: () => ({
-                ...Object.fromEntries(entries("gcp:compute/instanceTemplate:InstanceTemplate").map((e) => [String(e.outputs.selfLink), e.inputs.metadata as Record<string, string>])),
-                ...(ex.state.resources && entries("gcp:compute/instance:Instance").length ? { [GATEWAY_TEMPLATE]: entry("gcp-tunnel-vm").inputs.metadata as Record<string, string> } : {}),
+                ...stackTemplates(ex),
+                ...(entries("gcp:compute/instance:Instance").length ? { [GATEWAY_TEMPLATE]: entry("gcp-tunnel-vm").inputs.metadata as Record<string, string> } : {}),
             }),
-            secrets: () =>
-                Object.fromEntries(
-                    entries("gcp:secretmanager/secret:Secret").flatMap((s) => {
-                        const v = entries("gcp:secretmanager/secretVersion:SecretVersion").find((x) => x.name === `${s.name}-v`);
-                        if (!v) return [];
-                        const data = String(v.inputs.secretData);
-                        return [[String(s.outputs.name), v.inputs.isSecretDataBase64 ? Buffer.from(data, "base64") : Buffer.from(data)]];
-                    }),
-                ),
+            secrets: () => stackSecrets(ex),
             // No GPU driver to install on a test host (cloud-nodes.test.ts says why).
             metadataOverrides: { "aihpc-gpu": "0" },
             fakeGpuFiles: ["/dev/nvidia0"],
