@@ -131,6 +131,9 @@ describe("the cloud partition's WireGuard tunnel (issue 15, item 3)", () => {
         await must("ip", ["-n", h.netns, "addr", "add", `${vpcAddress(h)}/32`, "dev", "eth0"]);
         // The VPC route (gcp-tunnel-route): the tunnel's range via the gateway, from the node's VPC address.
         await must("ip", ["-n", h.netns, "route", "add", TUNNEL_CIDR, "via", gw.address, "src", vpcAddress(h)]);
+        // The workstation's own addresses are not on a node's network: to the node, ws1's address lies behind its
+        // default route (the VPC's), from its VPC address. Only the node's NAT rule sends it into the tunnel.
+        await must("ip", ["-n", h.netns, "route", "add", `${ws1.address}/32`, "via", gw.address, "src", vpcAddress(h)]);
         // The subnet: the gateway reaches the node's VPC address directly.
         await must("ip", ["-n", gw.netns, "route", "replace", `${vpcAddress(h)}/32`, "via", h.address]);
     }
