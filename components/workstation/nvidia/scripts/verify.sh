@@ -8,7 +8,7 @@ case "$AIHPC_ACTION" in
     : "${EXPECTED_GPUS:?}" "${PERSISTENCE:?}"
     command -v nvidia-smi >/dev/null || aihpc_die "nvidia-smi is not installed on $(hostname): the driver step must run first"
     out="$(nvidia-smi --query-gpu=index,name,uuid,driver_version,persistence_mode,pci.bus_id --format=csv,noheader 2>&1)" ||
-      aihpc_die "nvidia-smi fails on $(hostname): $out"
+      aihpc_die "nvidia-smi fails on $(hostname): $out (no NVIDIA device in \`lspci -d 10de:\`? else \`dmesg | grep -i nvrm\`: Secure Boot, a DKMS build failure in /var/lib/dkms)"
     printf '%s\n' "$out" | sed 's/^/aihpc: gpu /'
     # The same lines as the facts probe's: Slurm's GRES come from these, after the driver.
     nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version,pci.bus_id --format=csv,noheader,nounits | sed 's/^/nvidia_gpu=/'
