@@ -50,7 +50,7 @@ table ip aihpc_controller
 delete table ip aihpc_controller
 table ip aihpc_controller {
   chain output {
-    type nat hook output priority dstnat; policy accept;
+    type nat hook output priority -100; policy accept;
     ip daddr ${CTL_SLURM} dnat to ${CONF_HOST}
   }
 }
