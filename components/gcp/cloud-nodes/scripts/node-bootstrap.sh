@@ -14,6 +14,34 @@ MD=http://metadata.google.internal/computeMetadata/v1
 md() { curl -fsS --retry 5 -H 'Metadata-Flavor: Google' "$MD/$1"; }
 log() { echo "aihpc-cloud-node: $*"; logger -t aihpc-cloud-node -- "$*" || true; }
 
+# slurm.conf names the controller as the workstation's hosts reach it ($1); this node reaches it only at the conf
+# server's address ($2, the tunnel's). Map the one to the other, so the workstation's hosts keep theirs: an address
+# by NAT of this node's own traffic, a name in the hosts file ($3, default /etc/hosts).
+map_controller() {
+  local ctl=$1 conf=$2 hosts=${3:-/etc/hosts}
+  [ -n "$ctl" ] && [ "$ctl" != "$conf" ] || return 0
+  if [[ $ctl =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+    # Declare, delete and define in one transaction: the same table every boot, never two rules.
+    nft -f - <<NFT
+table ip aihpc_controller
+delete table ip aihpc_controller
+table ip aihpc_controller {
+  chain output {
+    type nat hook output priority -100; policy accept;
+    ip daddr ${ctl} dnat to ${conf}
+  }
+}
+NFT
+  else
+    sed -i '/# aihpc-controller$/d' "$hosts"
+    echo "${conf} ${ctl} # aihpc-controller" >>"$hosts"
+  fi
+  log "slurmctld's address in slurm.conf, ${ctl}, is reached at ${conf}"
+}
+
+# Sourced (the unit tests), the script stops here: only the functions above.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
+
 SECRET=$(md instance/attributes/aihpc-munge-secret)
 CONF_SERVER=$(md instance/attributes/aihpc-conf-server)
 GPU=$(md instance/attributes/aihpc-gpu)
@@ -38,29 +66,8 @@ if [ "$GPU" = 1 ] && ! nvidia-smi -L >/dev/null 2>&1; then
   modprobe nvidia || { log "the NVIDIA driver does not load"; exit 1; }
 fi
 
-# 2. slurm.conf names the controller as the workstation's hosts reach it; this node reaches it only at the conf
-#    server's address (the tunnel's). Map the one to the other here, so the workstation's hosts keep theirs:
-#    an address by NAT of this node's own traffic, a name in /etc/hosts.
-CONF_HOST=${CONF_SERVER%:*}
-if [ -n "$CTL_SLURM" ] && [ "$CTL_SLURM" != "$CONF_HOST" ]; then
-  if [[ $CTL_SLURM =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
-    # Declare, delete and define in one transaction: the same table every boot, never two rules.
-    nft -f - <<NFT
-table ip aihpc_controller
-delete table ip aihpc_controller
-table ip aihpc_controller {
-  chain output {
-    type nat hook output priority -100; policy accept;
-    ip daddr ${CTL_SLURM} dnat to ${CONF_HOST}
-  }
-}
-NFT
-  else
-    sed -i '/# aihpc-controller$/d' /etc/hosts
-    echo "${CONF_HOST} ${CTL_SLURM} # aihpc-controller" >>/etc/hosts
-  fi
-  log "slurmctld's address in slurm.conf, ${CTL_SLURM}, is reached at ${CONF_HOST}"
-fi
+# 2. slurm.conf's controller address, reached at the conf server's.
+map_controller "$CTL_SLURM" "${CONF_SERVER%:*}"
 
 # 3. The munge key, from Secret Manager with the node's service account token.
 token=$(md instance/service-accounts/default/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
