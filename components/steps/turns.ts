@@ -11,9 +11,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hostProcess } from "../host-process";
 
-/** A component's view of itself while an async `create` sets its fields, once. */
-export type Building<T> = { -readonly [K in keyof T]: T[K] };
-
 let pending: pulumi.Resource[] = [];
 // A failed input never lets its resource register (nor settles its URN): after the first error the SDK reports
 // (an unhandled rejection) while a turn waits, turns stop waiting and the rest is built in one pass, as without.

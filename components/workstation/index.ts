@@ -11,7 +11,7 @@ import { Nvidia } from "./nvidia";
 import { Ready } from "./ready";
 import { Slurm } from "./slurm";
 import { Storage } from "./storage";
-import { Building, endTurn } from "../steps/turns";
+import { endTurn } from "../steps/turns";
 
 /** Base systems built per turn (components/steps/turns.ts). */
 const BASE_HOSTS_PER_TURN = 8;
@@ -83,7 +83,7 @@ export class Workstation extends pulumi.ComponentResource {
 
     private async build(name: string, args: WorkstationArgs): Promise<void> {
         // The fields are set here, once, before create() returns the workstation.
-        const w = this as Building<Workstation>;
+        const w = this as { -readonly [K in keyof Workstation]: Workstation[K] };
         const cfg = args.config;
         w.hosts = cfg.hosts.map(
             (h) => new Host(`${name}-${h.name}`, { host: h, transport: cfg.transport, privateKey: args.sshPrivateKey }, { parent: this }),

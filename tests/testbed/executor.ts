@@ -163,7 +163,6 @@ function normalize(v: unknown): unknown {
     );
 }
 
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- inputs: plain values, assets as content hashes ---------------------------
