@@ -25,7 +25,7 @@ function tempProject(stack: string, config: Record<string, unknown>): string {
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-        // As package.json's "plan" script runs it.
+        // As package.json's "plan" script runs it (its heap flag aside: tests/unit/pulumi-loader.test.ts).
         const { stdout, stderr } = await run(process.execPath, ["-r", "@swc-node/register", "tools/plan/cli.ts", ...args], {
             cwd: REPO_ROOT,
             env: { ...process.env, SWC_NODE_SOURCE_MAP_MODE: "inline" },
