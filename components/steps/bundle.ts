@@ -83,6 +83,20 @@ function writeOnce(dir: string, name: string, data: Buffer): string {
     return file;
 }
 
+/**
+ * NAME with DATA in this checkout's git-ignored `.aihpc/` (or, in a read-only
+ * checkout, the system's temporary folder), written once: its name carries its checksum.
+ */
+export function writeLocal(name: string, data: Buffer): string {
+    try {
+        return writeOnce(LOCAL_DIR, name, data);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") throw e;
+        return writeOnce(path.join(os.tmpdir(), "aihpc-bundles"), name, data);
+    }
+}
+
 let built: Promise<Bundle> | undefined;
 
 /**
@@ -114,15 +128,7 @@ export function buildBundle(): Promise<Bundle> {
         const gz = zlib.gzipSync(Buffer.concat(chunks), { level: 9 });
         const sha256 = createHash("sha256").update(gz).digest("hex");
         const name = `bundle-${sha256.slice(0, 16)}.tar.gz`;
-        let file: string;
-        try {
-            file = writeOnce(LOCAL_DIR, name, gz);
-        } catch (e) {
-            // A read-only checkout: the system's temporary folder instead.
-            const code = (e as NodeJS.ErrnoException).code;
-            if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") throw e;
-            file = writeOnce(path.join(os.tmpdir(), "aihpc-bundles"), name, gz);
-        }
+        const file = writeLocal(name, gz);
         return { entries, sha256, file };
     })();
     return built;

@@ -9,6 +9,7 @@ import { bundlePath, STEP_SCRIPTS_DIR } from "./bundle";
 import { readScript, shellQuote } from "./shell";
 import { hostStep, Transport } from "./host-step";
 import { checkSetName } from "./files";
+import { CopiedFile } from "./copied";
 
 export { aptKeyring, aptPreference, aptSource, fileSet, parseFileSet } from "./files";
 export type { AptPin } from "./files";
@@ -80,12 +81,23 @@ export function stepCommand(dir: string, file: string, action: StepAction, env: 
     return [...vars, "bash", bundlePath(path.join(LIB_DIR, "lib.sh")), bundlePath(path.join(dir, file))].join(" ");
 }
 
-/** The stdin payload: files rendered for this host, then the step's own stdin (a secret). */
-export function stepPayload(files: Record<string, string>, stdin?: string): string {
+/**
+ * The stdin payload: files rendered for this host, where the copied stack files are
+ * (`-copied VAR=PATH@SHA256`: on stdin, not in the command, so the command stays
+ * known in a preview), then the step's own stdin (a secret).
+ */
+export function stepPayload(files: Record<string, string>, stdin?: string, copied: Record<string, CopiedFile> = {}): string {
     const lines = ["aihpc-payload 1"];
     for (const [k, v] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
         checkVar(k, "step payload");
         lines.push(`${k} ${Buffer.from(v).toString("base64")}`);
+    }
+    for (const [k, f] of Object.entries(copied).sort(([a], [b]) => a.localeCompare(b))) {
+        checkVar(k, "step payload");
+        if (!/^\/[A-Za-z0-9._/+-]+$/.test(f.path) || !/^[0-9a-f]{64}$/.test(f.sha256)) {
+            throw new Error(`step payload: copied file ${k}: its path '${f.path}' must be absolute and of [A-Za-z0-9._/+-] only (on the local transport, the project folder's), its sha256 64 hex digits`);
+        }
+        lines.push(`-copied ${k}=${f.path}@${f.sha256}`);
     }
     if (stdin !== undefined) lines.push(`-stdin ${Buffer.from(stdin).toString("base64")}`);
     return `${lines.join("\n")}\n`;
@@ -114,18 +126,24 @@ export interface ScriptStep {
     sets?: Record<string, Record<string, string>>;
     /** A secret, handed to the script as its stdin. */
     stdin?: pulumi.Input<string>;
+    /** Files rendered for the whole stack, by variable, copied to the host (copied.ts `copyToHost`): the state holds their hash. */
+    copied?: Record<string, pulumi.Input<CopiedFile>>;
 }
 
 /** One `hostStep` running a component script with `AIHPC_ACTION=apply|delete`. */
 export function scriptStep(name: string, transport: Transport, s: ScriptStep, opts: pulumi.CustomResourceOptions) {
-    const payload = s.files !== undefined || s.stdin !== undefined;
+    const payload = s.files !== undefined || s.stdin !== undefined || s.copied !== undefined;
     const inputs: StepInputs = { bundled: s.bundled, sets: s.sets, payload };
     // Plain settings and files make plain strings: each Output costs the SDK a few
     // dozen promises and closures per step until it registers (docs/benchmarks.md).
     const env = s.env;
     const create = isPlain(env) ? stepCommand(s.dir, s.file, "apply", env, inputs) : pulumi.output(env).apply((e) => stepCommand(s.dir, s.file, "apply", e, inputs));
     const files = s.files ?? {};
-    const stdin = !payload ? undefined : isPlain(files) && s.stdin === undefined ? stepPayload(files) : pulumi.all([files, s.stdin]).apply(([f, secret]) => stepPayload(f, secret));
+    const stdin = !payload
+        ? undefined
+        : isPlain(files) && s.stdin === undefined && s.copied === undefined
+          ? stepPayload(files)
+          : pulumi.all([files, s.stdin, s.copied ?? {}]).apply(([f, secret, copied]) => stepPayload(f, secret, copied));
     return hostStep(
         name,
         transport,

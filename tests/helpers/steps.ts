@@ -4,6 +4,7 @@
 // The same decoding as lib.sh's `aihpc_inputs`, for assertions on content.
 import { bundleEntries, BUNDLE_ROOT } from "../../components/steps/bundle";
 import { fileSet } from "../../components/steps/files";
+import { stackFileText } from "../../components/steps/copied";
 
 /** `VAR=value` words in front of `bash`, unquoted as the shell would. */
 export function commandAssignments(cmd: string): Record<string, string> {
@@ -75,6 +76,14 @@ export function stepReceived(inputs: Record<string, any>, which: "create" | "del
         if (lines[0] !== "aihpc-payload 1") throw new Error(`stdin is not a payload: ${lines[0]}`);
         for (const line of lines.slice(1).filter(Boolean)) {
             const [k, b64] = line.split(" ");
+            if (k === "-copied") {
+                // VAR=PATH@SHA256: the text is the stack file this program wrote (components/steps/copied.ts).
+                const sha = b64.slice(b64.lastIndexOf("@") + 1);
+                const text = stackFileText(sha);
+                if (text === undefined) throw new Error(`${b64}: no stack file with sha256 ${sha} was written by this program`);
+                vars[b64.slice(0, b64.indexOf("="))] = trimEnd(text);
+                continue;
+            }
             const text = Buffer.from(b64, "base64").toString("utf8");
             if (k === "-stdin") stdin = text;
             else vars[k] = trimEnd(text);

@@ -10,12 +10,16 @@
 # Pulumi.yaml configures it, with its nodeargs): what `pulumi preview` spends
 # in the program, less the engine's own work. Prints a Markdown table and a
 # least-squares line for time and memory against hosts.
-# Usage: bash tools/bench/scale.sh [N ...]   (default 1 4 16 64)
+# Each is run RUNS times (default 3), alternating, and the medians reported:
+# this machine's neighbours move single runs by half a second.
+# Usage: [RUNS=3] bash tools/bench/scale.sh [N ...]   (default 1 4 16 64)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time: apt-get install time" >&2; exit 1; }
 sizes=("$@")
 [ "${#sizes[@]}" -gt 0 ] || sizes=(1 4 16 64)
+runs="${RUNS:-3}"
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive whole number, got '$runs'" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp Pulumi.yaml "$work/"
@@ -36,6 +40,13 @@ stack_file() {
   echo "    secure: v1:bench"
 }
 
+# The median of each column of a file of "wall rss" lines.
+median() {
+  local f="$1"
+  paste <(cut -d' ' -f1 "$f" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') \
+    <(cut -d' ' -f2 "$f" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') | tr '\t' ' '
+}
+
 plan_cmd="$(node -p 'require("./package.json").scripts.plan')"
 loader_cmd="node $(node -p 'require("yaml").parse(require("fs").readFileSync("Pulumi.yaml", "utf8")).runtime.options.nodeargs ?? ""') -r ./tools/bench/pulumi-loader.js tools/plan/cli.ts"
 bash -c "$plan_cmd --stack local --format json" >/dev/null   # warm swc's cache
@@ -49,10 +60,14 @@ echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 points=()
 for n in "${sizes[@]}"; do
   stack_file "$n" >"$work/Pulumi.scale$n.yaml"
-  /usr/bin/time -f '%e %M' -o "$work/time" bash -c "$plan_cmd --dir '$work' --stack scale$n --format json >'$work/plan.json'"
-  read -r wall rss <"$work/time"
-  /usr/bin/time -f '%e %M' -o "$work/time" bash -c "$loader_cmd --dir '$work' --stack scale$n --format json >'$work/loader.json'"
-  read -r lwall lrss <"$work/time"
+  : >"$work/plan.times"
+  : >"$work/loader.times"
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f '%e %M' -a -o "$work/plan.times" bash -c "$plan_cmd --dir '$work' --stack scale$n --format json >'$work/plan.json'"
+    /usr/bin/time -f '%e %M' -a -o "$work/loader.times" bash -c "$loader_cmd --dir '$work' --stack scale$n --format json >'$work/loader.json'"
+  done
+  read -r wall rss < <(median "$work/plan.times")
+  read -r lwall lrss < <(median "$work/loader.times")
   # The same graph both ways, or the second column measures something else.
   node -e 'const f = (p) => JSON.stringify(require(p).resources.map((r) => [r.urn, r.inputs])); if (f(process.argv[1]) !== f(process.argv[2])) { console.error("the loader planned another graph"); process.exit(1); }' "$work/plan.json" "$work/loader.json"
   node -e '
@@ -80,4 +95,7 @@ fit() {
 }
 printf '%s\n' "${points[@]}" | awk '{ print $1, $2, $3 }' | fit "plan"
 printf '%s\n' "${points[@]}" | awk '{ print $1, $4, $5 }' | fit "Pulumi's loader"
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, node $(node --version), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "medians of $runs runs each"
+# CPU pressure: the share of time some task here waited for a CPU (neighbours on a shared host included).
+psi="$(awk '/^some/ { sub("avg60=", "", $3); print $3 "%" }' /proc/pressure/cpu 2>/dev/null || true)"
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, node $(node --version), load $(cut -d' ' -f1-3 /proc/loadavg), CPU pressure over the last minute ${psi:-unknown}"

@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
 AIHPC_CHANGED=0
 AIHPC_STATE=/var/lib/aihpc
+AIHPC_FILES_DIR="${AIHPC_FILES_DIR:-$AIHPC_STATE/files}" # copied stack files (aihpc_inputs); another only in tests
 AIHPC_STEP_NAME="${AIHPC_STEP_NAME:-step}"
 
 aihpc_log() { printf 'aihpc: %s\n' "$*"; }
@@ -552,12 +553,17 @@ aihpc_timer_collector_remove() {
 #   AIHPC_SETS="VAR=REL:PATH,REL:PATH ..."   VAR is "REL=BASE64 ..." of bundled files
 #     (the file-set encoding, as components/steps/files.ts fileSet writes it);
 #   AIHPC_PAYLOAD=1   stdin holds "aihpc-payload 1", then "VAR BASE64" lines (files
-#     rendered for this host) and maybe "-stdin BASE64", which becomes the
-#     step's stdin (a secret: it never touches argv or disk).
+#     rendered for this host), "-copied VAR=PATH@SHA256" lines (a file rendered
+#     for the whole stack and copied to the host, components/steps/copied.ts:
+#     on apply checked against its sha256, then kept by hash in
+#     $AIHPC_FILES_DIR, where a later run finds it; the newest three per
+#     variable stay, the bundle's teardown removes them) and maybe
+#     "-stdin BASE64", which becomes the step's stdin (a secret: it never
+#     touches argv or disk).
 # They are shell variables, not exported: a file of any size never reaches a
 # child's environment (Linux caps one at 128 KiB).
 aihpc_inputs() {
-  local e var rel p list header name b64 stdin_b64=""
+  local e var rel p list header name b64 stdin_b64="" copied="" sha kept got
   for e in ${AIHPC_FILES:-}; do
     var="${e%%=*}" p="${e#*=}"
     [ -f "$p" ] || aihpc_die "bundled file $p is missing: re-run \`pulumi up\` (it re-installs the step bundle)"
@@ -578,11 +584,31 @@ aihpc_inputs() {
     while IFS=' ' read -r name b64; do
       case "$name" in
         -stdin) stdin_b64="$b64" ;;
+        -copied) copied="$copied $b64" ;;
         [A-Z]*)
           printf -v "$name" '%s' "$(printf '%s' "$b64" | base64 -d)"
           ;;
         *) aihpc_die "step '$AIHPC_STEP_NAME': bad payload line '$name'" ;;
       esac
+    done
+    # Teardown does not read them: a delete never fails on a file an apply never kept.
+    [ "${AIHPC_ACTION:-apply}" = delete ] || for e in $copied; do
+      var="${e%%=*}" p="${e#*=}"
+      sha="${p##*@}" p="${p%@*}"
+      [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || aihpc_die "step '$AIHPC_STEP_NAME': bad copied file '$e'"
+      kept="$AIHPC_FILES_DIR/$var.${sha:0:16}"
+      if [ ! -f "$kept" ]; then
+        [ -f "$p" ] || aihpc_die "the copied file $p ($var) is missing on $(hostname): run \`pulumi up\` again (it copies the file before this step)"
+        got="$(sha256sum "$p" | cut -d' ' -f1)"
+        [ "$got" = "$sha" ] || aihpc_die "the copied file $p ($var) has sha256 $got, expected $sha: not using it; run \`pulumi up\` again"
+        install -d -m 0700 "$AIHPC_FILES_DIR"
+        install -m 0600 "$p" "$kept.tmp"
+        mv -f "$kept.tmp" "$kept"
+        # The copy in /var/tmp was only the way in.
+        case "${p##*/}" in aihpc-file-*) rm -f "$p" ;; esac
+        find "$AIHPC_FILES_DIR" -maxdepth 1 -name "$var.*" -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
+      fi
+      printf -v "$var" '%s' "$(cat "$kept")"
     done
     if [ -n "$stdin_b64" ]; then
       exec 0< <(printf '%s' "$stdin_b64" | base64 -d)

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
+import { COPIED_FILES_DIR } from "../../steps/copied";
 import { AccountIds, checkFacts, HostFacts, parseFacts } from "./facts";
 import { readScript, scriptCommand } from "../../steps/shell";
 import { hostStep, Transport } from "../../steps/host-step";
@@ -16,7 +17,8 @@ export { scriptCommand, shellQuote, readScript } from "../../steps/shell";
 /** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
 const BUNDLE_DELETE = scriptCommand(
     // And a copy an install never took (a failed install, a re-copy from another checkout): teardown leaves no file behind.
-    `rm -f /var/tmp/aihpc-bundle-*.tar.gz; if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`,
+    // The stack files the steps kept (lib.sh aihpc_inputs, AIHPC_COPIED) went the same way in, and go with it.
+    `rm -f /var/tmp/aihpc-bundle-*.tar.gz /var/tmp/aihpc-file-*; rm -rf ${COPIED_FILES_DIR}; if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`,
 );
 
 export interface HostArgs {

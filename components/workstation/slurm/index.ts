@@ -6,6 +6,7 @@ import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
+import { copyToHost, stackFile } from "../../steps/copied";
 import { Ready, readyOn } from "../ready";
 import { cgroupConf, GPU_EPILOG, gresConf, HEALTH_CHECK_PROGRAM, nodeGpus, nodeHealthConf, PATHS, shortHostname, slurmConf, slurmNode } from "./conf";
 import { cloudGresLines, PowerSaveInput } from "./power-save";
@@ -109,6 +110,8 @@ export class Slurm extends pulumi.ComponentResource {
             .apply(([cf, ns, accountingHost]) =>
                 slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
             );
+        // One slurm.conf names every node: copied to each host by hash, so no host's state carries the cluster (issue 17).
+        const slurmConfFile = this.slurmConf.apply((conf) => stackFile("slurm.conf", fileText(conf)));
         const jobFiles = jobTemplates();
 
         this.steps = {};
@@ -169,10 +172,9 @@ export class Slurm extends pulumi.ComponentResource {
                     after(packages, ...gpuReady),
                 );
             }
-            const configFiles = pulumi.all([this.slurmConf, factsOf(h)]).apply(([conf, f]) => {
+            const configFiles = factsOf(h).apply((f) => {
                 const node = { name: h.name, gpus: isCompute ? nodeGpus(h.config, f) : [] };
                 return {
-                    SLURM_CONF: fileText(conf),
                     // The NVML plugin is asked for by this host's packages step exactly when `nvml` holds (installed when
                     // apt can; config.sh drops AutoDetect=nvml where it is not installed).
                     // The controller's also names the cloud nodes' GPUs (configless nodes read it).
@@ -190,7 +192,8 @@ export class Slurm extends pulumi.ComponentResource {
                 // The controller drains a node that leaves and waits for its jobs before slurm.conf drops it.
                 ...(isController ? { DRAIN_TIMEOUT: c.drainTimeout } : {}),
             };
-            const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady];
+            const slurmConfCopy = copyToHost(`${n}-conf-copy`, t, slurmConfFile, after());
+            const configDeps: pulumi.Input<pulumi.Resource>[] = [munge, ...(health ? [health] : []), ...gpuReady, ...slurmConfCopy.after];
             if (!isController) configDeps.push(this.steps[this.controller.name].config);
             if (isController && dbdReady) configDeps.push(dbdReady);
             const config = scriptStep(
@@ -201,6 +204,7 @@ export class Slurm extends pulumi.ComponentResource {
                     file: "config.sh",
                     env: configEnv,
                     files: configFiles,
+                    copied: { SLURM_CONF: slurmConfCopy.copied },
                     ...(isController ? { bundled: { DRAIN_PROGRAM: path.join(SCRIPTS, "drain-removed.sh") } } : {}),
                     deleteEnv: { CONF_DIR: PATHS.confDir },
                 },

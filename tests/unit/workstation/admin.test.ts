@@ -78,7 +78,8 @@ describe("hosts[].user other than root", () => {
         expect(commands(root).filter(([, , c]) => c.startsWith("sudo"))).toEqual([]);
         // The probe is the same command for both; the copy to /var/tmp is the admin's own.
         expect(admin.inputsOf("ws-ws1-facts").create).toBe(root.inputsOf("ws-ws1-facts").create);
-        expect(admin.ofType(COPY).map((r) => admin.inputsOf(r.name).connection.user)).toEqual(["admin", "admin"]);
+        // Per host: the step bundle and slurm.conf.
+        expect(admin.ofType(COPY).map((r) => admin.inputsOf(r.name).connection.user)).toEqual(["admin", "admin", "admin", "admin"]);
     });
 
     test("behind sudo a step gets the same settings and stdin payload as without", () => {
