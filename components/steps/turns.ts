@@ -16,10 +16,16 @@ let pending: pulumi.Resource[] = [];
 // (an unhandled rejection) while a turn waits, turns stop waiting and the rest is built in one pass, as without.
 let failed = false;
 
+// The listener of a turn still waiting: a program abandoned mid-turn (a test's, whose run failed elsewhere) never
+// removes its own, and the next program in the process must not inherit it.
+let waiting: (() => void) | undefined;
+
 /** Start a program's turns: forget what an earlier program in this process left. */
 export function beginTurns(): void {
     pending = [];
     failed = false;
+    if (waiting) hostProcess().removeListener("unhandledRejection", waiting);
+    waiting = undefined;
 }
 
 /** A step made in this turn (a preview waits for its registration before the next turn). */
@@ -42,9 +48,11 @@ export async function endTurn(): Promise<void> {
         };
         // Only while waiting: a listener left behind would silence Node's own report of unhandled rejections.
         proc.on("unhandledRejection", onError);
+        waiting = onError;
         pulumi.all(made.map((r) => r.urn)).apply(() => resolve());
     });
     proc.removeListener("unhandledRejection", onError);
+    waiting = undefined;
     // The benchmark's view of each turn (docs/benchmarks.md); run node with --expose-gc to count live memory only.
     if (process.env.AIHPC_TURNS_LOG) {
         (globalThis as { gc?: () => void }).gc?.();

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hostStep, Transport } from "../../../components/steps/host-step";
 import { beginTurns, endTurn } from "../../../components/steps/turns";
+import { hostProcess } from "../../../components/host-process";
 import { runUnderMocks } from "../../../tools/plan/recorder";
 import { runProgram } from "../../helpers/harness";
 import { twoHosts } from "../../helpers/fixtures";
@@ -63,6 +64,28 @@ describe("building in turns", () => {
         await expect(run).rejects.toThrow("the facts probe refused the host");
         for (let i = 0; i < 50 && !after; i++) await new Promise((r) => setTimeout(r, 20));
         expect(after).toBe(true);
+    });
+
+    test("a program abandoned while a turn waits leaves no listener to the next program", async () => {
+        // The real process, where the turns listen (jest gives tests a copy of `process`).
+        const listeners = () => hostProcess().listenerCount("unhandledRejection");
+        let beforeTurn = -1;
+        // A turn that never ends: its step waits on an input that never settles.
+        const run = runUnderMocks(
+            async () => {
+                beginTurns();
+                hostStep("stuck", ssh, { create: pulumi.output(new Promise<string>(() => undefined)) }, {});
+                beforeTurn = listeners();
+                await endTurn();
+                return {};
+            },
+            { preview: true },
+        );
+        void run.catch(() => undefined);
+        for (let i = 0; i < 50 && beforeTurn < 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(listeners()).toBe(beforeTurn + 1);
+        beginTurns();
+        expect(listeners()).toBe(beforeTurn);
     });
 
     test("the stack's preview in turns registers the same graph as its update in one pass", async () => {
