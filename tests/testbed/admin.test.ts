@@ -75,11 +75,12 @@ describe("a non-root admin over SSH on port 2222 (issue 11)", () => {
         const r = await apply("first apply as admin", ex, { override: { ws1: { user: "admin" } }, sshd: SSHD });
         if (r.error) throw r.error;
         expect(r.ran.every((c) => c.op === "create")).toBe(true);
-        // Root's commands all go through sudo; the probe and the copy run as admin.
+        // Root's commands all go through sudo; the probe and the copies (the bundle, slurm.conf) run as admin.
         const notSudo = r.ran.filter((c) => !c.command.startsWith("sudo -n env ")).map((c) => c.name);
-        expect(notSudo.sort()).toEqual(["ws-ws1-bundle-copy", "ws-ws1-facts"]);
-        const bundleCopy = (await tb.sshOk(admin, "ls -la /var/tmp")).trim();
-        expect(bundleCopy).not.toMatch(/aihpc-bundle/);
+        expect(notSudo.sort()).toEqual(["ws-slurm-ws1-conf-copy", "ws-ws1-bundle-copy", "ws-ws1-facts"]);
+        // Both copies were only the way in: installed as root, then removed.
+        const copies = (await tb.sshOk(admin, "ls -la /var/tmp")).trim();
+        expect(copies).not.toMatch(/aihpc-bundle|aihpc-file/);
         const step = r.ran.find((c) => c.name === "ws-ws1-base-sshd");
         log(`sshd apply: exit ${step?.exitCode}: ${step?.stdout.trim()} ${step?.stderr.trim()}`);
         expect(step?.stdout).toMatch(/^aihpc: reloaded ssh\.service$/m);

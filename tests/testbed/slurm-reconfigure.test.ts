@@ -119,7 +119,8 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
         const before = { ctld: await mainPid(ws1, "slurmctld"), slurmd1: await mainPid(ws1, "slurmd"), slurmd2: await mainPid(ws2, "slurmd") };
         const r = await apply("partition change", [ws1, ws2], { partitions: PARTITIONS_B });
         if (r.error) throw r.error;
-        expect(ops(r).sort()).toEqual(["update ws-slurm-ws1-config", "update ws-slurm-ws2-config"]);
+        // A new slurm.conf is a new stack file: copied to each host, then each host's config step (components/steps/copied.ts).
+        expect(ops(r).sort()).toEqual(["update ws-slurm-ws1-conf-copy", "update ws-slurm-ws1-config", "update ws-slurm-ws2-conf-copy", "update ws-slurm-ws2-config"]);
         expect(stdoutOf(r, "ws-slurm-ws1-config")).toMatch(/scontrol reconfigure \(partitions changed\)/);
         expect(stdoutOf(r, "ws-slurm-ws2-config")).toMatch(/reloaded slurmd \(partitions changed\)/);
         expect({ ctld: await mainPid(ws1, "slurmctld"), slurmd1: await mainPid(ws1, "slurmd"), slurmd2: await mainPid(ws2, "slurmd") }).toEqual(before);
@@ -140,7 +141,7 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
         if (r.error) throw r.error;
         // On the old hosts only their Slurm config; everything else is ws3's, new.
         const old = r.ran.filter((c) => c.host !== ws3.address).map((c) => `${c.op} ${c.name}`);
-        expect(old.sort()).toEqual(["update ws-slurm-ws1-config", "update ws-slurm-ws2-config"]);
+        expect(old.sort()).toEqual(["update ws-slurm-ws1-conf-copy", "update ws-slurm-ws1-config", "update ws-slurm-ws2-conf-copy", "update ws-slurm-ws2-config"]);
         expect(r.ran.filter((c) => c.host === ws3.address).every((c) => c.op === "create")).toBe(true);
         // slurmctld first: the compute hosts' config starts after the controller's ended.
         const ended = (n: string) => r.ran.find((c) => c.name === n)!;
@@ -170,8 +171,11 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
             "create ws-slurm-accounting-backup",
             "create ws-slurm-accounting-dbd",
             "create ws-slurm-accounting-retain",
+            "update ws-slurm-ws1-conf-copy",
             "update ws-slurm-ws1-config",
+            "update ws-slurm-ws2-conf-copy",
             "update ws-slurm-ws2-config",
+            "update ws-slurm-ws3-conf-copy",
             "update ws-slurm-ws3-config",
         ]);
         const cmd = (n: string) => r.ran.find((c) => c.name === n)!;
@@ -197,7 +201,8 @@ describe("Slurm reconfiguration with a job in flight (issue 14)", () => {
         // A short timeout: the apply fails in the controller's config step and changes nothing else.
         const failed = await apply("node removed, drainTimeout 5", [ws1, ws2], gone(5));
         expect(failed.error?.message).toMatch(new RegExp(`node\\(s\\) ws3 still run job\\(s\\) ${job.id} after 5 s \\(workstation\\.slurm\\.drainTimeout\\): they stay drained and slurm\\.conf is unchanged`));
-        expect(ops(failed)).toEqual(["update ws-slurm-ws1-config"]);
+        // The new slurm.conf reached /var/tmp on both hosts; only the controller's config step ran, and failed.
+        expect(ops(failed).sort()).toEqual(["update ws-slurm-ws1-conf-copy", "update ws-slurm-ws1-config", "update ws-slurm-ws2-conf-copy"]);
         expect(await tb.sshOk(ws1, "grep -c '^NodeName=ws3 ' /etc/slurm/slurm.conf")).toBe("1\n");
         expect(await tb.sshOk(ws1, "scontrol show node ws3")).toMatch(/State=\S*DRAIN[\s\S]*Reason=aihpc: removed from workstation\.hosts/);
         await stillFlying(job);

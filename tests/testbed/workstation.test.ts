@@ -174,12 +174,14 @@ describe("workstation stack on booted hosts (issue 3)", () => {
             expect(r.ran.map((c) => `${c.op} ${c.name}`)).toEqual([]);
         });
 
-        test("3. one partition setting re-runs only the Slurm config step(s), and scontrol shows it", async () => {
+        test("3. one partition setting re-runs only the Slurm config step(s), after copying the new slurm.conf, and scontrol shows it", async () => {
             const partitions = [{ ...DEFAULT_PARTITIONS[0], maxTime: "4:00:00" }];
             const r = await apply("one-setting change", ex, { partitions });
             if (r.error) throw r.error;
             expect(r.ran.length).toBeGreaterThan(0);
-            for (const c of r.ran) expect(`${c.op} ${c.name}`).toMatch(/^update ws-slurm-\S+-config$/);
+            // slurm.conf is a stack file (components/steps/copied.ts): a new one is a new copy to each host.
+            for (const c of r.ran) expect(`${c.op} ${c.name}`).toMatch(/^(update ws-slurm-\S+-config|(create|update) ws-slurm-\S+-conf-copy)$/);
+            expect(r.ran.filter((c) => c.name.endsWith("-config")).map((c) => c.name).sort()).toEqual(["ws-slurm-ws1-config", "ws-slurm-ws2-config"]);
             const part = await tb.sshOk(ws1, "scontrol show partition gpu");
             expect(part).toMatch(/MaxTime=04:00:00/);
             expect(await waitIdle(tb, ws1, ["ws1", "ws2"])).toEqual({ ws1: "idle", ws2: "idle" });

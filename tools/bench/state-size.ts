@@ -7,14 +7,41 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Executor } from "../../tests/testbed/executor";
+import { PlannedResource, SECRET_SIG, SIG_KEY } from "../plan/recorder";
 import { bootTestbed } from "../../tests/testbed/hosts";
 import { testbedStackConfig } from "../../tests/testbed/stack-config";
+
+/**
+ * What encryption adds to the state: the executor keeps secrets in clear, Pulumi
+ * as `{SIG_KEY: SECRET_SIG, ciphertext: "v1:<nonce>:<AES-GCM>"}` (the passphrase
+ * provider: a 12-byte nonce and a 16-byte tag, base64). Each secret of the
+ * program's wire-form inputs is counted once, and once more for a command
+ * (the command provider returns its inputs as outputs).
+ */
+function encryptionOverhead(resources: PlannedResource[]): number {
+    const b64 = (n: number) => 4 * Math.ceil(n / 3);
+    let extra = 0;
+    const walk = (v: unknown, copies: number): void => {
+        if (v === null || typeof v !== "object") return;
+        const o = v as Record<string, unknown>;
+        if (o[SIG_KEY] === SECRET_SIG) {
+            const clear = JSON.stringify(o.value ?? null);
+            const stored = JSON.stringify({ [SIG_KEY]: SECRET_SIG, ciphertext: `v1:${"n".repeat(b64(12))}:${"c".repeat(b64(Buffer.byteLength(clear) + 16))}` });
+            // The executor's state holds the revealed value, a string's JSON: what is added is the difference.
+            extra += copies * (stored.length - JSON.stringify(typeof o.value === "string" ? o.value : clear).length);
+            return;
+        }
+        for (const x of Object.values(o)) walk(x, copies);
+    };
+    for (const r of resources) walk(r.inputs, r.type.startsWith("command:") ? 2 : 1);
+    return extra;
+}
 
 async function main(): Promise<void> {
     const sizes = (process.argv.slice(2).length ? process.argv.slice(2) : ["1", "2", "4"]).map(Number);
     const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
     const rows: string[] = [];
-    const points: [number, number][] = [];
+    const points: [number, number, number][] = [];
     const breakdown: string[] = [];
     for (const n of sizes) {
         const names = Array.from({ length: n }, (_, i) => `ws${i + 1}`);
@@ -30,12 +57,15 @@ async function main(): Promise<void> {
             const seconds = (Date.now() - t0) / 1000;
             // The executor writes its state pretty-printed; count it as Pulumi would write it (compact JSON).
             const compact = JSON.stringify(JSON.parse(fs.readFileSync(stateFile, "utf8"))).length;
+            const encrypted = compact + encryptionOverhead(r.resources);
             const resources = Object.keys(ex.state.resources).length;
             const biggest = Object.values(ex.state.resources)
                 .map((e) => ({ name: e.name, size: JSON.stringify(e).length }))
                 .sort((a, b) => b.size - a.size)[0];
-            rows.push(`| ${n} | ${resources} | ${r.ran.length} | ${seconds.toFixed(1)} | ${(compact / 1024).toFixed(1)} | ${(compact / n / 1024).toFixed(1)} | ${biggest.name} (${(biggest.size / 1024).toFixed(1)} KB) |`);
-            points.push([n, compact]);
+            rows.push(
+                `| ${n} | ${resources} | ${r.ran.length} | ${seconds.toFixed(1)} | ${(compact / 1024).toFixed(1)} | ${(compact / n / 1024).toFixed(1)} | ${(encrypted / n / 1024).toFixed(1)} | ${biggest.name} (${(biggest.size / 1024).toFixed(1)} KB) |`,
+            );
+            points.push([n, compact, encrypted]);
             // Where the bytes are: connections (key material, encrypted in Pulumi's state), commands, program output.
             const part = { connection: 0, commands: 0, stdin: 0, output: 0, other: 0 };
             for (const e of Object.values(ex.state.resources)) {
@@ -59,13 +89,15 @@ async function main(): Promise<void> {
             await tb.destroy();
         }
     }
-    console.log("| hosts | resources | commands | first apply (s) | state (KB) | state per host (KB) | largest resource |");
-    console.log("| ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    console.log("| hosts | resources | commands | first apply (s) | state (KB) | state per host (KB) | with secrets encrypted, per host (KB) | largest resource |");
+    console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for (const r of rows) console.log(r);
     if (points.length >= 2) {
         const [a, b] = [points[0], points[points.length - 1]];
-        const perHost = (b[1] - a[1]) / (b[0] - a[0]);
-        console.log(`\nslope: ${(perHost / 1024).toFixed(1)} KB of state per added host; fixed part ${((a[1] - perHost * a[0]) / 1024).toFixed(1)} KB; 64 hosts extrapolated: ${((a[1] + perHost * (64 - a[0])) / 1024 / 1024).toFixed(2)} MB`);
+        for (const [i, what] of [[1, "as kept"], [2, "with secrets encrypted"]] as const) {
+            const perHost = (b[i] - a[i]) / (b[0] - a[0]);
+            console.log(`\nslope, ${what}: ${(perHost / 1024).toFixed(1)} KB of state per added host; fixed part ${((a[i] - perHost * a[0]) / 1024).toFixed(1)} KB; 64 hosts extrapolated: ${((a[i] + perHost * (64 - a[0])) / 1024 / 1024).toFixed(2)} MB`);
+        }
     }
     for (const b of breakdown) console.log(`- ${b}`);
     console.log(`machine: ${os.cpus().length} cores, node ${process.version}`);
