@@ -12,6 +12,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { writeLocal } from "./bundle";
 import { Transport } from "./host-step";
+import { join } from "./join";
 import { track } from "./turns";
 
 /** Where a step keeps the stack files it checked, by hash (lib.sh AIHPC_FILES_DIR); the bundle's teardown removes it. */
@@ -45,6 +46,18 @@ export function stackFile(name: string, text: string): StackFile {
 export function stackFileText(sha256: string): string | undefined {
     const file = written.get(sha256);
     return file === undefined ? undefined : fs.readFileSync(file, "utf8");
+}
+
+/**
+ * A stack file through `join` (join.ts): the hosts' copies depend on the one `name`
+ * resource, which holds its sha256, not on every resource its text came from.
+ */
+export function joinedStackFile(name: string, file: pulumi.Output<StackFile>, opts: pulumi.CustomResourceOptions): pulumi.Output<StackFile> {
+    return join(name, file.apply((f) => f.sha256), opts).value.apply((sha256) => {
+        const local = written.get(sha256);
+        if (local === undefined) throw new Error(`${name}: this program wrote no stack file with sha256 ${sha256}`);
+        return { sha256, file: local };
+    });
 }
 
 /**

@@ -91,6 +91,7 @@ export class Workstation extends pulumi.ComponentResource {
         // The ids the users step will set: one taken on any host stops the apply before it starts.
         const b = cfg.base;
         gateOnAllHosts(
+            name,
             this.hosts,
             b.enabled
                 ? {
@@ -98,6 +99,7 @@ export class Workstation extends pulumi.ComponentResource {
                       group: b.researchGroupGid === undefined ? undefined : { name: b.researchGroup, gid: b.researchGroupGid },
                   }
                 : undefined,
+            { parent: this },
         );
         await endTurn();
         w.base = {};
@@ -112,7 +114,7 @@ export class Workstation extends pulumi.ComponentResource {
                 );
             }
         }
-        const baseReady: Ready = (w.baseReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b])));
+        const baseReady: Ready = (w.baseReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.ready])));
         w.usersReady = Object.fromEntries(Object.entries(this.base).map(([h, b]) => [h, b.users]));
         await endTurn();
         const gpuHosts = this.hosts.filter((h) => h.config.gpus.count > 0);

@@ -71,6 +71,8 @@ export interface Recorded extends RunResult {
     inputsOf(name: string): Record<string, any>;
     /** Names of the resources whose parent is `name`. */
     childrenOf(name: string): string[];
+    /** Whether `a` waits for `b`, directly or through others (the order the engine keeps on create and, reversed, on delete). */
+    waitsFor(a: string, b: string): boolean;
 }
 
 function wrap(run: RunResult): Recorded {
@@ -89,6 +91,20 @@ function wrap(run: RunResult): Recorded {
         childrenOf(name) {
             const urn = this.named(name).urn;
             return run.resources.filter((r) => r.parent === urn).map((r) => r.name);
+        },
+        waitsFor(a, b) {
+            const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+            const target = this.named(b).urn;
+            const seen = new Set<string>();
+            const todo = [...this.named(a).dependencies];
+            while (todo.length) {
+                const u = todo.pop()!;
+                if (u === target) return true;
+                if (seen.has(u)) continue;
+                seen.add(u);
+                todo.push(...(byUrn.get(u)?.dependencies ?? []));
+            }
+            return false;
         },
     };
 }

@@ -27,7 +27,7 @@ function program(raw: Record<string, string>): unknown {
     const c = JSON.parse(raw["aihpc:payload"]) as { address: string; hostKey: string; seed: string };
     const hostCfg = { name: "pl1", address: c.address, port: 22, user: "root", hostKey: c.hostKey, roles: ["controller", "compute"], gpus: { count: 0 } } as HostConfig;
     const host = new Host("payload-pl1", { host: hostCfg, transport: "ssh", privateKey: new SecretValue(raw["aihpc:sshPrivateKey"]) });
-    gateOnAllHosts([host]);
+    gateOnAllHosts("payload", [host]);
     const step = scriptStep("payload-env", host.transport, { dir: ENV_SCRIPTS, file: "env.sh", env: { ENV_FILE_PATH: ENV_FILE }, deleteEnv: { ENV_FILE_PATH: ENV_FILE }, files: { ENV_FILE: bigText(c.seed) } }, { parent: host, dependsOn: [host.ready] });
     return { out: (step as { stdout: unknown }).stdout };
 }

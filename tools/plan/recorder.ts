@@ -12,18 +12,25 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 
 // Every resource waiting on a failed Output rejects on its own, some after the
-// run has already failed: those repeat a reason already reported.
-const knownRejections = new WeakSet<object>();
-let ignoreListener: ((reason: unknown) => void) | undefined;
-function ignoreKnownRejections(proc: NodeJS.Process): void {
-    if (ignoreListener) return;
-    ignoreListener = (reason) => {
-        const known = reason !== null && typeof reason === "object" && knownRejections.has(reason);
+// run has already failed: those repeat a reason already reported. One listener
+// per process, kept on the process itself: under jest each test file loads this
+// module afresh, and a listener per load would pile up on the one real process.
+const IGNORE = Symbol.for("aihpc.plan.knownRejections");
+type Ignore = { known: WeakSet<object>; listener: (reason: unknown) => void };
+function ignoreKnownRejections(proc: NodeJS.Process): WeakSet<object> {
+    const holder = proc as unknown as { [IGNORE]?: Ignore };
+    const existing = holder[IGNORE];
+    if (existing) return existing.known;
+    const known = new WeakSet<object>();
+    const listener = (reason: unknown) => {
+        const isKnown = reason !== null && typeof reason === "object" && known.has(reason);
         // Alone, this listener would silence every rejection: rethrow the rest
         // as Node would without it.
-        if (!known && proc.listenerCount("unhandledRejection") === 1) throw reason;
+        if (!isKnown && proc.listenerCount("unhandledRejection") === 1) throw reason;
     };
-    proc.on("unhandledRejection", ignoreListener);
+    holder[IGNORE] = { known, listener };
+    proc.on("unhandledRejection", listener);
+    return known;
 }
 
 
@@ -180,7 +187,8 @@ export async function runUnderMocks(program: () => unknown, opts: RunOptions = {
     // lets that resource register: the SDK only reports an unhandled rejection.
     // Take the first one as the run's error instead of waiting forever.
     const proc = hostProcess();
-    ignoreKnownRejections(proc);
+    const knownRejections = ignoreKnownRejections(proc);
+    const ignoreListener = (proc as unknown as { [IGNORE]: Ignore })[IGNORE].listener;
     let onRejection: (reason: unknown) => void = () => undefined;
     const rejected = new Promise<never>((_, reject) => {
         onRejection = (reason) => {

@@ -3,6 +3,7 @@ import { SecretValue, UNDECRYPTED_SECRET } from "../../../config/secret";
 import { BaseConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { retainStep, scriptStep, stepOptions } from "../../steps";
+import { marker } from "../../steps/join";
 import { sshdDropIn } from "./sshd";
 import { aptProxyAuth, aptProxyConf, chronySources, debianSources, governorUnit, PATHS, SOURCES_LIST_STUB, tuningFiles } from "./files";
 
@@ -29,6 +30,8 @@ export interface BaseSystemArgs {
  */
 export class BaseSystem extends pulumi.ComponentResource {
     public readonly steps: pulumi.Resource[];
+    /** Every step above done (`<name>-ready`, runs nothing): what waits for the base system waits for this one resource. */
+    public readonly ready: pulumi.Resource;
     /** Apt sources, proxy and base packages in place: what installs packages waits for it. */
     public readonly packages: pulumi.Resource;
     /** The research group and users exist: what adds them to groups or hands them files waits for it. */
@@ -150,6 +153,7 @@ export class BaseSystem extends pulumi.ComponentResource {
             );
             this.steps.push(sshd);
         }
+        this.ready = marker(`${name}-ready`, this.steps, { parent: this });
         this.registerOutputs({ packages, users: c.users.map((u) => u.name), researchGroup: c.researchGroup, sshdHardened: sshdConf !== undefined });
     }
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
 import { COPIED_FILES_DIR } from "../../steps/copied";
+import { join } from "../../steps/join";
 import { AccountIds, checkFacts, HostFacts, parseFacts } from "./facts";
 import { readScript, scriptCommand } from "../../steps/shell";
 import { hostStep, Transport } from "../../steps/host-step";
@@ -92,13 +93,13 @@ export class Host extends pulumi.ComponentResource {
      * Over SSH the archive goes to /var/tmp first (writable by any admin user),
      * and the install step checks its sha256 before unpacking it as root.
      */
-    installBundle(after: pulumi.Input<pulumi.Resource>): pulumi.Resource {
+    installBundle(after: pulumi.Input<pulumi.Resource>[]): pulumi.Resource {
         // Only the archive's name and checksum: an Output walks every value it holds (the entries' bytes too).
         const bundle = pulumi.output(buildBundle().then((b) => ({ sha256: b.sha256, file: b.file })));
         const script = readScript(STEP_SCRIPTS_DIR, "bundle.sh");
-        const opts = { parent: this, dependsOn: [after] };
+        const opts = { parent: this, dependsOn: after };
         let env: pulumi.Output<{ BUNDLE_TAR: string; BUNDLE_SHA256: string; REMOVE_TAR: string }>;
-        let installAfter: pulumi.Input<pulumi.Resource>[] = [after];
+        let installAfter: pulumi.Input<pulumi.Resource>[] = after;
         if (this.transport.kind === "ssh") {
             const remotePath = bundle.apply((b) => `/var/tmp/aihpc-bundle-${b.sha256.slice(0, 16)}.tar.gz`);
             const copy = new command.remote.CopyToRemote(
@@ -136,11 +137,14 @@ export class PreflightError extends pulumi.RunError {
  * unreachable, not Debian 12 or without systemd fails the apply before any
  * step changes any host.
  */
-export function gateOnAllHosts(hosts: Host[], ids?: AccountIds): void {
+export function gateOnAllHosts(name: string, hosts: Host[], ids?: AccountIds, opts?: pulumi.CustomResourceOptions): void {
     const checked = pulumi.all(hosts.map((h) => h.facts)).apply((all) => {
         const problems = all.flatMap((f, i) => checkFacts(hosts[i].name, f, hosts[i].transport.kind, ids));
         if (problems.length) throw new PreflightError(problems);
-        return true;
+        return "passed";
     });
-    for (const h of hosts) h.ready = h.installBundle(checked.apply(() => h.probe));
+    // One resource holds the verdict (`<name>-preflight`, runs nothing): each host's bundle waits
+    // for it alone, not for every host's probe (which would grow the state with the square of the hosts).
+    const gate = join(`${name}-preflight`, checked, opts ?? {}).resource;
+    for (const h of hosts) h.ready = h.installBundle([gate, h.probe]);
 }

@@ -6,7 +6,7 @@ import { SlurmConfig } from "../../../config/workstation";
 import { Host } from "../host";
 import { HostFacts } from "../host/facts";
 import { fileText, retainStep, scriptStep, stepOptions, StepEnv } from "../../steps";
-import { copyToHost, stackFile } from "../../steps/copied";
+import { copyToHost, joinedStackFile, stackFile } from "../../steps/copied";
 import { Ready, readyOn } from "../ready";
 import { cgroupConf, GPU_EPILOG, gresConf, HEALTH_CHECK_PROGRAM, nodeGpus, nodeHealthConf, PATHS, shortHostname, slurmConf, slurmNode } from "./conf";
 import { cloudGresLines, PowerSaveInput } from "./power-save";
@@ -111,7 +111,12 @@ export class Slurm extends pulumi.ComponentResource {
                 slurmConf({ config: c, controller: { hostname: shortHostname(cf.hostname), addr: this.controller.config.address }, nodes: ns, cloud: args.cloud, accountingHost }),
             );
         // One slurm.conf names every node: copied to each host by hash, so no host's state carries the cluster (issue 17).
-        const slurmConfFile = this.slurmConf.apply((conf) => stackFile("slurm.conf", fileText(conf)));
+        const slurmConfFile = joinedStackFile(
+            `${name}-conf`,
+            this.slurmConf.apply((conf) => stackFile("slurm.conf", fileText(conf))),
+            // After the preflight gate, as every other step: a refused host leaves no trace in the state either.
+            { parent: this, dependsOn: [this.controller.ready] },
+        );
         const jobFiles = jobTemplates();
 
         this.steps = {};

@@ -59,10 +59,20 @@ describe("slurm.conf as a stack file", () => {
         expect(shas.size).toBe(1);
     });
 
-    test("a host's config step is the same size in a cluster of 2 and of 8: the state per host does not grow with the cluster", () => {
+    test("a host's config step is the same size, with as many dependencies, in a cluster of 2 and of 8: the state per host does not grow with the cluster", () => {
         const size = (r: Recorded, h: string) => JSON.stringify(r.inputsOf(`ws-slurm-${h}-config`)).length;
         expect(size(large, "ws2")).toBe(size(small, "ws2"));
         expect(size(large, "ws1")).toBe(size(small, "ws1"));
+        // Nor their dependencies (Pulumi's state lists them): the one `ws-slurm-conf` join, not every host's probe.
+        for (const n of ["ws-slurm-ws2-config", "ws-slurm-ws2-conf-copy", "ws-ws2-bundle-copy"]) {
+            expect([n, large.named(n).dependencies.length]).toEqual([n, small.named(n).dependencies.length]);
+            expect(large.named(n).dependencies).not.toContain(large.named("ws-ws8-facts").urn);
+        }
+        const joined = large.named("ws-slurm-conf");
+        expect(joined.type).toBe("command:local:Command");
+        expect(large.inputsOf("ws-slurm-conf").create).toBeUndefined();
+        for (let i = 1; i <= 8; i++) expect(joined.dependencies).toContain(large.named(`ws-ws${i}-facts`).urn);
+        expect(large.named("ws-slurm-ws2-conf-copy").dependencies).toContain(joined.urn);
         // What does grow is the one file, written once for the stack.
         const conf = (r: Recorded) => stepReceived(r.inputsOf("ws-slurm-ws2-config")).vars.SLURM_CONF.length;
         expect(conf(large)).toBeGreaterThan(conf(small) + 6 * 50);

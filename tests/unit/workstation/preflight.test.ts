@@ -37,12 +37,17 @@ describe("preflight: every host is checked before any host is changed", () => {
         const raw = twoHosts();
         raw.workstation.nvidia = { enabled: false };
         const rec = await runProgram(raw, { preview: false, newResource: hook({}, []) });
-        // Through the bundle: its copy waits for every probe, and every step for the bundle.
-        const ws2Probe = rec.named("ws-ws2-facts").urn;
+        // Through the bundle: its copy waits for the preflight gate (one resource, which runs nothing),
+        // the gate for every probe, and every step for the bundle.
+        const gate = rec.named("ws-preflight");
+        expect(gate.type).toBe("command:local:Command");
+        expect(rec.inputsOf("ws-preflight").create).toBeUndefined();
+        expect(gate.dependencies.sort()).toEqual([rec.named("ws-ws1-facts").urn, rec.named("ws-ws2-facts").urn].sort());
         const ws1Retain = rec.resources.find((r) => r.name === "ws-ws1-base-retain")!;
         expect(ws1Retain.dependencies).toContain(rec.named("ws-ws1-bundle").urn);
         expect(rec.named("ws-ws1-bundle").dependencies).toContain(rec.named("ws-ws1-bundle-copy").urn);
-        expect(rec.named("ws-ws1-bundle-copy").dependencies).toContain(ws2Probe);
+        // Its own probe and the gate, not the other host's probe: no host lists every host (issue 17).
+        expect(rec.named("ws-ws1-bundle-copy").dependencies.sort()).toEqual([rec.named("ws-ws1-facts").urn, gate.urn].sort());
     });
 });
 
