@@ -3,8 +3,8 @@
 // state, so the state per host would grow with the cluster (issue 17). Instead
 // its text is written once here, named by its sha256, copied to each host
 // (`CopyToRemote`: the state keeps the local path and the file's hash, not its
-// text), and the step names it in its command (`AIHPC_COPIED`, lib.sh
-// `aihpc_inputs`), which checks the hash and keeps the file under
+// text), and the step's payload names it by path and hash (`-copied VAR=PATH@SHA256`,
+// lib.sh `aihpc_inputs`), which checks the hash and keeps the file under
 // /var/lib/aihpc/files, so a later run of the step finds it after the copy is gone.
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -15,7 +15,7 @@ import { Transport } from "./host-step";
 import { join } from "./join";
 import { track } from "./turns";
 
-/** Where a step keeps the stack files it checked, by hash (lib.sh AIHPC_FILES_DIR); the bundle's teardown removes it. */
+/** Where a step keeps the stack files it checked, by hash (lib.sh AIHPC_FILES_DIR); the bundle's teardown removes them. */
 export const COPIED_FILES_DIR = "/var/lib/aihpc/files";
 
 /** A stack file in this checkout: its text's sha256 and where it was written. */
@@ -24,7 +24,7 @@ export interface StackFile {
     file: string;
 }
 
-/** Where a host finds a stack file, and its hash: one `VAR=PATH@SHA256` word of AIHPC_COPIED. */
+/** Where a host finds a stack file, and its hash: a payload's `-copied VAR=PATH@SHA256` line. */
 export interface CopiedFile {
     path: string;
     sha256: string;
@@ -52,8 +52,8 @@ export function stackFileText(sha256: string): string | undefined {
  * A stack file through `join` (join.ts): the hosts' copies depend on the one `name`
  * resource, which holds its sha256, not on every resource its text came from.
  */
-export function joinedStackFile(name: string, file: pulumi.Output<StackFile>, opts: pulumi.CustomResourceOptions): pulumi.Output<StackFile> {
-    return join(name, file.apply((f) => f.sha256), opts).value.apply((sha256) => {
+export function joinedStackFile(name: string, key: string, file: pulumi.Output<StackFile>, opts: pulumi.CustomResourceOptions): pulumi.Output<StackFile> {
+    return join(name, key, file.apply((f) => f.sha256), opts).value.apply((sha256) => {
         const local = written.get(sha256);
         if (local === undefined) throw new Error(`${name}: this program wrote no stack file with sha256 ${sha256}`);
         return { sha256, file: local };

@@ -19,12 +19,20 @@ export function marker(name: string, deps: pulumi.Input<pulumi.Resource>[], opts
     return noop(name, {}, { ...opts, dependsOn: deps });
 }
 
-/** VALUE kept by one resource: what reads the result depends on that resource alone, not on every resource VALUE came from. */
-export function join(name: string, value: pulumi.Output<string>, opts: pulumi.CustomResourceOptions): { value: pulumi.Output<string>; resource: pulumi.Resource } {
-    const resource = noop(name, { environment: { AIHPC_JOINED: value } }, opts);
+/**
+ * VALUE kept by one resource, under KEY (what the preview shows: `environment.KEY`):
+ * what reads the result depends on that resource alone, not on every resource VALUE came from.
+ */
+export function join(
+    name: string,
+    key: string,
+    value: pulumi.Output<string>,
+    opts: pulumi.CustomResourceOptions,
+): { value: pulumi.Output<string>; resource: pulumi.Resource } {
+    const resource = noop(name, { environment: { [key]: value } }, opts);
     const joined = resource.environment.apply((e) => {
-        const v = e?.AIHPC_JOINED;
-        if (v === undefined) throw new Error(`${name}: the joined value is missing from its outputs`);
+        const v = e?.[key];
+        if (v === undefined) throw new Error(`${name}: ${key} is missing from its outputs`);
         return v;
     });
     return { value: joined, resource };

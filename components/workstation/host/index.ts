@@ -18,7 +18,7 @@ export { scriptCommand, shellQuote, readScript } from "../../steps/shell";
 /** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
 const BUNDLE_DELETE = scriptCommand(
     // And a copy an install never took (a failed install, a re-copy from another checkout): teardown leaves no file behind.
-    // The stack files the steps kept (lib.sh aihpc_inputs, AIHPC_COPIED) went the same way in, and go with it.
+    // The stack files the steps kept (lib.sh aihpc_inputs, `-copied`) came the same way in, and go with it.
     `rm -f /var/tmp/aihpc-bundle-*.tar.gz /var/tmp/aihpc-file-*; rm -rf ${COPIED_FILES_DIR}; if [ -d ${BUNDLE_ROOT} ]; then rm -rf ${BUNDLE_ROOT} && rmdir /var/lib/aihpc 2>/dev/null; echo "aihpc: removed ${BUNDLE_ROOT}"; fi; true`,
 );
 
@@ -145,6 +145,6 @@ export function gateOnAllHosts(name: string, hosts: Host[], ids?: AccountIds, op
     });
     // One resource holds the verdict (`<name>-preflight`, runs nothing): each host's bundle waits
     // for it alone, not for every host's probe (which would grow the state with the square of the hosts).
-    const gate = join(`${name}-preflight`, checked, opts ?? {}).resource;
+    const gate = join(`${name}-preflight`, "AIHPC_PREFLIGHT", checked, opts ?? {}).resource;
     for (const h of hosts) h.ready = h.installBundle([gate, h.probe]);
 }

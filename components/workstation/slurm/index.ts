@@ -113,6 +113,7 @@ export class Slurm extends pulumi.ComponentResource {
         // One slurm.conf names every node: copied to each host by hash, so no host's state carries the cluster (issue 17).
         const slurmConfFile = joinedStackFile(
             `${name}-conf`,
+            "SLURM_CONF_SHA256",
             this.slurmConf.apply((conf) => stackFile("slurm.conf", fileText(conf))),
             // After the preflight gate, as every other step: a refused host leaves no trace in the state either.
             { parent: this, dependsOn: [this.controller.ready] },
