@@ -85,6 +85,16 @@ aihpc_retain() {
 }
 
 aihpc_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# aihpc_contains WORD [ITEM...]: whether WORD is one of the ITEMs. Not
+# `printf '%s\n' ITEMS | grep -qx WORD`: under pipefail that says "absent" when
+# grep matches and exits before printf's last write (one write per item), which
+# happens under load: a file just written was removed as gone from its set.
+aihpc_contains() {
+  local w="$1" x
+  shift
+  for x in "$@"; do [ "$x" = "$w" ] && return 0; done
+  return 1
+}
 
 aihpc_apt_get() {
   apt-get -q -y -o DPkg::Lock::Timeout=600 \
@@ -400,7 +410,7 @@ aihpc_sync_files() {
   if [ -f "$record" ]; then
     while read -r f; do
       [ -n "$f" ] || continue
-      printf '%s\n' "${names[@]}" | grep -qxF "$f" && continue
+      aihpc_contains "$f" "${names[@]}" && continue
       aihpc_rm "$dest/$f"
       [ "$AIHPC_WROTE" = 0 ] || wrote=1
     done <"$record"

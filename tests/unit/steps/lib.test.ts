@@ -63,6 +63,24 @@ describe("aihpc_sync_files", () => {
     });
 });
 
+describe("membership without a pipe", () => {
+    test("aihpc_contains: exact words, any position, none", () => {
+        const r = bash('aihpc_contains b a b c && echo yes; aihpc_contains "a b" a b || echo no; aihpc_contains x || echo empty; aihpc_contains c a b c && echo last');
+        expect(r.out).toBe("yes\nno\nempty\nlast\n");
+    });
+
+    test("no script pipes printf into grep -q: under pipefail a match can read as absent", () => {
+        // printf writes one item per write(); grep -q exits at the first match and the
+        // next write kills printf (SIGPIPE), so the pipe fails: seen as a file removed
+        // right after it was written (aihpc_sync_files), under load.
+        const scripts = fs.readdirSync(path.resolve(STEP_SCRIPTS_DIR, "..", ".."), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".sh"));
+        expect(scripts.length).toBeGreaterThan(40);
+        const code = (f: string) => fs.readFileSync(path.resolve(STEP_SCRIPTS_DIR, "..", "..", f), "utf8").split("\n").filter((l) => !/^\s*#/.test(l));
+        const offenders = scripts.filter((f) => code(f).some((l) => /printf [^|]*\| *grep -q/.test(l)));
+        expect(offenders).toEqual([]);
+    });
+});
+
 describe("aihpc_apt_install_pinned, against a stand-in apt and dpkg", () => {
     // dpkg-query reads $FAKE/status ("name version" lines); apt-get appends what it is asked to $FAKE/asked
     // and "installs" PKG=VER (or PKG at $FAKE/candidate-PKG) into the status.

@@ -56,7 +56,8 @@ case "$AIHPC_ACTION" in
       else
         [ -z "$uid" ] || [ "$(id -u "$name")" = "$uid" ] || aihpc_die "user $name exists with uid $(id -u "$name"), config says $uid: fix the uid in workstation.base.users"
         for g in ${all//,/ }; do
-          if ! id -nG "$name" | tr ' ' '\n' | grep -qx "$g"; then
+          # shellcheck disable=SC2046 # group names: one word each
+          if ! aihpc_contains "$g" $(id -nG "$name"); then
             usermod -a -G "$g" "$name"
             aihpc_log "added $name to $g"
             aihpc_mark_changed
@@ -74,7 +75,7 @@ case "$AIHPC_ACTION" in
     if [ -f "$record" ]; then
       keep=()
       while read -r u; do
-        if printf '%s\n' "${wanted[@]}" | grep -qx "$u"; then keep+=("$u"); else remove_user "$u"; fi
+        if aihpc_contains "$u" "${wanted[@]}"; then keep+=("$u"); else remove_user "$u"; fi
       done < <(sort -u "$record")
       printf '%s\n' "${keep[@]}" | sed '/^$/d' >"$record"
     fi

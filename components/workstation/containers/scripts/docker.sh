@@ -36,7 +36,8 @@ case "$AIHPC_ACTION" in
     for _ in $(seq 1 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || aihpc_service_failed docker.service
     for u in ${DOCKER_USERS:-}; do
-      if id -u "$u" >/dev/null 2>&1 && ! id -nG "$u" | tr ' ' '\n' | grep -qx docker; then
+      # shellcheck disable=SC2046 # group names: one word each
+      if id -u "$u" >/dev/null 2>&1 && ! aihpc_contains docker $(id -nG "$u"); then
         usermod -a -G docker "$u" && aihpc_log "added $u to docker" && aihpc_mark_changed
       fi
     done

@@ -15,8 +15,8 @@ case "$AIHPC_ACTION" in
   apply)
     : "${VENV:?}" "${LOCK:?}" "${INDEX_URL:?}" "${TORCH:?}" "${TORCH_CUDA:?}" "${MARKER:?}"
     # Refuse before anything changes: an unhashed lock, or one that names an index of its own.
-    printf '%s\n' "$LOCK" | grep -q -- '--hash=sha256:' || aihpc_die "the ML lock has no hashes: regenerate it with tools/ml-lock.sh runtime $TORCH"
-    if printf '%s\n' "$LOCK" | grep -qE '^[[:space:]]*-(-index-url|-extra-index-url|-find-links|-trusted-host|i|f)([[:space:]=]|$)'; then
+    grep -q -- '--hash=sha256:' <<<"$LOCK" || aihpc_die "the ML lock has no hashes: regenerate it with tools/ml-lock.sh runtime $TORCH"
+    if grep -qE '^[[:space:]]*-(-index-url|-extra-index-url|-find-links|-trusted-host|i|f)([[:space:]=]|$)' <<<"$LOCK"; then
       aihpc_die "the ML lock names a package index of its own: regenerate it with tools/ml-lock.sh runtime $TORCH"
     fi
     aihpc_apt_install ml-runtime python3-venv python3-dev

@@ -30,7 +30,8 @@ case "$AIHPC_ACTION" in
     for t in $(desired qos | cut -d'|' -f4 | tr ',' '\n' | sed -n 's/=.*//p' | sort -u); do
       ok=0
       for _ in $(seq 1 60); do
-        sm -nP show tres format=type,name | awk -F'|' '{ print ($2 == "" ? $1 : $1 "/" $2) }' | grep -qx "$t" && ok=1 && break
+        # grep reads it all (no -q): an early exit would fail the pipe under pipefail.
+        sm -nP show tres format=type,name | awk -F'|' '{ print ($2 == "" ? $1 : $1 "/" $2) }' | grep -x "$t" >/dev/null && ok=1 && break
         sleep 1
       done
       [ "$ok" = 1 ] || aihpc_die "slurmdbd does not know TRES '$t' (workstation.slurm.accounting.qos[].maxTresPerUser): only cpu, mem, node, billing, energy and the gres in AccountingStorageTRES are tracked"

@@ -40,7 +40,7 @@ case "$AIHPC_ACTION" in
       sleep 1
     done
     [ "$up" = 1 ] || aihpc_service_failed slurmdbd.service
-    if ! printf '%s\n' "$clusters" | grep -qx "$CLUSTER"; then
+    if ! grep -qx "$CLUSTER" <<<"$clusters"; then
       SLURM_CONF="$tmp/slurm.conf" sacctmgr -i add cluster "$CLUSTER" >/dev/null
       aihpc_log "registered cluster $CLUSTER with slurmdbd"
       aihpc_mark_changed

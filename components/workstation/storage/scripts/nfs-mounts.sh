@@ -30,7 +30,7 @@ case "$AIHPC_ACTION" in
     [ "${NFS_CLIENT:-0}" != 1 ] || aihpc_apt_install storage-nfs-client nfs-common
     wanted="$(for e in $UNITS; do printf '%s\n' "${e%%=*}"; done)"
     for unit in $(recorded); do
-      printf '%s\n' "$wanted" | grep -qxF "$unit" || unmount_share "$unit"
+      grep -qxF "$unit" <<<"$wanted" || unmount_share "$unit"
     done
     aihpc_sync_files "$tag" "$dest" "$UNITS"
     changed_units="$AIHPC_WROTE"
