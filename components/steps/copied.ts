@@ -5,7 +5,7 @@
 // (`CopyToRemote`: the state keeps the local path and the file's hash, not its
 // text), and the step's payload names it by path and hash (`-copied VAR=PATH@SHA256`,
 // lib.sh `aihpc_inputs`), which checks the hash and keeps the file under
-// /var/lib/aihpc/files, so a later run of the step finds it after the copy is gone.
+// /var/lib/aihpc/copied, so a later run of the step finds it after the copy is gone.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as command from "@pulumi/command";
@@ -15,8 +15,8 @@ import { Transport } from "./host-step";
 import { join } from "./join";
 import { track } from "./turns";
 
-/** Where a step keeps the stack files it checked, by hash (lib.sh AIHPC_FILES_DIR); the bundle's teardown removes them. */
-export const COPIED_FILES_DIR = "/var/lib/aihpc/files";
+/** Where a step keeps the stack files it checked, by hash (lib.sh AIHPC_COPIED_DIR); the bundle's teardown removes them. */
+export const COPIED_FILES_DIR = "/var/lib/aihpc/copied";
 
 /** A stack file in this checkout: its text's sha256 and where it was written. */
 export interface StackFile {

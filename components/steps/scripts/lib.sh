@@ -12,7 +12,8 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
 AIHPC_CHANGED=0
 AIHPC_STATE=/var/lib/aihpc
-AIHPC_FILES_DIR="${AIHPC_FILES_DIR:-$AIHPC_STATE/files}" # copied stack files (aihpc_inputs); another only in tests
+# Copied stack files (aihpc_inputs), beside, not in, $AIHPC_STATE/files (aihpc_sync_files' records); another only in tests.
+AIHPC_COPIED_DIR="${AIHPC_COPIED_DIR:-$AIHPC_STATE/copied}"
 AIHPC_STEP_NAME="${AIHPC_STEP_NAME:-step}"
 
 aihpc_log() { printf 'aihpc: %s\n' "$*"; }
@@ -566,7 +567,7 @@ aihpc_timer_collector_remove() {
 #     rendered for this host), "-copied VAR=PATH@SHA256" lines (a file rendered
 #     for the whole stack and copied to the host, components/steps/copied.ts:
 #     on apply checked against its sha256, then kept by hash in
-#     $AIHPC_FILES_DIR, where a later run finds it; the newest three per
+#     $AIHPC_COPIED_DIR, where a later run finds it; the newest three per
 #     variable stay, the bundle's teardown removes them) and maybe
 #     "-stdin BASE64", which becomes the step's stdin (a secret: it never
 #     touches argv or disk).
@@ -606,17 +607,17 @@ aihpc_inputs() {
       var="${e%%=*}" p="${e#*=}"
       sha="${p##*@}" p="${p%@*}"
       [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || aihpc_die "step '$AIHPC_STEP_NAME': bad copied file '$e'"
-      kept="$AIHPC_FILES_DIR/$var.${sha:0:16}"
+      kept="$AIHPC_COPIED_DIR/$var.${sha:0:16}"
       if [ ! -f "$kept" ]; then
         [ -f "$p" ] || aihpc_die "the copied file $p ($var) is missing on $(hostname): run \`pulumi up\` again (it copies the file before this step)"
         got="$(sha256sum "$p" | cut -d' ' -f1)"
         [ "$got" = "$sha" ] || aihpc_die "the copied file $p ($var) has sha256 $got, expected $sha: not using it; run \`pulumi up\` again"
-        install -d -m 0700 "$AIHPC_FILES_DIR"
+        install -d -m 0700 "$AIHPC_COPIED_DIR"
         install -m 0600 "$p" "$kept.tmp"
         mv -f "$kept.tmp" "$kept"
         # The copy in /var/tmp was only the way in.
         case "${p##*/}" in aihpc-file-*) rm -f "$p" ;; esac
-        find "$AIHPC_FILES_DIR" -maxdepth 1 -name "$var.*" -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
+        find "$AIHPC_COPIED_DIR" -maxdepth 1 -name "$var.*" -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
       fi
       printf -v "$var" '%s' "$(cat "$kept")"
     done

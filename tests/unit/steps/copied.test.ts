@@ -114,7 +114,7 @@ describe("lib.sh keeps a copied file, run for real", () => {
         spawnSync("bash", [path.join(tmp, "lib.sh"), path.join(tmp, "step.sh")], {
             input: payload,
             encoding: "utf8",
-            env: { ...process.env, OUT: path.join(tmp, "out"), AIHPC_ACTION: action, AIHPC_PAYLOAD: "1", AIHPC_FILES_DIR: filesDir },
+            env: { ...process.env, OUT: path.join(tmp, "out"), AIHPC_ACTION: action, AIHPC_PAYLOAD: "1", AIHPC_COPIED_DIR: filesDir },
         });
     beforeAll(() => {
         requireRoot(); // lib.sh refuses to run as anyone else, as on a host
@@ -142,6 +142,8 @@ describe("lib.sh keeps a copied file, run for real", () => {
         expect(fs.statSync(kept).mode & 0o777).toBe(0o600);
         expect(fs.statSync(files).mode & 0o777).toBe(0o700);
         expect(fs.existsSync(c.file)).toBe(false);
+        // Its own folder: not $AIHPC_STATE/files, where aihpc_sync_files keeps its records.
+        expect(spawnSync("bash", ["-c", `source '${path.join(tmp, "lib.sh")}' && echo "$AIHPC_COPIED_DIR"`], { encoding: "utf8", env: { PATH: process.env.PATH } }).stdout.trim()).toBe("/var/lib/aihpc/copied");
         // The copy is gone (CopyToRemote does not run again): the step re-runs from what it kept.
         fs.writeFileSync(path.join(tmp, "out"), "");
         const again = run(c.payload, "apply", files);
