@@ -10,13 +10,25 @@ import { urlHost } from "./formats";
 import { acceleratorsFor, acceleratorZones, bucketMultiRegions, GPU_MACHINE_TYPES, GcpConfig, gcpRegions, gcpSchema, gcpZone, n1MaxCount } from "./gcp";
 import { cloudNodesProblems, cloudNodesSchema } from "./cloud-nodes";
 import { HybridConfig, hybridProblems, hybridSchema, resolveHybrid, validatedHybrid, workstationCuda } from "./hybrid";
-import { SecretValue } from "./secret";
+import { SecretValue, UNDECRYPTED_SECRET } from "./secret";
+import { parseSshPrivateKey } from "./ssh-private-key";
 import { workstationSchema } from "./workstation";
 
 const secret = (key: string) =>
     z.custom<SecretValue>((v) => v instanceof SecretValue, {
         error: `expected a Pulumi secret, got plain text: set it with \`pulumi config set --secret aihpc:${key} < FILE\``,
     });
+
+/** The private key, checked and in the form the command provider gets (config/ssh-private-key.ts); not decrypted (the offline plan): as is. */
+const sshPrivateKey = secret("sshPrivateKey").transform((s, ctx) => {
+    if (s.value === undefined || s.value === UNDECRYPTED_SECRET) return s;
+    const r = parseSshPrivateKey(s.value);
+    if ("problem" in r) {
+        ctx.addIssue({ code: "custom", message: r.problem });
+        return z.NEVER;
+    }
+    return new SecretValue(r.key.pem);
+});
 
 /**
  * The whole `aihpc:` namespace of a stack file, one key per field. Secrets have
@@ -28,7 +40,7 @@ const shape = z.strictObject({
     /** Present: the `gcp` stack (cloud side and bridge); absent: workstations only. */
     gcp: gcpSchema.extend({ hybrid: hybridSchema.prefault({}), cloudNodes: cloudNodesSchema.prefault({}) }).optional(),
     /** Private key for every `ssh` host (OpenSSH or PEM text). */
-    sshPrivateKey: secret("sshPrivateKey").optional(),
+    sshPrivateKey: sshPrivateKey.optional(),
     /** `user:password` for workstation.aptProxy: written to /etc/apt/auth.conf.d (0600) from stdin, never in a command. */
     aptProxyCredentials: secret("aptProxyCredentials").optional(),
     /** The bearer token or basic-auth password of monitoring.alertmanager.webhookUrl (webhookAuth): a 0600 file Alertmanager reads. */

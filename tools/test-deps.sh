@@ -8,12 +8,13 @@
 #   - python3 (python3): the GPU acceptance evaluator and PyTorch check
 #   - g++ (g++): the GPU acceptance programs' option parsing (no CUDA needed)
 #   - gpg (gpg): the pinned apt key fingerprints
+#   - ssh-keygen (openssh-client): aihpc:sshPrivateKey read as OpenSSH reads it
 # As root: installs the missing ones with apt (one update, no recommends,
 # waiting for the dpkg lock). Not root: stops at once with one line that names
 # them and the command that installs them.
 set -euo pipefail
 
-tools=(shellcheck:shellcheck promtool:prometheus amtool:prometheus-alertmanager jq:jq python3:python3 g++:g++ gpg:gpg)
+tools=(shellcheck:shellcheck promtool:prometheus amtool:prometheus-alertmanager jq:jq python3:python3 g++:g++ gpg:gpg ssh-keygen:openssh-client)
 missing=()
 for t in "${tools[@]}"; do
   command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")

@@ -26,3 +26,23 @@ export function scriptCommand(script: string, env: Record<string, string | numbe
 export function readScript(dir: string, file: string): string {
     return fs.readFileSync(path.join(dir, file), "utf8");
 }
+
+/**
+ * A script as it travels inside a command string, which Pulumi's state keeps
+ * twice (inputs and outputs): without its comment lines, blank lines and
+ * indentation, which bash never needed. Only for scripts with no
+ * here-document (whose lines this would change): it refuses those.
+ */
+export function inlineScript(script: string): string {
+    if (/<<-?\s*['"]?\w/.test(script.replace(/<<</g, ""))) throw new Error("inlineScript: a script with a here-document must travel as a file (the step bundle)");
+    return script
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#"))
+        .join("\n");
+}
+
+/** `readScript`, as `inlineScript` sends it: the facts probe and the bundle install, which run before the bundle is there. */
+export function readInlineScript(dir: string, file: string): string {
+    return inlineScript(readScript(dir, file));
+}

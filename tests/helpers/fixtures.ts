@@ -1,5 +1,6 @@
+import { TEST_PRIVATE_KEY } from "./ssh-keys";
 // Small valid configs that tests modify. Host keys are syntactically valid
-// placeholders; the private key is a secret placeholder (never a real key).
+// placeholders; the private key is made for each test run (ssh-keys.ts).
 export const HOST_KEY_1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgb25lIG5vdCByZWFsISEh";
 export const HOST_KEY_2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmUgdGVzdCBrZXkgdHdvIG5vdCByZWFsISEh";
 
@@ -8,7 +9,7 @@ export function oneHost(): Record<string, any> {
         workstation: {
             hosts: [{ name: "ws1", address: "10.0.0.11", hostKey: HOST_KEY_1, gpus: { count: 1 } }],
         },
-        sshPrivateKey: "test-private-key",
+        sshPrivateKey: TEST_PRIVATE_KEY,
     };
 }
 
@@ -20,7 +21,7 @@ export function twoHosts(): Record<string, any> {
                 { name: "ws2", address: "10.0.0.12", hostKey: HOST_KEY_2, roles: ["compute"], gpus: { count: 1 } },
             ],
         },
-        sshPrivateKey: "test-private-key",
+        sshPrivateKey: TEST_PRIVATE_KEY,
     };
 }
 

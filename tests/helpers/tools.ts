@@ -4,6 +4,7 @@ const PACKAGE: Record<string, string> = {
     shellcheck: "shellcheck",
     promtool: "prometheus",
     amtool: "prometheus-alertmanager",
+    "ssh-keygen": "openssh-client",
 };
 
 /**

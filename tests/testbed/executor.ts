@@ -23,13 +23,15 @@
 // SSH: one connection per command, like the provider (which dials per run),
 // with its dial retries (`dialErrorLimit`, default 10), `perDialTimeout`, the
 // pinned `hostKey` (StrictHostKeyChecking=yes; without a hostKey the provider
-// checks nothing, and neither does this), key from `privateKey` in a 0600 file.
+// checks nothing, and neither does this), key from `privateKey` in a 0600 file
+// (an ed25519 key back from PKCS#8 to the OpenSSH format: forOpenSsh).
 import { spawn } from "child_process";
 import { hostProcess } from "../../components/host-process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as sshpk from "sshpk";
 import { defineStack } from "../../components/stack";
 import { parseStackConfig } from "../../config";
 import { mockState } from "../../tools/plan/mock-state";
@@ -228,6 +230,16 @@ interface RunOutcome {
     dialError?: string;
 }
 
+/**
+ * The key as ssh(1) reads it. The program hands ed25519 keys on in PKCS#8
+ * (config/ssh-private-key.ts), which the provider's Go parser reads and
+ * Debian 12's OpenSSH 9.2 does not: back to the OpenSSH format for it.
+ */
+export function forOpenSsh(key: string): string {
+    if (/^-----BEGIN PRIVATE KEY-----/.test(key.trim())) return sshpk.parsePrivateKey(key, "pkcs8").toString("openssh");
+    return key.endsWith("\n") ? key : `${key}\n`;
+}
+
 /** Build the ssh argument list for a provider `connection` (key and known_hosts files under `dir`). */
 export function sshArgsFor(conn: Connection, dir: string, marker: string, env?: Record<string, string>): string[] {
     if (conn.password !== undefined || conn.proxy !== undefined) {
@@ -238,7 +250,7 @@ export function sshArgsFor(conn: Connection, dir: string, marker: string, env?: 
     const id = createHash("sha256").update(conn.privateKey).digest("hex").slice(0, 16);
     const keyFile = path.join(dir, `key-${id}`);
     if (!fs.existsSync(keyFile)) {
-        fs.writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
+        fs.writeFileSync(keyFile, forOpenSsh(conn.privateKey), { mode: 0o600 });
     }
     const args = ["-F", "/dev/null", "-i", keyFile, "-p", String(port), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"];
     if (conn.hostKey) {

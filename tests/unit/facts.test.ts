@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { checkFacts, parseFacts } from "../../components/workstation/host";
-import { scriptCommand, shellQuote } from "../../components/steps/shell";
+import { inlineScript, readInlineScript, scriptCommand, shellQuote } from "../../components/steps/shell";
 
 // Recorded from a Debian 12 workstation with one RTX A5500 and the 535 driver.
 const WORKSTATION = `os_id=debian
@@ -34,7 +34,8 @@ describe("facts probe", () => {
     });
 
     test("runs for real on this machine through the exact command string", () => {
-        const script = require("fs").readFileSync(path.join(__dirname, "../../components/workstation/host/scripts/facts.sh"), "utf8");
+        // As the Host sends it: inline, its comments and indentation cut (inlineScript).
+        const script = readInlineScript(path.join(__dirname, "../../components/workstation/host/scripts"), "facts.sh");
         const out = execFileSync("/bin/sh", ["-c", scriptCommand(script)], { encoding: "utf8" });
         const f = parseFacts(out);
         expect(f.cpus).toBeGreaterThan(0);
@@ -65,5 +66,20 @@ describe("step command strings", () => {
 
     test("reject variable names that are not shell identifiers", () => {
         expect(() => scriptCommand("true", { "A;B": 1 })).toThrow(/invalid variable name/);
+    });
+
+    test("an inline script loses its comments, blank lines and indentation, and nothing bash reads; a here-document is refused", () => {
+        const script = "#!/usr/bin/env bash\n# why\nset -eu\n\nif true; then\n  # because\n  echo 'a  # b'   # said\nfi\n";
+        const inline = inlineScript(script);
+        expect(inline).toBe("set -eu\nif true; then\necho 'a  # b'   # said\nfi");
+        expect(execFileSync("bash", ["-c", inline], { encoding: "utf8" })).toBe("a  # b\n");
+        expect(inlineScript("cat <<<\"$x\"")).toBe("cat <<<\"$x\"");
+        for (const h of ["cat <<EOF\n  x\nEOF", "cat <<-'EOF'\nx\nEOF", 'cat << "EOF"\nx\nEOF']) expect(() => inlineScript(h)).toThrow(/here-document must travel as a file/);
+        // The two scripts that travel inline: bash reads them.
+        for (const [dir, file] of [["workstation/host/scripts", "facts.sh"], ["steps/scripts", "bundle.sh"]]) {
+            const text = readInlineScript(path.join(__dirname, "../../components", dir), file);
+            expect(text).not.toMatch(/^\s*#|^\s|\n\n/m);
+            expect(execFileSync("bash", ["-n", "-c", text], { encoding: "utf8" })).toBe("");
+        }
     });
 });

@@ -75,7 +75,7 @@ test(".ci/run stops when npm ci fails (set -e and &&)", () => {
 });
 
 describe("tools/test-deps.sh", () => {
-    const TOOLS = ["shellcheck", "promtool", "amtool", "jq", "python3", "g++", "gpg"];
+    const TOOLS = ["shellcheck", "promtool", "amtool", "jq", "python3", "g++", "gpg", "ssh-keygen"];
     let dir: string;
     let bin: string;
     let script: string;
@@ -110,7 +110,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("not root, tools missing: stops at once with one line naming the packages and the install command", () => {
-        for (const t of ["jq", "python3", "g++", "gpg"]) fake(t);
+        for (const t of ["jq", "python3", "g++", "gpg", "ssh-keygen"]) fake(t);
         const r = run("nobody");
         expect(r.code).toBe(1);
         expect(r.stdout).toBe("");
@@ -121,7 +121,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("root, tools missing: one apt-get update, then an install of exactly those, no recommends, waiting for the dpkg lock", () => {
-        for (const t of ["shellcheck", "python3", "g++", "gpg"]) fake(t);
+        for (const t of ["shellcheck", "python3", "g++", "gpg", "ssh-keygen"]) fake(t);
         fake("apt-get", `echo "apt-get $*" >>${dir}/apt.log`);
         const r = run("root");
         expect(r.code).toBe(0);
@@ -133,7 +133,7 @@ describe("tools/test-deps.sh", () => {
     });
 
     test("root, apt-get update fails: says so with the install command, exit 1", () => {
-        for (const t of ["python3", "g++", "gpg"]) fake(t);
+        for (const t of ["python3", "g++", "gpg", "ssh-keygen"]) fake(t);
         fake("apt-get", `[ "$5" = update ] && exit 100; exit 0`);
         const r = run("root");
         expect(r.code).toBe(1);

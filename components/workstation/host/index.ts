@@ -5,7 +5,7 @@ import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
 import { COPIED_FILES_DIR } from "../../steps/copied";
 import { join } from "../../steps/join";
 import { AccountIds, checkFacts, HostFacts, parseFacts } from "./facts";
-import { readScript, scriptCommand } from "../../steps/shell";
+import { readInlineScript, scriptCommand } from "../../steps/shell";
 import { hostStep, Transport } from "../../steps/host-step";
 
 export { parseFacts, checkFacts, FactsError } from "./facts";
@@ -13,7 +13,7 @@ export type { AccountIds, HostFacts } from "./facts";
 export { hostStep } from "../../steps/host-step";
 export { BUNDLE_ROOT, bundlePath } from "../../steps/bundle";
 export type { Transport, StepArgs } from "../../steps/host-step";
-export { scriptCommand, shellQuote, readScript } from "../../steps/shell";
+export { scriptCommand, shellQuote, readScript, readInlineScript } from "../../steps/shell";
 
 /** Teardown of the bundle: last on each host, since every step's delete runs from it. A step command (`bash -c`), so `asRoot` can wrap it. */
 const BUNDLE_DELETE = scriptCommand(
@@ -80,7 +80,7 @@ export class Host extends pulumi.ComponentResource {
             `${name}-facts`,
             this.transport,
             // As the connection's user: read-only, and it reports whether sudo works (checkFacts).
-            { create: scriptCommand(readScript(`${__dirname}/scripts`, "facts.sh")), unprivileged: true },
+            { create: scriptCommand(readInlineScript(`${__dirname}/scripts`, "facts.sh")), unprivileged: true },
             { parent: this },
         );
         this.facts = this.probe.stdout.apply((out) => parseFacts(out));
@@ -96,7 +96,7 @@ export class Host extends pulumi.ComponentResource {
     installBundle(after: pulumi.Input<pulumi.Resource>[]): pulumi.Resource {
         // Only the archive's name and checksum: an Output walks every value it holds (the entries' bytes too).
         const bundle = pulumi.output(buildBundle().then((b) => ({ sha256: b.sha256, file: b.file })));
-        const script = readScript(STEP_SCRIPTS_DIR, "bundle.sh");
+        const script = readInlineScript(STEP_SCRIPTS_DIR, "bundle.sh");
         const opts = { parent: this, dependsOn: after };
         let env: pulumi.Output<{ BUNDLE_TAR: string; BUNDLE_SHA256: string; REMOVE_TAR: string }>;
         let installAfter: pulumi.Input<pulumi.Resource>[] = after;

@@ -12,6 +12,7 @@ import { stackFile } from "../../../components/steps/copied";
 import { runProgram, Recorded } from "../../helpers/harness";
 import { UNKNOWN_VALUE } from "../../../tools/plan/recorder";
 import { HOST_KEY_1 } from "../../helpers/fixtures";
+import { TEST_PRIVATE_KEY } from "../../helpers/ssh-keys";
 import { stepReceived } from "../../helpers/steps";
 import { requireRoot } from "../../helpers/tools";
 import { factsHook } from "../workstation/facts";
@@ -26,7 +27,7 @@ function cluster(n: number): Record<string, any> {
         roles: i === 0 ? ["controller", "compute"] : ["compute"],
         gpus: { count: 1 },
     }));
-    return { workstation: { hosts }, sshPrivateKey: "test-private-key" };
+    return { workstation: { hosts }, sshPrivateKey: TEST_PRIVATE_KEY };
 }
 
 describe("slurm.conf as a stack file", () => {

@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkFacts, parseFacts, PreflightError, scriptCommand } from "../../../components/workstation/host";
+import { checkFacts, parseFacts, PreflightError, readInlineScript, scriptCommand } from "../../../components/workstation/host";
 import { asRoot } from "../../../components/steps/host-step";
 import { sshdDropIn } from "../../../components/workstation/base-system/sshd";
 import { configProblems, Recorded, runProgram } from "../../helpers/harness";
@@ -139,7 +139,7 @@ describe("the facts probe checks sudo; the preflight refuses a host where it doe
     }, 60_000);
 
     test("facts.sh reports the user and sudo when it runs", () => {
-        const script = fs.readFileSync(path.join(__dirname, "../../../components/workstation/host/scripts/facts.sh"), "utf8");
+        const script = readInlineScript(path.join(__dirname, "../../../components/workstation/host/scripts"), "facts.sh");
         const f = parseFacts(execFileSync("/bin/sh", ["-c", scriptCommand(script)], { encoding: "utf8" }));
         expect(f.user).toBe(os.userInfo().username);
         expect(f.sudo).toBe(process.getuid?.() === 0 ? "root" : expect.stringMatching(/^(nopasswd|refused|absent)$/));

@@ -10,6 +10,7 @@ import * as path from "path";
 import { BUNDLE_ROOT, buildBundle, bundleEntries, bundlePath } from "../../../components/steps/bundle";
 import { MAX_SETTING_LENGTH, stepCommand, stepPayload } from "../../../components/steps";
 import { requireRoot } from "../../helpers/tools";
+import { readInlineScript } from "../../../components/steps/shell";
 
 const COMPONENTS = path.resolve(__dirname, "..", "..", "..", "components");
 const LIB = path.join(COMPONENTS, "steps", "scripts", "lib.sh");
@@ -124,7 +125,8 @@ describe("lib.sh aihpc_inputs, run for real", () => {
 });
 
 describe("steps/scripts/bundle.sh, run for real in a scratch root", () => {
-    const SCRIPT = path.join(COMPONENTS, "steps", "scripts", "bundle.sh");
+    // As the Host sends it: inline, its comments and indentation cut (inlineScript).
+    const SCRIPT = readInlineScript(path.join(COMPONENTS, "steps", "scripts"), "bundle.sh");
     let tmp: string;
     let root: string;
     beforeAll(() => {
@@ -146,7 +148,7 @@ describe("steps/scripts/bundle.sh, run for real in a scratch root", () => {
         return { tar, sha: createHash("sha256").update(fs.readFileSync(tar)).digest("hex") };
     };
     const install = (a: { tar: string; sha: string }, remove = "0") =>
-        spawnSync("bash", [SCRIPT], { encoding: "utf8", env: { ...process.env, AIHPC_BUNDLE_ROOT: root, AIHPC_ACTION: "apply", BUNDLE_TAR: a.tar, BUNDLE_SHA256: a.sha, REMOVE_TAR: remove } });
+        spawnSync("bash", ["-c", SCRIPT, "aihpc-step"], { encoding: "utf8", env: { ...process.env, AIHPC_BUNDLE_ROOT: root, AIHPC_ACTION: "apply", BUNDLE_TAR: a.tar, BUNDLE_SHA256: a.sha, REMOVE_TAR: remove } });
     const present = () => fs.readdirSync(root).filter((d) => d !== ".versions").sort();
 
     test("unpacks once, says unchanged after, keeps the entries of the last three versions", () => {
