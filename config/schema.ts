@@ -85,8 +85,14 @@ function checkHosts(cfg: z.output<typeof shape>, ctx: Ctx): void {
     if (ws.transport === "local" && ws.hosts.length !== 1) {
         issue(ctx, ["workstation", "hosts"], `transport 'local' provisions the machine that runs Pulumi: expected exactly 1 host, got ${ws.hosts.length}`);
     }
-    if (ws.transport === "ssh" && cfg.sshPrivateKey === undefined) {
-        issue(ctx, ["sshPrivateKey"], "required with transport 'ssh': `pulumi config set --secret aihpc:sshPrivateKey < ~/.ssh/id_ed25519`");
+    if (ws.transport === "ssh" && ws.sshAuth === "key" && cfg.sshPrivateKey === undefined) {
+        issue(ctx, ["sshPrivateKey"], "required with transport 'ssh': `pulumi config set --secret aihpc:sshPrivateKey < ~/.ssh/id_ed25519` (or workstation.sshAuth: agent)");
+    }
+    if (ws.sshAuth === "agent" && cfg.sshPrivateKey !== undefined) {
+        issue(ctx, ["sshPrivateKey"], "set, but workstation.sshAuth is 'agent', which never reads it: remove it (`pulumi config rm aihpc:sshPrivateKey`) or set sshAuth: key");
+    }
+    if (ws.sshAuth === "agent" && ws.transport !== "ssh") {
+        issue(ctx, ["workstation", "sshAuth"], `'agent' is for transport 'ssh'; transport '${ws.transport}' runs commands on this machine without SSH: remove sshAuth`);
     }
 }
 

@@ -48,7 +48,7 @@ export function parseSshPrivateKey(text: string): { key: SshPrivateKey } | { pro
         key = sshpk.parsePrivateKey(`${trimmed}\n`, "auto");
     } catch (e) {
         if (e instanceof Error && e.name === "KeyEncryptedError") {
-            return bad("is protected by a passphrase, which `pulumi up` has no way to type; give a key without one, made for this stack (`ssh-keygen -t ed25519 -N '' -f ~/.ssh/aihpc`)");
+            return bad("is protected by a passphrase, which `pulumi up` has no way to type: set workstation.sshAuth: agent and remove this key (the agent asks for the passphrase once, `ssh-add`), or give a key without one, made for this stack (`ssh-keygen -t ed25519 -N '' -f ~/.ssh/aihpc`)");
         }
         return bad("is not a private key in a format SSH reads (OpenSSH or PEM)");
     }

@@ -508,6 +508,13 @@ const acceptance = z.strictObject({
 export const workstationSchema = z.strictObject({
     /** `ssh` to each host, or `local`: the machine that runs Pulumi is the one host. */
     transport: z.enum(["ssh", "local"]).default("ssh"),
+    /**
+     * How `ssh` authenticates: `key`, the secret aihpc:sshPrivateKey (kept,
+     * encrypted, in every command's state), or `agent`, the SSH agent of the
+     * process that runs `pulumi up` (SSH_AUTH_SOCK): no key in the stack or its
+     * state, and keys with a passphrase or on a security key work.
+     */
+    sshAuth: z.enum(["key", "agent"]).default("key"),
     /** HTTP proxy for apt on hosts without direct access to the Debian mirrors (no credentials: they would show in the plan). */
     aptProxy: httpUrl().optional(),
     /**

@@ -4,7 +4,7 @@ import { SecretValue, WorkstationConfig } from "../../config";
 import { Acceptance } from "./acceptance";
 import { BaseSystem } from "./base-system";
 import { Containers } from "./containers";
-import { gateOnAllHosts, Host } from "./host";
+import { checkSshAgent, gateOnAllHosts, Host } from "./host";
 import { MlRuntime } from "./ml-runtime";
 import { Monitoring } from "./monitoring";
 import { Nvidia } from "./nvidia";
@@ -85,8 +85,14 @@ export class Workstation extends pulumi.ComponentResource {
         // The fields are set here, once, before create() returns the workstation.
         const w = this as { -readonly [K in keyof Workstation]: Workstation[K] };
         const cfg = args.config;
+        if (cfg.transport === "ssh" && cfg.sshAuth === "agent" && !pulumi.runtime.isDryRun()) checkSshAgent(process.env.SSH_AUTH_SOCK);
         w.hosts = cfg.hosts.map(
-            (h) => new Host(`${name}-${h.name}`, { host: h, transport: cfg.transport, privateKey: args.sshPrivateKey }, { parent: this }),
+            (h) =>
+                new Host(
+                    `${name}-${h.name}`,
+                    { host: h, transport: cfg.transport, ...(cfg.sshAuth === "agent" ? { agent: true } : { privateKey: args.sshPrivateKey }) },
+                    { parent: this },
+                ),
         );
         // The ids the users step will set: one taken on any host stops the apply before it starts.
         const b = cfg.base;

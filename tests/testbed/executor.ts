@@ -24,7 +24,8 @@
 // with its dial retries (`dialErrorLimit`, default 10), `perDialTimeout`, the
 // pinned `hostKey` (StrictHostKeyChecking=yes; without a hostKey the provider
 // checks nothing, and neither does this), key from `privateKey` in a 0600 file
-// (an ed25519 key back from PKCS#8 to the OpenSSH format: forOpenSsh).
+// (an ed25519 key back from PKCS#8 to the OpenSSH format: forOpenSsh), or
+// without one the agent of SSH_AUTH_SOCK.
 import { spawn } from "child_process";
 import { hostProcess } from "../../components/host-process";
 import { createHash, randomBytes } from "crypto";
@@ -245,14 +246,21 @@ export function sshArgsFor(conn: Connection, dir: string, marker: string, env?: 
     if (conn.password !== undefined || conn.proxy !== undefined) {
         throw new Error("the testbed executor supports key authentication only (no password, no proxy)");
     }
-    if (!conn.privateKey) throw new Error("connection.privateKey is required by the testbed executor");
     const port = Number(conn.port ?? 22);
-    const id = createHash("sha256").update(conn.privateKey).digest("hex").slice(0, 16);
-    const keyFile = path.join(dir, `key-${id}`);
-    if (!fs.existsSync(keyFile)) {
-        fs.writeFileSync(keyFile, forOpenSsh(conn.privateKey), { mode: 0o600 });
+    const args = ["-F", "/dev/null", "-p", String(port), "-o", "BatchMode=yes"];
+    if (conn.privateKey) {
+        const id = createHash("sha256").update(conn.privateKey).digest("hex").slice(0, 16);
+        const keyFile = path.join(dir, `key-${id}`);
+        if (!fs.existsSync(keyFile)) {
+            fs.writeFileSync(keyFile, forOpenSsh(conn.privateKey), { mode: 0o600 });
+        }
+        args.push("-i", keyFile, "-o", "IdentitiesOnly=yes");
+    } else {
+        // No key: the agent of SSH_AUTH_SOCK, as the provider does. An identity
+        // file that is not there keeps ssh from trying ~/.ssh's default keys.
+        if (!process.env.SSH_AUTH_SOCK) throw new Error("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none], no supported methods remain (no privateKey and no SSH_AUTH_SOCK)");
+        args.push("-o", `IdentityAgent=${process.env.SSH_AUTH_SOCK}`, "-o", `IdentityFile=${path.join(dir, "no-key")}`, "-o", "IdentitiesOnly=no");
     }
-    const args = ["-F", "/dev/null", "-i", keyFile, "-p", String(port), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"];
     if (conn.hostKey) {
         const [kind, blob] = conn.hostKey.trim().split(/\s+/);
         const name = port === 22 ? conn.host : `[${conn.host}]:${port}`;

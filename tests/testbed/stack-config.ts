@@ -43,6 +43,8 @@ export interface TestbedStackOptions {
     nvidia?: Record<string, unknown>;
     /** workstation.hosts[].gpus.sharing, by host name. */
     gpuSharing?: Record<string, { shards: number }>;
+    /** workstation.sshAuth 'agent': no aihpc:sshPrivateKey, the agent of SSH_AUTH_SOCK. */
+    sshAgent?: boolean;
 }
 
 export const DEFAULT_PARTITIONS: PartitionOverride[] = [{ name: "gpu", default: true, maxTime: "UNLIMITED" }];
@@ -84,9 +86,10 @@ export function testbedStackConfig(tb: Testbed, opts: TestbedStackOptions): { co
                 slurm: { partitions: opts.partitions ?? DEFAULT_PARTITIONS, ...(opts.slurm ?? {}) },
                 monitoring: opts.monitoring === false ? { enabled: false } : { grafana: { enabled: false } },
                 ...(opts.storage ? { storage: opts.storage } : {}),
+                ...(opts.sshAgent ? { sshAuth: "agent" } : {}),
             },
-            sshPrivateKey: tb.privateKey,
+            ...(opts.sshAgent ? {} : { sshPrivateKey: tb.privateKey }),
         },
-        ["sshPrivateKey"],
+        opts.sshAgent ? [] : ["sshPrivateKey"],
     );
 }

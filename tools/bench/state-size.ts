@@ -3,6 +3,7 @@
 // stack: base system, Slurm, monitoring), then the size of its state file
 // (every resource's inputs and outputs, as Pulumi's state keeps them) per host.
 // Run through tools/bench/state-size.sh (root needed). Prints a Markdown table.
+// `--agent`: the same with workstation.sshAuth 'agent' (no key in any connection).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,6 +11,7 @@ import { Executor } from "../../tests/testbed/executor";
 import { PlannedResource, SECRET_SIG, SIG_KEY } from "../plan/recorder";
 import { bootTestbed } from "../../tests/testbed/hosts";
 import { testbedStackConfig } from "../../tests/testbed/stack-config";
+import { startSshAgent } from "../../tests/testbed/agent";
 
 /**
  * What encryption adds to the state: the executor keeps secrets in clear, Pulumi
@@ -38,7 +40,10 @@ function encryptionOverhead(resources: PlannedResource[]): number {
 }
 
 async function main(): Promise<void> {
-    const sizes = (process.argv.slice(2).length ? process.argv.slice(2) : ["1", "2", "4"]).map(Number);
+    // --agent: workstation.sshAuth 'agent' (no key in the state), through an ssh-agent of the bench's own.
+    const agentMode = process.argv.includes("--agent");
+    const args = process.argv.slice(2).filter((a) => a !== "--agent");
+    const sizes = (args.length ? args : ["1", "2", "4"]).map(Number);
     const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
     const rows: string[] = [];
     const points: [number, number, number][] = [];
@@ -49,8 +54,10 @@ async function main(): Promise<void> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-state-"));
         const stateFile = path.join(dir, "state.json");
         const ex = new Executor({ stateFile, log: (m) => log(`  ${m}`) });
+        const agent = agentMode ? await startSshAgent(dir, "agent", [tb.privateKeyPath]) : undefined;
+        if (agent) process.env.SSH_AUTH_SOCK = agent.socket;
         try {
-            const { config, secretKeys } = testbedStackConfig(tb, { hosts: tb.hosts });
+            const { config, secretKeys } = testbedStackConfig(tb, { hosts: tb.hosts, sshAgent: agentMode });
             const t0 = Date.now();
             const r = await ex.apply(config, secretKeys);
             if (r.error) throw r.error;
@@ -84,11 +91,13 @@ async function main(): Promise<void> {
             const d = await ex.destroy();
             if (d.error) throw d.error;
         } finally {
+            agent?.stop();
             ex.dispose();
             fs.rmSync(dir, { recursive: true, force: true });
             await tb.destroy();
         }
     }
+    console.log(`SSH authentication: ${agentMode ? "workstation.sshAuth agent (no key in the state)" : "aihpc:sshPrivateKey (ed25519)"}\n`);
     console.log("| hosts | resources | commands | first apply (s) | state (KB) | state per host (KB) | with secrets encrypted, per host (KB) | largest resource |");
     console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for (const r of rows) console.log(r);

@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, SecretValue, UNDECRYPTED_SECRET } from "../../../config";
 import { BUNDLE_ROOT, buildBundle, STEP_SCRIPTS_DIR } from "../../steps/bundle";
@@ -25,8 +26,29 @@ const BUNDLE_DELETE = scriptCommand(
 export interface HostArgs {
     host: HostConfig;
     transport: "ssh" | "local";
-    /** Required for `ssh`. */
+    /** For `ssh`: the key, or `agent` (workstation.sshAuth). */
     privateKey?: SecretValue;
+    /** For `ssh`: authenticate with the agent of the process that runs `pulumi up` (SSH_AUTH_SOCK); no key in the connection. */
+    agent?: boolean;
+}
+
+/**
+ * workstation.sshAuth 'agent' on `pulumi up`: the command provider reads
+ * SSH_AUTH_SOCK itself, and without a usable socket every host would fail
+ * with "unable to authenticate"; one line first, before anything runs.
+ */
+export function checkSshAgent(socket: string | undefined): void {
+    const fix = 'start an agent holding the key the hosts accept (`eval "$(ssh-agent)"; ssh-add ~/.ssh/id_ed25519`) in the shell that runs `pulumi up`, or set workstation.sshAuth: key and aihpc:sshPrivateKey';
+    let why: string | undefined;
+    if (!socket) why = "SSH_AUTH_SOCK is not set";
+    else {
+        try {
+            if (!fs.statSync(socket).isSocket()) why = `SSH_AUTH_SOCK (${socket}) is not a socket`;
+        } catch {
+            why = `SSH_AUTH_SOCK names ${socket}, which does not exist (an agent that has exited?)`;
+        }
+    }
+    if (why) throw new pulumi.RunError(`workstation.sshAuth is 'agent', but ${why}: ${fix}; nothing was changed`);
 }
 
 /**
@@ -56,8 +78,8 @@ export class Host extends pulumi.ComponentResource {
         this.name = args.host.name;
         this.config = args.host;
         if (args.transport === "ssh") {
-            if (!args.privateKey || !args.host.address || !args.host.hostKey) {
-                throw new pulumi.ResourceError(`host '${args.host.name}': the ssh transport needs an address, a pinned hostKey and aihpc:sshPrivateKey`, this);
+            if ((!args.privateKey && !args.agent) || !args.host.address || !args.host.hostKey) {
+                throw new pulumi.ResourceError(`host '${args.host.name}': the ssh transport needs an address, a pinned hostKey and aihpc:sshPrivateKey (or workstation.sshAuth: agent)`, this);
             }
             this.transport = {
                 kind: "ssh",
@@ -66,7 +88,8 @@ export class Host extends pulumi.ComponentResource {
                     port: args.host.port,
                     user: args.host.user,
                     hostKey: args.host.hostKey,
-                    privateKey: pulumi.secret(args.privateKey.value ?? UNDECRYPTED_SECRET),
+                    // With the agent: none; the provider asks SSH_AUTH_SOCK.
+                    ...(args.privateKey ? { privateKey: pulumi.secret(args.privateKey.value ?? UNDECRYPTED_SECRET) } : {}),
                     dialErrorLimit: 10,
                     perDialTimeout: 15,
                 },

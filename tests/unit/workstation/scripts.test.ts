@@ -75,8 +75,10 @@ esac`);
         const fake = (name: string, body: string) => fs.writeFileSync(path.join(dir, "bin", name), `#!/bin/bash\nnow=$(date +%s)\n${body}\n`, { mode: 0o755 });
         for (const c of ["sinfo"]) fs.copyFileSync(path.join(tmp, "bin", c), path.join(dir, "bin", c));
         fake("scontrol", "printf 'AccountingStorageHost   = ws1\\nAccountingStorageType   = accounting_storage/slurmdbd\\n'");
+        // Submit times from before the collector reads its clock (its own `now` can be a second later than a fake's).
+        const t0 = Math.floor(Date.now() / 1000);
         fake("squeue", `case "$*" in
-  *PD*) [ "$SLURM_TIME_FORMAT" = %s ] || exit 1; printf 'alice|vision|%s\\nalice|vision|%s\\n' $((now - 300)) $((now - 60)) ;;
+  *PD*) [ "$SLURM_TIME_FORMAT" = %s ] || exit 1; printf 'alice|vision|%s\\nalice|vision|%s\\n' $((${t0} - 300)) $((${t0} - 60)) ;;
   *) printf 'RUNNING\\nPENDING\\n' ;;
 esac`);
         // sacct -X -P --format=User,Account,Submit,Start,End,AllocTRES, times in epoch seconds (SLURM_TIME_FORMAT=%s).

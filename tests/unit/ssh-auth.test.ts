@@ -1,6 +1,8 @@
-// aihpc:sshPrivateKey (config/ssh-private-key.ts): checked when the config is
-// read, and handed to the command provider in the smallest form its parser
-// reads, since every command keeps it twice in Pulumi's state.
+// How the stack logs in to its hosts: aihpc:sshPrivateKey
+// (config/ssh-private-key.ts), checked when the config is read and handed to
+// the command provider in the smallest form its parser reads, since every
+// command keeps it twice in Pulumi's state; or workstation.sshAuth 'agent',
+// with no key at all (tests/testbed/ssh-agent.test.ts logs in with one).
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -9,7 +11,8 @@ import * as path from "path";
 import * as sshpk from "sshpk";
 import { parseSshPrivateKey } from "../../config/ssh-private-key";
 import { forOpenSsh } from "../testbed/executor";
-import { configProblems, parseConfig } from "../helpers/harness";
+import { checkSshAgent } from "../../components/workstation/host";
+import { configProblems, parseConfig, runProgram } from "../helpers/harness";
 import { oneHost } from "../helpers/fixtures";
 import { freshPrivateKey } from "../helpers/ssh-keys";
 import { requireTool } from "../helpers/tools";
@@ -98,5 +101,68 @@ describe("aihpc:sshPrivateKey", () => {
         const pem = parsed(openssh).pem;
         expect(keygenPublic(forOpenSsh(pem))).toBe(keygenPublic(openssh));
         expect(forOpenSsh(openssh.trim())).toBe(`${openssh.trim()}\n`);
+    });
+});
+
+describe("workstation.sshAuth: agent", () => {
+    const agentConfig = () => {
+        const raw = oneHost();
+        raw.workstation.sshAuth = "agent";
+        delete raw.sshPrivateKey;
+        return raw;
+    };
+
+    test("needs no key, refuses one (it would never be read) and a transport without SSH", () => {
+        expect(configProblems(agentConfig(), [])).toEqual([]);
+        const both = agentConfig();
+        both.sshPrivateKey = freshPrivateKey();
+        expect(configProblems(both)).toEqual([
+            "aihpc:sshPrivateKey: set, but workstation.sshAuth is 'agent', which never reads it: remove it (`pulumi config rm aihpc:sshPrivateKey`) or set sshAuth: key",
+        ]);
+        const local = agentConfig();
+        local.workstation.transport = "local";
+        local.workstation.hosts = [{ name: "ws1", gpus: { count: 0 } }];
+        expect(configProblems(local, [])).toEqual([expect.stringMatching(/^aihpc:workstation\.sshAuth: 'agent' is for transport 'ssh'/)]);
+        const neither = oneHost();
+        delete neither.sshPrivateKey;
+        expect(configProblems(neither, [])).toEqual([expect.stringMatching(/^aihpc:sshPrivateKey: required with transport 'ssh': .*\(or workstation\.sshAuth: agent\)$/)]);
+    });
+
+    test("the plan: every connection without a key (a preview needs no agent)", async () => {
+        const saved = process.env.SSH_AUTH_SOCK;
+        delete process.env.SSH_AUTH_SOCK;
+        try {
+            const rec = await runProgram(agentConfig(), { secrets: [] });
+            const withConnection = rec.resources.filter((r) => r.inputs.connection);
+            expect(withConnection.length).toBeGreaterThan(20);
+            for (const r of withConnection) expect(r.inputs.connection).not.toHaveProperty("privateKey");
+        } finally {
+            if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+        }
+    });
+
+    test("on `up`, a missing or dead SSH_AUTH_SOCK is one line naming the setting and the fix", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aihpc-agent-"));
+        try {
+            const file = path.join(dir, "file");
+            fs.writeFileSync(file, "");
+            const cases: [string | undefined, RegExp][] = [
+                [undefined, /^workstation\.sshAuth is 'agent', but SSH_AUTH_SOCK is not set: start an agent holding the key the hosts accept \(`eval "\$\(ssh-agent\)"; ssh-add ~\/\.ssh\/id_ed25519`\)/],
+                [path.join(dir, "gone"), /but SSH_AUTH_SOCK names .*gone, which does not exist \(an agent that has exited\?\)/],
+                [file, /but SSH_AUTH_SOCK \(.*file\) is not a socket/],
+            ];
+            for (const [sock, want] of cases) {
+                let err: Error | undefined;
+                try {
+                    checkSshAgent(sock);
+                } catch (e) {
+                    err = e as Error;
+                }
+                expect(err?.message).toMatch(want);
+                expect(err?.message).toMatch(/; nothing was changed$/);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
