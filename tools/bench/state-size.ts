@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Executor } from "../../tests/testbed/executor";
-import { PlannedResource, SECRET_SIG, SIG_KEY } from "../plan/recorder";
+import { PlannedResource, reveal, SECRET_SIG, SIG_KEY } from "../plan/recorder";
 import { bootTestbed } from "../../tests/testbed/hosts";
 import { testbedStackConfig } from "../../tests/testbed/stack-config";
 import { startSshAgent } from "../../tests/testbed/agent";
@@ -16,26 +16,37 @@ import { startSshAgent } from "../../tests/testbed/agent";
 /**
  * What encryption adds to the state: the executor keeps secrets in clear, Pulumi
  * as `{SIG_KEY: SECRET_SIG, ciphertext: "v1:<nonce>:<AES-GCM>"}` (the passphrase
- * provider: a 12-byte nonce and a 16-byte tag, base64). Each secret of the
- * program's wire-form inputs is counted once, and once more for a command
- * (the command provider returns its inputs as outputs).
+ * provider: a 12-byte nonce and a 16-byte tag, base64). Counted: each secret of
+ * the program's wire-form inputs, and the whole `connection` of a remote
+ * command or copy, which the command provider's schema marks secret (inputs
+ * and outputs), whatever it holds: with the agent too. A command's values are
+ * counted twice (the command provider returns its inputs as outputs).
  */
 function encryptionOverhead(resources: PlannedResource[]): number {
     const b64 = (n: number) => 4 * Math.ceil(n / 3);
+    /** Stored size minus the size of the clear value as the executor keeps it. */
+    const added = (value: unknown): number => {
+        const clear = JSON.stringify(value ?? null);
+        const stored = JSON.stringify({ [SIG_KEY]: SECRET_SIG, ciphertext: `v1:${"n".repeat(b64(12))}:${"c".repeat(b64(Buffer.byteLength(clear) + 16))}` });
+        return stored.length - JSON.stringify(value ?? null).length;
+    };
     let extra = 0;
     const walk = (v: unknown, copies: number): void => {
         if (v === null || typeof v !== "object") return;
         const o = v as Record<string, unknown>;
         if (o[SIG_KEY] === SECRET_SIG) {
-            const clear = JSON.stringify(o.value ?? null);
-            const stored = JSON.stringify({ [SIG_KEY]: SECRET_SIG, ciphertext: `v1:${"n".repeat(b64(12))}:${"c".repeat(b64(Buffer.byteLength(clear) + 16))}` });
-            // The executor's state holds the revealed value, a string's JSON: what is added is the difference.
-            extra += copies * (stored.length - JSON.stringify(typeof o.value === "string" ? o.value : clear).length);
+            extra += copies * added(reveal(o.value));
             return;
         }
         for (const x of Object.values(o)) walk(x, copies);
     };
-    for (const r of resources) walk(r.inputs, r.type.startsWith("command:") ? 2 : 1);
+    for (const r of resources) {
+        const copies = r.type.startsWith("command:") ? 2 : 1;
+        const { connection, ...rest } = r.inputs as Record<string, unknown>;
+        if (connection !== undefined && r.type.startsWith("command:remote:")) extra += copies * added(reveal(connection));
+        else if (connection !== undefined) walk(connection, copies);
+        walk(rest, copies);
+    }
     return extra;
 }
 
