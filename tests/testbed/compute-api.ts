@@ -264,6 +264,11 @@ export class ComputeApi {
             },
         });
         await this.o.onBoot?.(i);
+        if (i.status === "STOPPING") {
+            // Deleted while it was provisioning (the delete found no host yet): the host it booted goes now.
+            await this.removeHost(i);
+            return;
+        }
         i.status = "RUNNING";
         this.log(`instance ${i.name} (${i.zone}) booting as ${i.host.address}`);
     }
