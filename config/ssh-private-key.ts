@@ -22,18 +22,25 @@ export interface SshPrivateKey {
 
 const EXPECTED = "expected the text of an unencrypted SSH private key file: `pulumi config set --secret aihpc:sshPrivateKey < ~/.ssh/id_ed25519`";
 
-/** The PKCS#8 form of an ed25519 key, made by Node's OpenSSL from the key's seed and checked against its public half. */
-function ed25519Pkcs8(key: sshpk.PrivateKey): string {
-    const part = (name: string) => key.part[name as keyof typeof key.part]?.data;
-    const k = part("k");
-    const a = part("A");
-    if (!k || !a || a.length !== 32 || (k.length !== 32 && k.length !== 64)) throw new Error("ed25519 key without its 32-byte seed and public key");
-    // OpenSSH keeps seed || public; the seed is the first 32 bytes.
-    const seed = k.subarray(0, 32);
-    const obj = crypto.createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: seed.toString("base64url"), x: a.toString("base64url") }, format: "jwk" });
-    const derived = crypto.createPublicKey(obj).export({ format: "jwk" }).x;
-    if (derived !== a.toString("base64url")) throw new Error("ed25519 key whose public half does not match its seed");
-    return obj.export({ type: "pkcs8", format: "pem" }).toString();
+/**
+ * The PKCS#8 form of an ed25519 key, made by Node's OpenSSL from the key's seed
+ * and checked against its public half; undefined when the two do not agree
+ * (no error text of OpenSSL's reaches a message: it could quote the key).
+ */
+function ed25519Pkcs8(key: sshpk.PrivateKey): string | undefined {
+    // @types/sshpk keys `part` by key type; sshpk itself by part name (k: seed, A: public key).
+    const parts = key.part as unknown as Record<string, { data: Buffer } | undefined>;
+    const k = parts.k?.data;
+    const a = parts.A?.data;
+    if (!k || !a || a.length !== 32 || (k.length !== 32 && k.length !== 64)) return undefined;
+    try {
+        // OpenSSH keeps seed || public; the seed is the first 32 bytes.
+        const obj = crypto.createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: k.subarray(0, 32).toString("base64url"), x: a.toString("base64url") }, format: "jwk" });
+        if (crypto.createPublicKey(obj).export({ format: "jwk" }).x !== a.toString("base64url")) return undefined;
+        return obj.export({ type: "pkcs8", format: "pem" }).toString();
+    } catch {
+        return undefined;
+    }
 }
 
 export function parseSshPrivateKey(text: string): { key: SshPrivateKey } | { problem: string } {
@@ -56,11 +63,7 @@ export function parseSshPrivateKey(text: string): { key: SshPrivateKey } | { pro
     if (key.type === "rsa" && key.size < 2048) return bad(`is an RSA key of ${key.size} bits, too weak (2048 bits or more, or an ed25519 key)`);
     if (!["ed25519", "rsa", "ecdsa"].includes(key.type)) return bad(`is a ${key.type} key, which the command provider cannot use (ed25519, RSA or ECDSA)`);
     const publicKey = key.toPublic().toString("ssh").split(" ").slice(0, 2).join(" ");
-    let pem: string;
-    try {
-        pem = key.type === "ed25519" ? ed25519Pkcs8(key) : `${trimmed}\n`;
-    } catch (e) {
-        return bad(`could not be read as an ed25519 key (${(e as Error).message})`);
-    }
+    const pem = key.type === "ed25519" ? ed25519Pkcs8(key) : `${trimmed}\n`;
+    if (pem === undefined) return bad("is an ed25519 key whose public half does not match its private one");
     return { key: { type: key.type, publicKey, pem } };
 }

@@ -31,7 +31,8 @@ export function readScript(dir: string, file: string): string {
  * A script as it travels inside a command string, which Pulumi's state keeps
  * twice (inputs and outputs): without its comment lines, blank lines and
  * indentation, which bash never needed. Only for scripts with no
- * here-document (whose lines this would change): it refuses those.
+ * here-document (it refuses those) and no string over several lines (it
+ * cannot tell those: the unit tests run both scripts sent this way).
  */
 export function inlineScript(script: string): string {
     if (/<<-?\s*['"]?\w/.test(script.replace(/<<</g, ""))) throw new Error("inlineScript: a script with a here-document must travel as a file (the step bundle)");

@@ -1,6 +1,8 @@
+// SSH keys for the tests: public keys of throwaway pairs (ssh-keygen; the
+// private halves were deleted at once), and private keys made for each run.
 import * as crypto from "crypto";
 import * as sshpk from "sshpk";
-// Public keys of throwaway key pairs (ssh-keygen; the private halves were deleted at once), for the key parser tests.
+
 export const PUBLIC_KEYS = {
     ed25519: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIhUeXXbexzZoiLqPefvDpgz4u38N8nv0gISGcaWzUs1",
     ecdsa256: "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPDkvhLHJrOv7ZlmF99juKI+cswySynIxre/ti04x6i7b0iMCc8TYHfuuLOmZn8O+PzF8arYk5xxV+pdzVIzSBM=",

@@ -69,11 +69,18 @@ describe("aihpc:sshPrivateKey", () => {
     test("a wrong key is refused with what was wrong and what is expected, and never a byte of the key", () => {
         const encrypted = freshPrivateKey("ed25519", { passphrase: "pw" });
         const weak = freshPrivateKey("rsa", { bits: 1024 });
+        // An OpenSSH ed25519 key with another key's public half in every place it is kept.
+        const [a, b] = [freshPrivateKey(), freshPrivateKey()];
+        const pubOf = (t: string) => (sshpk.parsePrivateKey(t, "openssh").part as unknown as Record<string, { data: Buffer }>).A.data;
+        const blob = Buffer.from(a.split("\n").filter((l) => l && !l.startsWith("-----")).join(""), "base64");
+        for (let i = blob.indexOf(pubOf(a)); i >= 0; i = blob.indexOf(pubOf(a))) pubOf(b).copy(blob, i);
+        const mismatched = `-----BEGIN OPENSSH PRIVATE KEY-----\n${blob.toString("base64").replace(/(.{70})/g, "$1\n")}\n-----END OPENSSH PRIVATE KEY-----\n`;
         const cases: [string, RegExp][] = [
             ["", /^is empty: expected the text of an unencrypted SSH private key file/],
             [`${sshpk.parsePrivateKey(freshPrivateKey(), "openssh").toPublic().toString("ssh")} alice@laptop`, /^holds a public key line \(the \.pub file\), not the private key/],
             [encrypted, /^is protected by a passphrase, which `pulumi up` has no way to type/],
             [weak, /^is an RSA key of 1024 bits, too weak/],
+            [mismatched, /^is an ed25519 key whose public half does not match its private one/],
             ["-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", /^is not a private key in a format SSH reads/],
             ["hunter2", /^is not a private key in a format SSH reads/],
         ];

@@ -28,7 +28,7 @@ function encryptionOverhead(resources: PlannedResource[]): number {
     const added = (value: unknown): number => {
         const clear = JSON.stringify(value ?? null);
         const stored = JSON.stringify({ [SIG_KEY]: SECRET_SIG, ciphertext: `v1:${"n".repeat(b64(12))}:${"c".repeat(b64(Buffer.byteLength(clear) + 16))}` });
-        return stored.length - JSON.stringify(value ?? null).length;
+        return stored.length - clear.length;
     };
     let extra = 0;
     const walk = (v: unknown, copies: number): void => {
